@@ -1,0 +1,445 @@
+"""Reliability of a multi-item scale: Cronbach's alpha, omega total, item statistics.
+
+The numbers reproduce R's psych package (``psych::alpha`` and
+``psych::omega(x, nfactors = 1)``) on complete data; the tests compare them
+with stored R output in ``tests/reference/psychometrics/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from .errors import InputError, NotEnoughDataError, ScoringError
+
+#: Bounds psych::fa puts on the uniquenesses of a minres solution.
+_UNIQUENESS_BOUNDS = (0.005, 1.0)
+
+MIN_ITEMS = 2
+MIN_ROWS = 3
+
+
+@dataclass(frozen=True)
+class ItemStatistics:
+    """How one item behaves within the scale."""
+
+    item: str
+    #: Corrected item–total correlation: the item with the sum of the other items.
+    r_drop: float
+    #: Raw alpha of the scale without this item (NaN for a two-item scale).
+    alpha_if_deleted: float
+    #: Loading on the single factor of the omega model (NaN for a two-item scale).
+    loading: float
+    reversed: bool = False
+
+    def to_dict(self) -> dict:
+        return {"item": self.item, "r_drop": self.r_drop,
+                "alpha_if_deleted": self.alpha_if_deleted, "loading": self.loading,
+                "reversed": self.reversed}
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Reliability of a scale computed on its complete rows."""
+
+    #: Complete rows used.
+    n: int
+    #: Rows left out because at least one selected item was missing.
+    n_dropped: int
+    #: Number of items.
+    k: int
+    #: Cronbach's alpha from the item covariances (psych's ``raw_alpha``).
+    alpha: float
+    #: Feldt confidence interval of alpha, (low, high).
+    alpha_ci: tuple[float, float]
+    #: McDonald's omega total from a one-factor minres model (NaN for two items).
+    omega_total: float
+    items: tuple[ItemStatistics, ...]
+    confidence: float = 0.95
+    alpha_ci_method: str = "feldt"
+    #: Plain-language warnings about the result (e.g. an item that looks unreversed).
+    notes: tuple[str, ...] = ()
+
+    def item(self, name: str) -> ItemStatistics:
+        for stats_ in self.items:
+            if stats_.item == name:
+                return stats_
+        raise KeyError(name)
+
+    def to_dict(self) -> dict:
+        return {
+            "n": self.n,
+            "n_dropped": self.n_dropped,
+            "k": self.k,
+            "alpha": self.alpha,
+            "alpha_ci": [self.alpha_ci[0], self.alpha_ci[1]],
+            "alpha_ci_method": self.alpha_ci_method,
+            "confidence": self.confidence,
+            "omega_total": self.omega_total,
+            "items": [item.to_dict() for item in self.items],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class OneFactorModel:
+    """A one-factor minres solution of a correlation matrix."""
+
+    loadings: np.ndarray
+    uniquenesses: np.ndarray
+    #: True when a uniqueness reached its lower bound (a Heywood case).
+    at_bound: bool
+
+
+def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str] = (),
+                min: float | None = None, max: float | None = None,  # noqa: A002 (scale words)
+                confidence: float = 0.95) -> Reliability:
+    """Alpha, its confidence interval, omega total and item statistics of a scale.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or 2-D array-like
+        One row per respondent, one column per item. Arrays get the item names
+        ``item1`` … ``itemk``.
+    items : the item columns to use (default: every column).
+    reverse : items to reverse-key as ``min + max − x`` before anything else.
+    min, max : the lowest and highest possible answer. Required with ``reverse``;
+        when given, every answer must lie within them.
+    confidence : coverage of the alpha interval (default 0.95).
+
+    Returns
+    -------
+    Reliability
+        ``n`` complete rows used and ``n_dropped`` left out (rows with any
+        missing selected item), ``k`` items, ``alpha``, ``alpha_ci``,
+        ``omega_total`` and per item ``r_drop``, ``alpha_if_deleted`` and
+        ``loading``.
+
+    Raises
+    ------
+    InputError
+        Unknown or non-numeric item columns, fewer than 2 items, an item with
+        the same answer in every complete row, ``reverse`` without ``min``/``max``.
+    ScoringError
+        An answer outside ``min``–``max``.
+    NotEnoughDataError
+        Fewer than 3 complete rows.
+
+    Notes
+    -----
+    With item covariance matrix C of the k keyed items and n complete rows:
+
+    - alpha = k / (k − 1) · (1 − tr(C) / ΣC)  (Cronbach, 1951; psych's ``raw_alpha``).
+    - Feldt interval: 1 − (1 − alpha) · F(1 − p/2; n − 1, (n − 1)(k − 1)) to
+      1 − (1 − alpha) · F(p/2; n − 1, (n − 1)(k − 1)), p = 1 − confidence
+      (Feldt, Woodruff & Salih, 1987); the "Feldt" row psych::alpha prints
+      under "95% confidence boundaries".
+    - r_drop of item i = (Σ_j C_ij − C_ii) / √(C_ii · ΣC_(−i)), the correlation
+      of the item with the sum of the other items.
+    - alpha if item deleted: alpha of C without row and column i.
+    - omega total = (ΣR − Σ(1 − λ_i²)) / ΣR, with R the item correlation matrix
+      and λ the loadings of one factor fitted by minimum residual (minres) as in
+      psych::fa (see :func:`one_factor_minres`) (McDonald, 1999). As in
+      psych::omega, items that load negatively are reflected in ΣR.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika, 16(3), 297–334.
+
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for
+    coefficient alpha. Applied Psychological Measurement, 11(1), 93–103.
+
+    McDonald, R. P. (1999). Test theory: A unified treatment. Erlbaum.
+
+    Revelle, W. (2022). psych: Procedures for psychological, psychometric, and
+    personality research (R package version 2.2.9).
+    """
+    frame = _as_frame(data)
+    names = list(frame.columns) if items is None else [str(i) for i in items]
+    if len(set(names)) != len(names):
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"item{'s' if len(duplicated) > 1 else ''} listed twice: "
+                         f"{', '.join(duplicated)}")
+    if len(names) < MIN_ITEMS:
+        raise InputError(f"reliability needs at least {MIN_ITEMS} items, got {len(names)}"
+                         + (f" ({names[0]})" if names else ""))
+    unknown = [n for n in names if n not in frame.columns]
+    if unknown:
+        raise InputError(
+            f"no item column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(u) for u in unknown)} (the data has: "
+            f"{', '.join(map(str, frame.columns))})")
+    reverse = [str(r) for r in reverse]
+    not_selected = [r for r in reverse if r not in names]
+    if not_selected:
+        raise InputError(f"cannot reverse {', '.join(repr(r) for r in not_selected)}: "
+                         "not among the selected items")
+    if reverse and (min is None or max is None):
+        raise InputError("reversing items needs the scale's minimum and maximum "
+                         "(reversed answer = min + max − answer)")
+    if (min is None) != (max is None):
+        raise InputError("give both the scale's minimum and maximum, or neither")
+    if min is not None and not max > min:
+        raise InputError(f"the scale maximum ({max:g}) must be greater than its minimum ({min:g})")
+
+    values = _numeric_items(frame, names)
+    if min is not None:
+        _check_range(values, names, min, max)
+    complete = ~np.isnan(values).any(axis=1)
+    n_dropped = int((~complete).sum())
+    values = values[complete]
+    n, k = values.shape
+    if n < MIN_ROWS:
+        raise NotEnoughDataError(
+            f"reliability needs at least {MIN_ROWS} complete rows; {n} of "
+            f"{n + n_dropped} rows have an answer to every selected item")
+    flat = [names[j] for j in range(k) if np.ptp(values[:, j]) == 0]
+    if flat:
+        raise InputError(
+            f"item {flat[0]!r} has the same answer ({values[0, names.index(flat[0])]:g}) in "
+            f"every complete row, so it cannot contribute to reliability; leave it out",
+            column=flat[0])
+
+    reversed_mask = np.array([name in reverse for name in names])
+    if reversed_mask.any():
+        values[:, reversed_mask] = min + max - values[:, reversed_mask]
+
+    covariance = np.cov(values, rowvar=False, ddof=1)
+    alpha = cronbach_alpha_from_covariance(covariance)
+    low, high = alpha_confidence_interval(alpha, n, k, confidence)
+    r_drop = corrected_item_total_correlations(covariance)
+    if k > 2:
+        dropped = [cronbach_alpha_from_covariance(np.delete(np.delete(covariance, j, 0), j, 1))
+                   for j in range(k)]
+    else:
+        # One item left has no alpha (psych prints a regression slope here instead).
+        dropped = [np.nan] * k
+
+    notes = []
+    correlation = _correlation(covariance)
+    if k >= 3:
+        model = one_factor_minres(correlation)
+        omega = _omega_total(correlation, model.loadings)
+        loadings = model.loadings
+        if model.at_bound:
+            notes.append("the one-factor model hit a uniqueness bound (a Heywood case): "
+                         "an item is almost entirely explained by the factor; read omega "
+                         "with care")
+    else:
+        omega = np.nan
+        loadings = np.full(k, np.nan)
+        notes.append("omega needs at least 3 items (a one-factor model of 2 items is "
+                     "not identified)")
+    for j in np.flatnonzero(r_drop < 0):
+        notes.append(f"item {names[j]!r} correlates negatively with the rest of the scale; "
+                     "should it be reversed?")
+
+    return Reliability(
+        n=int(n), n_dropped=n_dropped, k=int(k), alpha=float(alpha),
+        alpha_ci=(float(low), float(high)), omega_total=float(omega),
+        items=tuple(ItemStatistics(item=names[j], r_drop=float(r_drop[j]),
+                                   alpha_if_deleted=float(dropped[j]),
+                                   loading=float(loadings[j]), reversed=bool(reversed_mask[j]))
+                    for j in range(k)),
+        confidence=confidence, notes=tuple(notes))
+
+
+def cronbach_alpha_from_covariance(covariance) -> float:
+    """Cronbach's alpha of the unit-weighted sum of items with this covariance matrix.
+
+    Notes
+    -----
+    alpha = k / (k − 1) · (1 − tr(C) / ΣC), k the number of items.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika, 16(3), 297–334.
+    """
+    covariance = np.asarray(covariance, dtype=float)
+    k = covariance.shape[0]
+    if k < 2:
+        raise InputError(f"alpha needs at least 2 items, got {k}")
+    return float(k / (k - 1) * (1.0 - np.trace(covariance) / covariance.sum()))
+
+
+def alpha_confidence_interval(alpha: float, n: int, k: int,
+                              confidence: float = 0.95) -> tuple[float, float]:
+    """Feldt's confidence interval for Cronbach's alpha.
+
+    Parameters
+    ----------
+    alpha : the sample alpha.
+    n : number of respondents (complete rows).
+    k : number of items.
+    confidence : coverage, default 0.95.
+
+    Returns
+    -------
+    (low, high)
+
+    Notes
+    -----
+    (1 − alpha_population) / (1 − alpha) follows an F distribution with
+    n − 1 and (n − 1)(k − 1) degrees of freedom, so with p = 1 − confidence
+
+    low = 1 − (1 − alpha) · F(1 − p/2), high = 1 − (1 − alpha) · F(p/2).
+
+    This is psych::alpha.ci, the "Feldt" row of psych::alpha's
+    "95% confidence boundaries".
+
+    References
+    ----------
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for
+    coefficient alpha. Applied Psychological Measurement, 11(1), 93–103.
+    """
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence must lie between 0 and 1, got {confidence}")
+    if n < 2 or k < 2:
+        raise InputError(f"the alpha interval needs at least 2 rows and 2 items (got {n} and {k})")
+    p = 1.0 - confidence
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - p / 2.0, df1, df2)
+    high = 1.0 - (1.0 - alpha) * stats.f.ppf(p / 2.0, df1, df2)
+    return float(low), float(high)
+
+
+def corrected_item_total_correlations(covariance) -> np.ndarray:
+    """Correlation of each item with the sum of the other items (psych's ``r.drop``).
+
+    Notes
+    -----
+    r_drop_i = (Σ_j C_ij − C_ii) / √(C_ii · ΣC_(−i)), where ΣC_(−i) is the
+    variance of the sum of the other items. Unlike the uncorrected item–total
+    correlation, the item's own variance does not inflate it.
+
+    References
+    ----------
+    Nunnally, J. C., & Bernstein, I. H. (1994). Psychometric theory (3rd ed.). McGraw-Hill.
+    """
+    covariance = np.asarray(covariance, dtype=float)
+    k = covariance.shape[0]
+    result = np.empty(k)
+    for i in range(k):
+        rest = np.delete(np.delete(covariance, i, 0), i, 1).sum()
+        result[i] = (covariance[:, i].sum() - covariance[i, i]) / np.sqrt(covariance[i, i] * rest)
+    return result
+
+
+def one_factor_minres(correlation) -> OneFactorModel:
+    """Fit one factor to a correlation matrix by minimum residual (psych::fa's default).
+
+    Parameters
+    ----------
+    correlation : k × k correlation matrix, k ≥ 3.
+
+    Returns
+    -------
+    OneFactorModel
+        ``loadings`` (signed so that they sum to a positive number),
+        ``uniquenesses`` ψ = 1 − λ² and whether a uniqueness hit its bound.
+
+    Notes
+    -----
+    Minres chooses the loadings λ that minimise the squared off-diagonal
+    residuals Σ_(i<j) (r_ij − λ_i λ_j)². As psych::fa does, the search runs over
+    the uniquenesses ψ (bounded to [0.005, 1], starting from 1 − SMC): for given
+    ψ, λ is the first eigenvector of R − diag(ψ) scaled by the square root of its
+    eigenvalue. The optimum is the unweighted least squares solution, at which
+    the gradient λ_i² + ψ_i − 1 vanishes (Harman & Jones, 1966).
+
+    References
+    ----------
+    Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing residuals
+    (minres). Psychometrika, 31(3), 351–368.
+
+    Revelle, W. (2022). psych: Procedures for psychological, psychometric, and
+    personality research (R package version 2.2.9), function ``fa``.
+    """
+    correlation = np.asarray(correlation, dtype=float)
+    k = correlation.shape[0]
+    if k < 3:
+        raise InputError(f"a one-factor model needs at least 3 items, got {k}")
+    smc = 1.0 - 1.0 / np.diag(np.linalg.pinv(correlation))
+    start = np.clip(1.0 - smc, *_UNIQUENESS_BOUNDS)
+    diagonal = np.diag(correlation)
+
+    def first_factor(psi):
+        values, vectors = np.linalg.eigh(correlation - np.diag(psi))
+        return vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+
+    def objective(psi):
+        loading = first_factor(psi)
+        residual = correlation - np.diag(psi) - np.outer(loading, loading)
+        # Gradient of the full squared residual with respect to psi (envelope theorem).
+        return float((residual ** 2).sum()), 2.0 * (loading ** 2 + psi - diagonal)
+
+    fit = optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
+                            bounds=[_UNIQUENESS_BOUNDS] * k,
+                            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000})
+    psi = fit.x
+    loadings = first_factor(psi)
+    if loadings.sum() < 0:
+        loadings = -loadings
+    return OneFactorModel(loadings=loadings, uniquenesses=1.0 - loadings ** 2,
+                          at_bound=bool(np.any(psi <= _UNIQUENESS_BOUNDS[0] + 1e-8)))
+
+
+def _omega_total(correlation: np.ndarray, loadings: np.ndarray) -> float:
+    signs = np.where(loadings < 0, -1.0, 1.0)
+    total = float(signs @ correlation @ signs)
+    unique = float((np.diag(correlation) - loadings ** 2).sum())
+    return (total - unique) / total
+
+
+def _correlation(covariance: np.ndarray) -> np.ndarray:
+    scale = 1.0 / np.sqrt(np.diag(covariance))
+    correlation = covariance * np.outer(scale, scale)
+    np.fill_diagonal(correlation, 1.0)
+    return correlation
+
+
+def _as_frame(data) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        frame = data.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        return frame
+    try:
+        array = np.asarray(data, dtype=object)
+    except (TypeError, ValueError) as exc:  # ragged input
+        raise InputError(f"item data must be a table (rows × items): {exc}") from None
+    if array.ndim != 2:
+        raise InputError(f"item data must be a table (rows × items), got {array.ndim} dimension(s)")
+    return pd.DataFrame(array, columns=[f"item{j + 1}" for j in range(array.shape[1])])
+
+
+def _numeric_items(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    columns = []
+    for name in names:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column):
+            raise InputError("holds true/false values, not numeric answers", column=name)
+        parsed = pd.to_numeric(column, errors="coerce")
+        bad = parsed.isna() & column.notna() & (column.astype(str).str.strip() != "")
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{column.iloc[row]!r} (row {row + 1}) is not a number",
+                             column=name)
+        parsed = parsed.astype(float)
+        if np.isinf(parsed).any():
+            raise InputError("holds an infinite value", column=name)
+        columns.append(parsed.to_numpy())
+    return np.column_stack(columns)
+
+
+def _check_range(values: np.ndarray, names: list[str], low: float, high: float) -> None:
+    outside = ~np.isnan(values) & ((values < low) | (values > high))
+    if outside.any():
+        row, column = np.argwhere(outside)[0]
+        raise ScoringError(f"outside the scale range {low:g}–{high:g} (row {row + 1})",
+                           item=names[column], value=float(values[row, column]))
