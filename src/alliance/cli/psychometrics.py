@@ -1,0 +1,152 @@
+"""`alliance psychometrics`, `alliance rci` and `alliance cutoff`: reliability and change."""
+
+from __future__ import annotations
+
+import click
+
+from alliance.cli.output import format_cell, print_json, print_pairs, print_table
+from alliance.core.change import clinical_cutoff, clinically_significant, reliable_change
+from alliance.core.psychometrics import reliability
+from alliance.core.tables import read_csv
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+@click.command("psychometrics")
+@click.argument("file", type=click.Path(path_type=str))
+@click.option("--items", required=True, metavar="A,B,C",
+              help="Comma-separated item columns that form the scale.")
+@click.option("--reverse", default="", metavar="B",
+              help="Comma-separated items to reverse-key as min + max − answer (needs --min, --max).")
+@click.option("--min", "minimum", type=float, help="Lowest possible answer (e.g. 1).")
+@click.option("--max", "maximum", type=float, help="Highest possible answer (e.g. 5).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
+                  maximum: float | None, as_json: bool) -> None:
+    """Reliability of a scale: Cronbach's alpha with its 95% interval, omega total,
+    and per item the corrected item–total correlation and alpha if deleted.
+
+    FILE is a wide CSV file, one row per respondent. Rows with a missing answer
+    to any selected item are left out and counted. The numbers match R's
+    psych::alpha and psych::omega(x, nfactors = 1).
+
+    \b
+    Example:
+      alliance psychometrics waisr.csv --items wai01,wai02,wai03,wai04 --reverse wai03 --min 1 --max 5
+    """
+    names = _names(items)
+    to_reverse = _names(reverse)
+    if to_reverse and (minimum is None or maximum is None):
+        raise click.UsageError("--reverse needs --min and --max (reversed answer = min + max − answer)")
+    frame = read_csv(file, required=names, numeric=names)
+    result = reliability(frame, names, reverse=to_reverse, min=minimum, max=maximum)
+    if as_json:
+        print_json(result)
+        return
+    print_pairs([
+        ("file", file),
+        ("complete rows (n)", result.n),
+        ("rows dropped (missing answers)", result.n_dropped),
+        ("items (k)", result.k),
+        ("Cronbach's alpha", result.alpha),
+        (f"alpha {result.confidence:.0%} interval (Feldt)", list(result.alpha_ci)),
+        ("omega total (one factor)", result.omega_total),
+    ])
+    click.echo()
+    print_table([{"item": f"{s.item} (reversed)" if s.reversed else s.item,
+                  "r_drop": s.r_drop, "alpha_if_deleted": s.alpha_if_deleted,
+                  "loading": s.loading} for s in result.items])
+    for note in result.notes:
+        click.echo(f"note: {note}")
+
+
+@click.command("rci")
+@click.option("--pre", type=float, required=True, help="Score before (e.g. at intake).")
+@click.option("--post", type=float, required=True, help="Score after (e.g. at the last session).")
+@click.option("--sd", type=float, required=True,
+              help="Standard deviation of pre-treatment scores (or of a norm sample).")
+@click.option("--reliability", type=float, required=True,
+              help="Reliability of the measure (e.g. alpha or test–retest), below 1.")
+@click.option("--lower-is-better", is_flag=True, help="Lower scores are better (symptom scales).")
+@click.option("--cutoff", type=float, default=None,
+              help="Also classify as recovered / improved / unchanged / deteriorated "
+                   "with this clinical cutoff (see 'alliance cutoff').")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def rci(pre: float, post: float, sd: float, reliability: float, lower_is_better: bool,
+        cutoff: float | None, as_json: bool) -> None:
+    """Reliable change index (Jacobson & Truax, 1991): is the change from PRE to
+    POST larger than measurement error would produce (|RCI| > 1.96)?
+
+    S_diff = SD · √2 · √(1 − reliability); RCI = (post − pre) / S_diff.
+
+    \b
+    Example:
+      alliance rci --pre 18 --post 27 --sd 7.5 --reliability 0.85
+      alliance rci --pre 20 --post 8 --sd 5 --reliability 0.84 --lower-is-better --cutoff 9.44
+    """
+    higher_is_better = not lower_is_better
+    if cutoff is None:
+        result = reliable_change(pre, post, sd, reliability, higher_is_better=higher_is_better)
+        change = result
+    else:
+        result = clinically_significant(pre, post, sd, reliability, cutoff,
+                                        higher_is_better=higher_is_better)
+        change = result.change
+    if as_json:
+        print_json(result)
+        return
+    pairs = [
+        ("change", f"{format_cell(change.change)} ({pre:g} → {post:g}; "
+                   f"{'higher' if higher_is_better else 'lower'} is better)"),
+        ("S_diff", change.s_diff),
+        ("RCI", change.rci),
+        ("reliable", f"{format_cell(change.reliable)} (|RCI| > {change.critical_z:g}: a change of "
+                     f"more than {change.min_reliable_change:.2f} points)"),
+        ("direction", change.direction),
+    ]
+    if cutoff is not None:
+        pairs += [("cutoff", cutoff),
+                  ("post beyond cutoff", result.post_functional),
+                  ("category", result.category)]
+    print_pairs(pairs)
+
+
+@click.command("cutoff")
+@click.option("--m0", type=float, help="Mean of the functional (non-clinical) norm sample.")
+@click.option("--sd0", type=float, help="SD of the functional norm sample.")
+@click.option("--m1", type=float, help="Mean of the dysfunctional (clinical) sample.")
+@click.option("--sd1", type=float, help="SD of the dysfunctional sample.")
+@click.option("--lower-is-better", is_flag=True, help="Lower scores are better (symptom scales).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def cutoff(m0: float | None, sd0: float | None, m1: float | None, sd1: float | None,
+           lower_is_better: bool, as_json: bool) -> None:
+    """Clinical cutoff between the dysfunctional and the functional range
+    (Jacobson & Truax, 1991).
+
+    With both norms: c = (SD0·M1 + SD1·M0) / (SD0 + SD1). With only the
+    dysfunctional norm: a = M1 + 2·SD1 toward functioning. With only the
+    functional norm: b = M0 − 2·SD0 toward dysfunction.
+
+    \b
+    Example:
+      alliance cutoff --m0 30 --sd0 6 --m1 18 --sd1 7.5
+      alliance cutoff --m1 15 --sd1 5 --lower-is-better
+    """
+    result = clinical_cutoff(m0=m0, sd0=sd0, m1=m1, sd1=sd1, higher_is_better=not lower_is_better)
+    if as_json:
+        print_json(result)
+        return
+    meaning = {"a": "2 SD beyond the dysfunctional mean, toward functioning",
+               "b": "2 SD from the functional mean, toward dysfunction",
+               "c": "equally far (in SD units) from both means"}
+    side = "above" if result.higher_is_better else "below"
+    pairs = [("cutoff", f"{result.value:.3f} (criterion {result.criterion}: "
+                        f"{meaning[result.criterion]})"),
+             ("functional range", f"scores {side} {result.value:.3f}")]
+    pairs += [(f"criterion {name}", getattr(result, name)) for name in ("a", "b", "c")]
+    print_pairs(pairs)
+
+
+COMMANDS = [psychometrics, rci, cutoff]
