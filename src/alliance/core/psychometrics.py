@@ -238,6 +238,9 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
     for j in np.flatnonzero(r_drop < 0):
         notes.append(f"item {names[j]!r} correlates negatively with the rest of the scale; "
                      "should it be reversed?")
+    if np.any(loadings < 0):
+        notes.append("omega total treats items with a negative loading as reversed "
+                     "(as psych::omega does); alpha does not")
 
     return Reliability(
         n=int(n), n_dropped=n_dropped, k=int(k), alpha=float(alpha),
@@ -428,7 +431,7 @@ def _numeric_items(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
         bad = parsed.isna() & column.notna() & (column.astype(str).str.strip() != "")
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{column.iloc[row]!r} (row {row + 1}) is not a number",
+            raise InputError(f"{column.iloc[row]!r} (data row {row + 1}) is not a number",
                              column=name)
         parsed = parsed.astype(float)
         if np.isinf(parsed).any():
@@ -441,5 +444,6 @@ def _check_range(values: np.ndarray, names: list[str], low: float, high: float) 
     outside = ~np.isnan(values) & ((values < low) | (values > high))
     if outside.any():
         row, column = np.argwhere(outside)[0]
-        raise ScoringError(f"outside the scale range {low:g}–{high:g} (row {row + 1})",
-                           item=names[column], value=float(values[row, column]))
+        value = float(values[row, column])
+        raise ScoringError(f"outside the scale range {low:g}–{high:g} (data row {row + 1})",
+                           item=names[column], value=int(value) if value.is_integer() else value)

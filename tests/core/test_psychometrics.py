@@ -1,0 +1,193 @@
+"""Reliability statistics reproduce R's psych package on stored reference data.
+
+Reference: tests/reference/psychometrics/psych_reference.json, written by
+psych_reference.R (R 4.2.2, psych 2.2.9) from the CSV files next to it with
+psych::alpha(x, keys = ..., check.keys = FALSE) and
+psych::omega(reverse.code(keys, x, mini, maxi), nfactors = 1, plot = FALSE).
+The requirement is agreement to 3 decimals; the closed-form statistics are
+checked to 1e-6 and the iteratively fitted omega to 1e-5 (R's optimiser stops
+earlier than ours), loadings to 1e-4.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alliance.core.errors import InputError, NotEnoughDataError, ScoringError
+from alliance.core.psychometrics import (
+    alpha_confidence_interval,
+    cronbach_alpha_from_covariance,
+    one_factor_minres,
+    reliability,
+)
+from alliance.core.tables import read_csv
+
+REFERENCE = Path(__file__).parents[1] / "reference" / "psychometrics"
+R = json.loads((REFERENCE / "psych_reference.json").read_text())
+SETS = ["alliance6", "waisr12", "messy"]
+
+CLOSED_FORM = 1e-6
+OMEGA = 1e-5
+LOADING = 1e-4
+
+
+def analyse(name):
+    ref = R[name]
+    frame = read_csv(REFERENCE / ref["file"], numeric=ref["items"])
+    return reliability(frame, ref["items"], reverse=ref["reverse"], min=ref["min"], max=ref["max"])
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_alpha_and_its_feldt_interval_match_psych_alpha(name):
+    result, ref = analyse(name), R[name]
+    assert result.alpha == pytest.approx(ref["alpha"], abs=CLOSED_FORM)
+    assert result.alpha_ci[0] == pytest.approx(ref["alpha_ci"][0], abs=CLOSED_FORM)
+    assert result.alpha_ci[1] == pytest.approx(ref["alpha_ci"][1], abs=CLOSED_FORM)
+    assert result.alpha_ci_method == "feldt"
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_omega_total_matches_psych_omega_with_one_factor(name):
+    result, ref = analyse(name), R[name]
+    assert result.omega_total == pytest.approx(ref["omega_total"], abs=OMEGA)
+    loadings = [item.loading for item in result.items]
+    assert loadings == pytest.approx(ref["loadings"], abs=LOADING)
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_item_statistics_match_psych_r_drop_and_alpha_drop(name):
+    result, ref = analyse(name), R[name]
+    assert [item.item for item in result.items] == ref["items"]
+    assert [item.r_drop for item in result.items] == pytest.approx(ref["r_drop"], abs=CLOSED_FORM)
+    assert [item.alpha_if_deleted for item in result.items] == pytest.approx(
+        ref["alpha_if_deleted"], abs=CLOSED_FORM)
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_rows_with_a_missing_item_are_dropped_and_counted_like_na_omit(name):
+    result, ref = analyse(name), R[name]
+    assert (result.n, result.n_dropped, result.k) == (ref["n"], ref["n_dropped"], ref["k"])
+
+
+def test_the_messy_set_drops_six_incomplete_rows_and_keeps_34():
+    result = analyse("messy")
+    assert (result.n, result.n_dropped) == (34, 6)
+    assert result.item("q3").reversed
+    assert result.notes == ()
+
+
+def test_alpha_of_four_items_with_unit_variances_and_covariances_of_half_is_0_8():
+    # Hand computation: sum C = 4 + 12 * 0.5 = 10, trace 4, alpha = 4/3 * (1 - 4/10) = 0.8.
+    covariance = np.full((4, 4), 0.5) + np.eye(4) * 0.5
+    assert cronbach_alpha_from_covariance(covariance) == pytest.approx(0.8, abs=1e-12)
+
+
+def test_feldt_interval_contains_alpha_and_narrows_with_more_respondents():
+    small = alpha_confidence_interval(0.8, 50, 6)
+    large = alpha_confidence_interval(0.8, 500, 6)
+    assert small[0] < large[0] < 0.8 < large[1] < small[1]
+
+
+def test_minres_recovers_an_exact_one_factor_structure_and_omega_by_hand():
+    # R = λλ' + diag(1 − λ²) has zero off-diagonal residual at λ. Omega by hand:
+    # (Σλ)² / ((Σλ)² + Σ(1 − λ²)) = 2.6² / (6.76 + 2.26) = 0.749445676...
+    loadings = np.array([0.8, 0.7, 0.6, 0.5])
+    correlation = np.outer(loadings, loadings)
+    np.fill_diagonal(correlation, 1.0)
+    model = one_factor_minres(correlation)
+    assert model.loadings == pytest.approx(loadings, abs=1e-6)
+    assert not model.at_bound
+
+    rng = np.random.default_rng(3)
+    factor = rng.standard_normal((4000, 1))
+    data = factor * loadings + rng.standard_normal((4000, 4)) * np.sqrt(1 - loadings ** 2)
+    result = reliability(data)
+    assert result.omega_total == pytest.approx(6.76 / 9.02, abs=0.02)  # sampling error at n = 4000
+
+
+def test_reverse_keying_equals_reversing_by_hand_and_does_not_depend_on_the_range_used():
+    frame = pd.read_csv(REFERENCE / "waisr12.csv")
+    items = [f"wai{i:02d}" for i in range(1, 13)]
+    keyed = reliability(frame, items, reverse=["wai07"], min=1, max=5)
+    by_hand = frame.copy()
+    by_hand["wai07"] = 6 - by_hand["wai07"]
+    plain = reliability(by_hand, items)
+    assert keyed.alpha == pytest.approx(plain.alpha, abs=1e-12)
+    assert keyed.omega_total == pytest.approx(plain.omega_total, abs=1e-9)
+    assert keyed.item("wai07").r_drop == pytest.approx(plain.item("wai07").r_drop, abs=1e-12)
+
+
+def test_an_unreversed_negative_item_is_flagged_in_the_notes():
+    frame = pd.read_csv(REFERENCE / "waisr12.csv")
+    result = reliability(frame, [f"wai{i:02d}" for i in range(1, 13)])
+    assert result.item("wai07").r_drop < 0
+    assert any("'wai07' correlates negatively" in note for note in result.notes)
+
+
+def test_arrays_are_accepted_and_items_are_named_item1_to_itemk():
+    data = np.array([[1, 2, 2], [2, 3, 3], [3, 3, 4], [4, 5, 4], [5, 4, 5]])
+    result = reliability(data)
+    assert [item.item for item in result.items] == ["item1", "item2", "item3"]
+    assert result.n == 5
+
+
+def test_two_items_give_alpha_but_no_omega_and_say_why():
+    data = np.array([[1, 2], [2, 2], [3, 4], [4, 5], [5, 4]])
+    result = reliability(data)
+    assert result.alpha == pytest.approx(cronbach_alpha_from_covariance(np.cov(data.T)))
+    assert math.isnan(result.omega_total)
+    assert all(math.isnan(item.alpha_if_deleted) for item in result.items)
+    assert any("at least 3 items" in note for note in result.notes)
+
+
+def test_result_converts_to_the_documented_json_keys():
+    result = analyse("alliance6").to_dict()
+    assert {"n", "alpha", "alpha_ci", "omega_total", "items", "n_dropped", "k"} <= set(result)
+    assert len(result["alpha_ci"]) == 2
+    assert {"item", "r_drop", "alpha_if_deleted"} <= set(result["items"][0])
+    json.dumps(result)
+
+
+def test_fewer_than_two_items_is_an_error():
+    with pytest.raises(InputError, match="at least 2 items, got 1"):
+        reliability(pd.DataFrame({"a": [1, 2, 3]}))
+
+
+def test_fewer_than_three_complete_rows_is_an_error_that_counts_them():
+    frame = pd.DataFrame({"a": [1, 2, None, 4], "b": [2, None, 3, 3]})
+    with pytest.raises(NotEnoughDataError, match="2 of 4 rows"):
+        reliability(frame)
+
+
+def test_an_item_without_variance_is_named():
+    frame = pd.DataFrame({"a": [1, 2, 3, 4], "b": [3, 3, 3, 3], "c": [2, 2, 4, 5]})
+    with pytest.raises(InputError, match="item 'b' has the same answer \\(3\\) in every complete row"):
+        reliability(frame)
+
+
+def test_text_in_an_item_column_is_named_with_its_row():
+    frame = pd.DataFrame({"a": ["1", "2", "x"], "b": [1, 2, 3]})
+    with pytest.raises(InputError, match="column 'a': 'x' \\(data row 3\\) is not a number"):
+        reliability(frame)
+
+
+def test_unknown_items_and_bad_reverse_requests_are_clear_errors():
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": [1, 3, 2]})
+    with pytest.raises(InputError, match="no item column 'c' \\(the data has: a, b\\)"):
+        reliability(frame, ["a", "c"])
+    with pytest.raises(InputError, match="needs the scale's minimum and maximum"):
+        reliability(frame, reverse=["a"])
+    with pytest.raises(InputError, match="not among the selected items"):
+        reliability(frame, ["a", "b"], reverse=["z"], min=1, max=3)
+    with pytest.raises(InputError, match="listed twice: a"):
+        reliability(frame, ["a", "a"])
+
+
+def test_an_answer_outside_the_declared_range_names_item_and_value():
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": [1, 7, 2]})
+    with pytest.raises(ScoringError, match="item 'b' \\(value 7\\): outside the scale range 1–5"):
+        reliability(frame, min=1, max=5)
