@@ -7,7 +7,8 @@ import click
 from alliance.cli.output import format_cell, print_json, print_pairs, print_table
 from alliance.core.change import clinical_cutoff, clinically_significant, reliable_change
 from alliance.core.psychometrics import reliability
-from alliance.core.tables import read_csv
+from alliance.core.errors import InputError
+from alliance.core.tables import FIRST_DATA_LINE, read_csv
 
 
 def _names(text: str) -> list[str]:
@@ -40,7 +41,11 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
     to_reverse = _names(reverse)
     if to_reverse and (minimum is None or maximum is None):
         raise click.UsageError("--reverse needs --min and --max (reversed answer = min + max − answer)")
+    if minimum is not None and maximum is not None and not maximum > minimum:
+        raise click.UsageError(f"--max ({maximum:g}) must be greater than --min ({minimum:g})")
     frame = read_csv(file, required=names, numeric=names)
+    if minimum is not None and maximum is not None:
+        _check_range(frame, names, minimum, maximum, file)
     result = reliability(frame, names, reverse=to_reverse, min=minimum, max=maximum)
     if as_json:
         print_json(result)
@@ -60,6 +65,18 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
                   "loading": s.loading} for s in result.items])
     for note in result.notes:
         click.echo(f"note: {note}")
+
+
+def _check_range(frame, names, minimum, maximum, file) -> None:
+    """Point at the first answer outside the scale range by file, line and column."""
+    for name in names:
+        values = frame[name]
+        outside = values.notna() & ((values < minimum) | (values > maximum))
+        if outside.any():
+            row = int(outside.to_numpy().nonzero()[0][0])
+            raise InputError(f"{values.iloc[row]:g} is outside the scale range "
+                             f"{minimum:g}–{maximum:g}", file=file,
+                             line=row + FIRST_DATA_LINE, column=name)
 
 
 @click.command("rci")

@@ -1,0 +1,171 @@
+"""`alliance psychometrics`, `alliance rci` and `alliance cutoff` on the command line.
+
+Numbers are checked against the stored R output (tests/reference/psychometrics/
+psych_reference.json from psych 2.2.9, tests/reference/change/change_reference.json)
+to 1e-6, which JSON output carries in full precision.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from alliance.cli.main import cli
+
+REFERENCE = Path(__file__).parents[1] / "reference"
+PSYCH = json.loads((REFERENCE / "psychometrics" / "psych_reference.json").read_text())
+CHANGE = json.loads((REFERENCE / "change" / "change_reference.json").read_text())
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def waisr(tmp_path):
+    return shutil.copy(REFERENCE / "psychometrics" / "waisr12.csv", tmp_path / "waisr.csv")
+
+
+def write(tmp_path, text, name="items.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def assert_clean_failure(result, *fragments):
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.output
+
+
+def test_psychometrics_json_has_the_documented_keys_and_matches_psych(waisr):
+    ref = PSYCH["waisr12"]
+    result = run("psychometrics", waisr, "--items", ",".join(ref["items"]),
+                 "--reverse", "wai07", "--min", 1, "--max", 5, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"n", "alpha", "alpha_ci", "omega_total", "items", "n_dropped", "k"} <= set(data)
+    assert data["n"] == ref["n"] and data["k"] == 12
+    assert data["alpha"] == pytest.approx(ref["alpha"], abs=1e-6)
+    assert data["alpha_ci"] == pytest.approx(ref["alpha_ci"], abs=1e-6)
+    assert data["omega_total"] == pytest.approx(ref["omega_total"], abs=1e-5)
+    assert [item["item"] for item in data["items"]] == ref["items"]
+    assert [item["r_drop"] for item in data["items"]] == pytest.approx(ref["r_drop"], abs=1e-6)
+    assert [item["alpha_if_deleted"] for item in data["items"]] == pytest.approx(
+        ref["alpha_if_deleted"], abs=1e-6)
+
+
+def test_psychometrics_table_shows_alpha_omega_and_one_row_per_item():
+    ref = PSYCH["messy"]
+    path = REFERENCE / "psychometrics" / "messy.csv"
+    result = run("psychometrics", path, "--items", "q1, q2, q3, q4, q5",
+                 "--reverse", "q3", "--min", 1, "--max", 7)
+    assert result.exit_code == 0, result.output
+    assert f"{ref['alpha']:.3f}" in result.output
+    assert f"[{ref['alpha_ci'][0]:.3f}, {ref['alpha_ci'][1]:.3f}]" in result.output
+    assert f"{ref['omega_total']:.3f}" in result.output
+    assert "rows dropped (missing answers)  6" in result.output
+    assert "q3 (reversed)" in result.output
+    for r_drop in ref["r_drop"]:
+        assert f"{r_drop:.3f}" in result.output
+
+
+def test_a_missing_item_column_names_the_file_and_the_column(waisr):
+    result = run("psychometrics", waisr, "--items", "wai01,wai02,wai99")
+    assert_clean_failure(result, "waisr.csv, line 1", "missing column 'wai99'")
+
+
+def test_text_in_an_item_column_names_file_line_and_column(tmp_path):
+    path = write(tmp_path, "id,a,b,c\n1,1,2,3\n2,2,3,3\n3,3,often,4\n4,4,4,5\n")
+    result = run("psychometrics", path, "--items", "a,b,c")
+    assert_clean_failure(result, "items.csv, line 4, column 'b': 'often' is not a number")
+
+
+def test_too_few_items_is_a_clean_error(waisr):
+    assert_clean_failure(run("psychometrics", waisr, "--items", "wai01"),
+                         "at least 2 items, got 1")
+
+
+def test_too_few_complete_rows_is_a_clean_error(tmp_path):
+    path = write(tmp_path, "a,b,c\n1,2,3\n2,,3\n3,4,\n4,4,5\n")
+    assert_clean_failure(run("psychometrics", path, "--items", "a,b,c"),
+                         "at least 3 complete rows; 2 of 4 rows")
+
+
+def test_reverse_without_min_and_max_is_refused(waisr):
+    result = run("psychometrics", waisr, "--items", "wai01,wai02,wai07", "--reverse", "wai07")
+    assert_clean_failure(result, "--reverse needs --min and --max")
+
+
+def test_an_answer_outside_min_max_points_at_the_cell(tmp_path):
+    path = write(tmp_path, "a,b,c\n1,2,3\n2,3,3\n3,9,4\n4,4,5\n")
+    result = run("psychometrics", path, "--items", "a,b,c", "--min", 1, "--max", 5)
+    assert_clean_failure(result, "items.csv, line 4, column 'b': 9 is outside the scale range 1–5")
+
+
+def test_an_item_without_variance_is_a_clean_error(tmp_path):
+    path = write(tmp_path, "a,b,c\n1,2,3\n2,2,3\n3,2,4\n4,2,5\n")
+    assert_clean_failure(run("psychometrics", path, "--items", "a,b,c"),
+                         "item 'b' has the same answer (2)")
+
+
+def test_rci_json_matches_the_worked_example():
+    ref = CHANGE["reliable_change"]["alliance"]
+    result = run("rci", "--pre", 18, "--post", 27, "--sd", 7.5, "--reliability", 0.85, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["rci"] == pytest.approx(ref["rci"], abs=1e-9)
+    assert data["s_diff"] == pytest.approx(ref["s_diff"], abs=1e-9)
+    assert data["reliable"] is True
+    assert data["direction"] == "improved"
+
+
+def test_rci_table_on_a_symptom_scale_reports_deterioration():
+    result = run("rci", "--pre", 18, "--post", 27, "--sd", 7.5, "--reliability", 0.85,
+                 "--lower-is-better")
+    assert result.exit_code == 0, result.output
+    assert "deteriorated" in result.output
+    assert "2.191" in result.output and "4.108" in result.output
+
+
+def test_rci_with_a_cutoff_classifies_the_client():
+    result = run("rci", "--pre", 20, "--post", 8, "--sd", 5, "--reliability", 0.84,
+                 "--lower-is-better", "--cutoff", 9.44, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["category"] == "recovered"
+
+
+def test_rci_rejects_a_reliability_of_one_or_more_cleanly():
+    assert_clean_failure(run("rci", "--pre", 1, "--post", 2, "--sd", 3, "--reliability", 1.5),
+                         "reliability must lie in (0, 1]")
+    assert_clean_failure(run("rci", "--pre", 1, "--post", 2, "--sd", 0, "--reliability", 0.8),
+                         "sd must be greater than 0")
+
+
+def test_cutoff_json_gives_c_with_both_norms():
+    ref = CHANGE["cutoffs"]["wellbeing"]
+    result = run("cutoff", "--m0", 30, "--sd0", 6, "--m1", 18, "--sd1", 7.5, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["c"] == pytest.approx(ref["c"], abs=1e-9)
+    assert data["criterion"] == "c"
+    assert (data["a"], data["b"]) == (ref["a"], ref["b"])
+
+
+def test_cutoff_with_one_norm_reports_a_or_b():
+    ref = CHANGE["cutoffs"]["symptom"]
+    only_clinical = json.loads(run("cutoff", "--m1", 15, "--sd1", 5, "--lower-is-better",
+                                   "--json").output)
+    assert (only_clinical["criterion"], only_clinical["cutoff"]) == ("a", ref["a"])
+    assert only_clinical["c"] is None
+    only_functional = run("cutoff", "--m0", 5, "--sd0", 4, "--lower-is-better")
+    assert only_functional.exit_code == 0
+    assert "13.000 (criterion b" in only_functional.output
+
+
+def test_cutoff_with_half_a_norm_is_a_clean_error():
+    assert_clean_failure(run("cutoff", "--m0", 30), "needs both m0 and sd0")
