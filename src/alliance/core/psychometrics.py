@@ -413,9 +413,12 @@ def _as_frame(data) -> pd.DataFrame:
         frame.columns = [str(c) for c in frame.columns]
         return frame
     try:
-        array = np.asarray(data, dtype=object)
-    except (TypeError, ValueError) as exc:  # ragged input
-        raise InputError(f"item data must be a table (rows × items): {exc}") from None
+        array = np.asarray(data)
+        if array.dtype.kind not in "biuf":
+            array = np.asarray(data, dtype=object)
+    except (TypeError, ValueError):  # ragged input
+        raise InputError("item data must be a table (rows × items) with the same number "
+                         "of answers in every row") from None
     if array.ndim != 2:
         raise InputError(f"item data must be a table (rows × items), got {array.ndim} dimension(s)")
     return pd.DataFrame(array, columns=[f"item{j + 1}" for j in range(array.shape[1])])
@@ -427,8 +430,16 @@ def _numeric_items(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
         column = frame[name]
         if pd.api.types.is_bool_dtype(column):
             raise InputError("holds true/false values, not numeric answers", column=name)
+        if pd.api.types.is_numeric_dtype(column):
+            columns.append(column.to_numpy(dtype=float))
+            if np.isinf(columns[-1]).any():
+                raise InputError("holds an infinite value", column=name)
+            continue
         parsed = pd.to_numeric(column, errors="coerce")
-        bad = parsed.isna() & column.notna() & (column.astype(str).str.strip() != "")
+        bad = parsed.isna() & column.notna()
+        if bad.any():
+            # Blank text counts as missing, anything else is an error.
+            bad &= column.astype(str).str.strip() != ""
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(f"{column.iloc[row]!r} (data row {row + 1}) is not a number",
