@@ -15,7 +15,7 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-@click.command("psychometrics")
+@click.command("psychometrics", short_help="Alpha, omega and item statistics of a scale.")
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--items", required=True, metavar="A,B,C",
               help="Comma-separated item columns that form the scale.")
@@ -79,7 +79,7 @@ def _check_range(frame, names, minimum, maximum, file) -> None:
                              line=row + FIRST_DATA_LINE, column=name)
 
 
-@click.command("rci")
+@click.command("rci", short_help="Reliable change index of one client.")
 @click.option("--pre", type=float, required=True, help="Score before (e.g. at intake).")
 @click.option("--post", type=float, required=True, help="Score after (e.g. at the last session).")
 @click.option("--sd", type=float, required=True,
@@ -130,7 +130,7 @@ def rci(pre: float, post: float, sd: float, reliability: float, lower_is_better:
     print_pairs(pairs)
 
 
-@click.command("cutoff")
+@click.command("cutoff", short_help="Clinical cutoff (Jacobson & Truax a, b or c).")
 @click.option("--m0", type=float, help="Mean of the functional (non-clinical) norm sample.")
 @click.option("--sd0", type=float, help="SD of the functional norm sample.")
 @click.option("--m1", type=float, help="Mean of the dysfunctional (clinical) sample.")
