@@ -42,6 +42,7 @@ def cli() -> None:
 # Command groups, one module each. Each module exposes COMMANDS, a list of click commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "psychometrics",
+    "instruments",
 )
 
 
