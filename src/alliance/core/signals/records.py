@@ -1,0 +1,115 @@
+"""The signal record every detector returns, and the wording of its explanation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Stable identifiers of the signal types, in the order reports list them.
+SIGNAL_TYPES = (
+    "rupture",
+    "low_alliance",
+    "discrepancy",
+    "not_on_track",
+    "disengagement",
+    "goal_not_agreed",
+    "goal_ratings_apart",
+    "goal_review_overdue",
+    "goal_progress_flat",
+    "task_not_done",
+    "task_unhelpful",
+)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """Something in a case that needs attention, and why.
+
+    Attributes
+    ----------
+    type : one of `SIGNAL_TYPES`.
+    client_id : the client the signal is about.
+    session : the session at which it fired (None when it is not tied to one).
+    rule : the rule that fired, e.g. "sd2", "percentile", "missed_in_a_row".
+    parameters : the settings the rule used.
+    data : the values that fired it.
+    explanation : one plain-language sentence for the therapist.
+    """
+
+    type: str
+    client_id: Any
+    session: int | float | None
+    rule: str
+    parameters: Mapping[str, Any]
+    data: Mapping[str, Any]
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "client_id": plain(self.client_id),
+                "session": plain(self.session), "rule": self.rule,
+                "parameters": {k: plain(v) for k, v in self.parameters.items()},
+                "data": {k: plain(v) for k, v in self.data.items()},
+                "explanation": self.explanation}
+
+
+def signals_frame(signals: Iterable[Signal]) -> pd.DataFrame:
+    """Signals as a DataFrame with one row per signal and the fields as columns."""
+    columns = ["type", "client_id", "session", "rule", "parameters", "data", "explanation"]
+    return pd.DataFrame([s.to_dict() for s in signals], columns=columns)
+
+
+def sort_signals(signals: Iterable[Signal]) -> list[Signal]:
+    """Order signals by client (as first seen), session, then signal type."""
+    signals = list(signals)
+    first_seen: dict[Any, int] = {}
+    for s in signals:
+        first_seen.setdefault(s.client_id, len(first_seen))
+    rank = {t: i for i, t in enumerate(SIGNAL_TYPES)}
+
+    def key(s: Signal):
+        session = s.session if s.session is not None else math.inf
+        return first_seen[s.client_id], session, rank.get(s.type, len(rank))
+
+    return sorted(signals, key=key)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready Python value: numpy scalars unwrapped, NaN and NA become None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return value
+
+
+def number(value: float) -> str:
+    """A score as people write it: 8.5, 5.0, 3.25."""
+    value = float(value)
+    return f"{value:.1f}" if round(value, 1) == round(value, 6) else f"{value:.2f}"
+
+
+def label(column: str) -> str:
+    """A readable name for a score column: "therapist_alliance" → "Therapist alliance"."""
+    text = str(column).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def session_value(session: Any) -> int | float | None:
+    """A session number as a plain int when it is whole (3.0 → 3)."""
+    session = plain(session)
+    if isinstance(session, float) and session.is_integer():
+        return int(session)
+    return session
+
+
+def session_text(session: Any) -> str:
+    return f"session {session_value(session)}"
