@@ -1,4 +1,10 @@
-"""Scoring: turning item responses into scores, and scores onto a common metric."""
+"""Scoring: turning item responses into scores, and scores onto a common metric.
+
+One engine scores every instrument (see :mod:`alliance.core.instruments` and
+``docs/instruments.md``): :func:`score_administration` for one completed form,
+:func:`score_frame` for a table of them, vectorised over rows. Both apply the
+same range checks, reverse keys, mean or prorated sum, missing-data rule and POMP.
+"""
 
 from __future__ import annotations
 
@@ -231,16 +237,19 @@ def score_frame(instrument: Instrument, frame: pd.DataFrame, *, file: str | None
     for score_id in instrument.score_ids:
         out[f"pomp_{score_id}"] = computed.pomp[score_id]
     out["n_answered"] = computed.n_answered
-    reasons = pd.Series("", index=frame.index, dtype=object)
+    reasons = np.full(len(frame), "", dtype=object)
     for score_id in instrument.score_ids:
         failed = np.isnan(computed.scores[score_id])
         if failed.any():
-            text = pd.Series([f"{score_id}: {_reason(instrument, score_id, int(m))}"
-                              for m in computed.missing[score_id][failed]],
-                             index=frame.index[failed])
-            reasons[failed] = np.where(reasons[failed] == "", text, reasons[failed] + "; " + text)
-    out["scorable"] = (reasons == "").to_numpy()
-    out["reason"] = reasons.to_numpy()
+            # One sentence per possible count of missing items, looked up per row.
+            n_items = len(instrument.score_items(score_id))
+            sentences = np.array([f"{score_id}: {_reason(instrument, score_id, m)}"
+                                  for m in range(n_items + 1)], dtype=object)
+            text = sentences[computed.missing[score_id][failed]]
+            earlier = reasons[failed]
+            reasons[failed] = np.where(earlier == "", text, earlier + "; " + text)
+    out["scorable"] = reasons == ""
+    out["reason"] = reasons
     for score_id in dict.fromkeys(c.score for c in instrument.cutoffs):
         out[f"cutoff_{score_id}"] = _furthest_cutoff(instrument, score_id,
                                                      computed.scores[score_id])
