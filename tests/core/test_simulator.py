@@ -80,14 +80,22 @@ def test_each_client_stays_with_one_therapist_and_every_therapist_has_clients(cl
     assert s["therapist_id"].nunique() == clinic.parameters["n_therapists"] == 100
 
 
-def test_scores_lie_on_the_0_to_10_scale_and_its_half_point_grid(clinic):
+def test_scores_lie_on_the_0_to_10_scale_and_the_steps_of_the_bundled_check_ins(clinic):
     s = clinic.sessions
     for column in SCORES:
         values = s[column].dropna()
         assert values.between(0, 10).all(), column
-    for column in ["bond", "goals", "tasks", "therapist_alliance", "wellbeing"]:
-        values = s[column].dropna()
-        assert np.allclose(values * 2, np.round(values * 2)), column
+
+    def on_grid(column, steps_per_point, tolerance=1e-9):
+        values = s[column].dropna() * steps_per_point
+        return np.abs(values - np.round(values)).max() <= tolerance
+
+    # Subscale: mean of two whole-number sliders; wellbeing: of four; totals: of six
+    # (stored to 2 decimals, so within 0.005 of a sixth).
+    assert all(on_grid(column, 2) for column in ("bond", "goals", "tasks"))
+    assert on_grid("wellbeing", 4) and not on_grid("wellbeing", 2)
+    assert on_grid("therapist_alliance", 6, 0.005 * 6 + 1e-9)
+    assert not on_grid("therapist_alliance", 2)
     assert set(s["attended"].unique()) == {0, 1}
 
 

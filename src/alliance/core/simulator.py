@@ -167,8 +167,10 @@ def simulate_clinic(n_clients: int, n_sessions: int, seed: int, *,
     noise : multiplier of every session-to-session noise term (client and therapist
         alliance, wellbeing). 0 gives noise-free trajectories in which the planted
         ruptures are the only drops of the client's alliance (exact recovery).
-    resolution : step of the check-in scale for the subscales, the therapist's rating
-        and wellbeing (0.5 = mean of two 0–10 sliders; between 0.01 and 1).
+    resolution : step of the subscale scores, between 0.01 and 1 (0.5: each subscale is
+        the mean of two 0–10 sliders with whole-number steps, as in the bundled
+        check-in). Totals (client and therapist) are means of three subscales, stored
+        to 2 decimals; wellbeing, the mean of four sliders, has steps of resolution / 2.
     rupture_share : share of all clients with at least one planted rupture.
     second_rupture_share : share of those with room for it who get a second rupture.
     repair_share : share of ruptures repaired (halved for clients who drop out).
@@ -208,10 +210,15 @@ def simulate_clinic(n_clients: int, n_sessions: int, seed: int, *,
 
     Wellbeing ``W_is = W0_i + G_i (1 - exp(-(s - 1) / 6)) + 0.2 dev_i,s-1 + noise``, with
     ``G_i = 2.0 + alliance_effect * z_i + N(0, 1.5)`` (z_i the standardised true alliance),
-    +0.3 after a repaired and −0.5 after an unrepaired rupture. With the defaults and
-    K = 20, the correlation across clients between mean observed alliance and observed
-    change (last − first wellbeing) is r = .28 ± .02 (Flückiger et al. 2018: .278); it is
-    checked on 20,000 simulated clients in the tests.
+    +0.3 after a repaired and −0.5 after an unrepaired rupture. Calibration: with the
+    defaults and K = 20, the correlation across clients between mean observed alliance
+    and observed change (last − first wellbeing) is r = .278 (3 × 50,000 clients;
+    Flückiger et al. 2018: .278); the tests check |r − .278| < .02 on 20,000 clients and
+    < .05 on 2,000. Shorter treatments leave less time to improve: K = 12 gives r ≈ .26,
+    K = 8 r ≈ .23.
+
+    Exactly ``round(rupture_share * n_clients)`` clients are chosen for a rupture among
+    those who attend at least 6 sessions (fewer when a drop would not fit above 0).
 
     Dropouts attend sessions 1 … L, then miss one to three scheduled sessions (rows with
     ``attended = 0``); no rows follow. Lower alliance makes dropping out more likely.
@@ -287,7 +294,8 @@ def simulate_clinic(n_clients: int, n_sessions: int, seed: int, *,
                                                   - _ALLIANCE_MEAN)
                  + people["therapist_bias"])[:, None] + (latent - people["level"][:, None])
     therapist = therapist + _TH_RUPTURE_SEEN * rupture_dev + noise * _TH_NOISE_SD * th_noise
-    therapist = _grid(np.clip(therapist, 0.0, _SCALE_MAX), step)
+    # The therapist's total is the mean of three subscales on the same sliders.
+    therapist = np.round(_grid(np.clip(therapist, 0.0, _SCALE_MAX), step / 3.0), 2)
     del th_noise
 
     # --- wellbeing ---------------------------------------------------------
@@ -300,7 +308,7 @@ def simulate_clinic(n_clients: int, n_sessions: int, seed: int, *,
     wellbeing = (people["wellbeing_intake"][:, None]
                  + gain[:, None] * (1.0 - np.exp(-s / _WB_TAU))
                  + _WB_LAG_EFFECT * lagged + noise * _WB_NOISE_SD * wb_noise)
-    wellbeing = _grid(np.clip(wellbeing, 0.0, _SCALE_MAX), step)
+    wellbeing = _grid(np.clip(wellbeing, 0.0, _SCALE_MAX), step / 2.0)   # four sliders
     del wb_noise, lagged, deviation
 
     sessions = _sessions_frame(people, course, missing, dates, sub, total, therapist, wellbeing)
@@ -680,6 +688,7 @@ def _ruptures_frame(people, planted: list[dict]) -> pd.DataFrame:
     frame = pd.concat(parts, ignore_index=True)
     frame.loc[~frame["repaired"], "repaired_session"] = pd.NA
     frame = frame.sort_values(["client_id", "session"], kind="stable", ignore_index=True)
+    frame = frame.astype({"client_id": "str", "therapist_id": "str", "subscale": "str"})
     return frame[list(RUPTURE_COLUMNS)]
 
 
