@@ -63,10 +63,12 @@ def signals_frame(signals: Iterable[Signal]) -> pd.DataFrame:
     return pd.DataFrame([s.to_dict() for s in signals], columns=columns)
 
 
-def sort_signals(signals: Iterable[Signal]) -> list[Signal]:
-    """Order signals by client (as first seen), session, then signal type."""
+def sort_signals(signals: Iterable[Signal], clients: Iterable[Any] = ()) -> list[Signal]:
+    """Order signals by client (in the order of ``clients``, then as first seen), session, type."""
     signals = list(signals)
     first_seen: dict[Any, int] = {}
+    for c in clients:
+        first_seen.setdefault(plain(c), len(first_seen))
     for s in signals:
         first_seen.setdefault(s.client_id, len(first_seen))
     rank = {t: i for i, t in enumerate(SIGNAL_TYPES)}
