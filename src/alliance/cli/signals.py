@@ -1,0 +1,200 @@
+"""`alliance signals`: ruptures (and, with --all, every other signal) in a sessions CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from alliance.cli.output import print_json, print_table
+from alliance.core.errors import InputError, NotEnoughDataError
+from alliance.core.signals import SIGNAL_TYPES, SignalSettings, detect_ruptures, detect_signals
+from alliance.core.signals.ruptures import REFERENCES, RULES, STATES
+from alliance.core.tables import FIRST_DATA_LINE, read_csv
+
+#: Optional numeric columns of the long format that --all uses when present.
+THERAPIST, ATTENDED, DATE = "therapist_alliance", "attended", "date"
+
+
+@click.command("signals")
+@click.argument("file", type=click.Path(path_type=str))
+@click.option("--score", required=True, metavar="COLUMN",
+              help="Client-rated score to watch (e.g. alliance, bond, goals, tasks).")
+@click.option("--client", default="client_id", show_default=True, metavar="COLUMN",
+              help="Column of the client identifier.")
+@click.option("--session", default="session", show_default=True, metavar="COLUMN",
+              help="Column of the session number.")
+@click.option("--rule", type=click.Choice(RULES), default="sd2", show_default=True,
+              help="sd1 / sd2: a drop of at least 1 / 2 times the client's (shrunken) SD; "
+                   "rci: a reliable drop (needs --sd and --reliability).")
+@click.option("--reference", type=click.Choice(REFERENCES), default="previous", show_default=True,
+              help="Compare with the previous rated score or the mean of up to 3 previous.")
+@click.option("--window", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Rated sessions after a rupture in which a repair counts.")
+@click.option("--sd", type=float, help="SD of the score (rule rci).")
+@click.option("--reliability", type=float, help="Reliability of the score (rule rci).")
+@click.option("--pooled-sd", type=float,
+              help="Clinic pooled within-client SD (rules sd1/sd2); default: estimated from FILE.")
+@click.option("--all", "all_signals", is_flag=True,
+              help="Also every other signal the file's columns allow (low alliance, "
+                   "discrepancy with therapist_alliance, disengagement with attended/date, "
+                   "not on track with --outcome).")
+@click.option("--low-cutoff", type=float,
+              help="With --all: the measure's cutoff for low alliance (default: the clinic's "
+                   "10th percentile at the same session number).")
+@click.option("--outcome", metavar="COLUMN",
+              help="With --all: outcome column for 'not on track' (higher = better); the "
+                   "expected band is fitted on the file's cases.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def signals(file: str, score: str, client: str, session: str, rule: str, reference: str,
+            window: int, sd: float | None, reliability: float | None, pooled_sd: float | None,
+            all_signals: bool, low_cutoff: float | None, outcome: str | None,
+            as_json: bool) -> None:
+    """Find alliance ruptures and their repair in a long-format CSV (one row per
+    client session), with the exact rule of docs/signals.md.
+
+    At each rated session t ≥ 2 the score a_t is compared with the reference
+    (the previous score, or the mean of up to 3 previous): sd1/sd2 fire when
+    a_t ≤ ref − m·s_t (s_t: the client's SD of earlier scores shrunk toward the
+    pooled SD), rci when ref − a_t > 1.96·S_diff. A rupture is repaired at the
+    first of the next --window rated sessions back at the reference, unresolved
+    when none is, pending while the window is still open.
+
+    \b
+    Example:
+      alliance signals sessions.csv --score alliance --rule sd2
+      alliance signals sessions.csv --score bond --rule rci --sd 1.8 --reliability 0.85 --json
+      alliance signals sessions.csv --score alliance --all --outcome wellbeing
+    """
+    if rule == "rci" and (sd is None or reliability is None):
+        raise click.UsageError("--rule rci needs --sd and --reliability")
+    if rule != "rci" and (sd is not None or reliability is not None):
+        raise click.UsageError("--sd and --reliability are used only with --rule rci")
+    if rule == "rci" and pooled_sd is not None:
+        raise click.UsageError("--pooled-sd is used only with --rule sd1 or sd2")
+    if not all_signals and (low_cutoff is not None or outcome is not None):
+        raise click.UsageError("--low-cutoff and --outcome are used only with --all")
+
+    frame = _read(file, score, client, session, all_signals, outcome)
+    result = detect_ruptures(frame[client].to_numpy(), frame[session].to_numpy(),
+                             frame[score].to_numpy(), rule=rule, reference=reference,
+                             window=window, pooled_sd=pooled_sd, sd=sd, reliability=reliability)
+    report = {"file": file, "score": score, **result.to_dict()}
+    notes: list[str] = []
+    if all_signals:
+        fixed = result.parameters.get("pooled_sd") if rule != "rci" else None
+        settings = SignalSettings(client=client, session=session, score=score,
+                                  therapist_score=THERAPIST, attended=ATTENDED, date=DATE,
+                                  outcome=outcome or "wellbeing", rule=rule, reference=reference,
+                                  window=window, pooled_sd=fixed, sd=sd, reliability=reliability,
+                                  low_cutoff=low_cutoff)
+        expected = _expected_model(frame, client, session, outcome, notes) if outcome else None
+        others = [t for t in SIGNAL_TYPES if t != "rupture"]
+        found = detect_signals(frame, settings, types=others, expected=expected)
+        report["signals"] = [s.to_dict() for s in found]
+        report["signal_counts"] = dict(Counter(s.type for s in found))
+        if notes:
+            report["notes"] = notes
+    if as_json:
+        print_json(report)
+        return
+    _print_report(report, result, notes)
+
+
+def _read(file: str, score: str, client: str, session: str, all_signals: bool,
+          outcome: str | None) -> pd.DataFrame:
+    header = _header(file)
+    numeric = [score]
+    if all_signals:
+        numeric += [c for c in (THERAPIST, ATTENDED, outcome) if c and c in header]
+        if outcome and outcome not in header:
+            raise InputError(f"missing column '{outcome}' (the file has: {', '.join(header)})",
+                             file=file, line=1)
+    numeric = list(dict.fromkeys(c for c in numeric if c not in (client, session)))
+    frame = read_csv(file, required=[client, session, score], numeric=numeric,
+                     integer=[session], allow_missing=numeric)
+    ids = frame[client]
+    empty = ids.isna() | (ids.astype(str).str.strip() == "")
+    if empty.any():
+        raise InputError("empty client identifier", file=file,
+                         line=int(np.flatnonzero(empty.to_numpy())[0]) + FIRST_DATA_LINE,
+                         column=client)
+    twice = frame.duplicated([client, session])
+    if twice.any():
+        row = int(np.flatnonzero(twice.to_numpy())[0])
+        raise InputError(f"client {ids.iloc[row]!r} has a second row for session "
+                         f"{int(frame[session].iloc[row])}", file=file,
+                         line=row + FIRST_DATA_LINE, column=session)
+    if all_signals and ATTENDED in frame.columns:
+        came = frame[ATTENDED]
+        bad = came.notna() & ~came.isin([0, 1])
+        if came.isna().any() or bad.any():
+            row = int(np.flatnonzero((came.isna() | bad).to_numpy())[0])
+            raise InputError("attended must be 1 or 0", file=file, line=row + FIRST_DATA_LINE,
+                             column=ATTENDED)
+    if all_signals and DATE in frame.columns:
+        frame[DATE] = _dates(frame[DATE], file)
+    return frame
+
+
+def _header(file: str) -> list[str]:
+    try:
+        with open(file, newline="", encoding="utf-8") as handle:
+            return [c.strip() for c in next(csv.reader(handle), [])]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []  # read_csv reports the problem precisely
+
+
+def _dates(values: pd.Series, file: str) -> pd.Series:
+    text = values.astype(object).where(values.notna(), None)
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = parsed.isna() & values.notna() & (values.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{values.iloc[row]!r} is not a date (YYYY-MM-DD)", file=file,
+                         line=row + FIRST_DATA_LINE, column=DATE)
+    return parsed
+
+
+def _expected_model(frame, client, session, outcome, notes):
+    from alliance.core.expected import fit_expected_response
+
+    try:
+        return fit_expected_response(frame, client=client, session=session, outcome=outcome)
+    except NotEnoughDataError as exc:
+        notes.append(f"not on track skipped: {exc}")
+        return None
+
+
+def _print_report(report: dict, result, notes: list[str]) -> None:
+    counts = result.counts()
+    p = result.parameters
+    how = (f"rule {result.rule} (m = {p['m']}), pooled SD {p['pooled_sd']:.3f} "
+           f"({p['pooled_sd_source']})" if result.rule != "rci" else
+           f"rule rci, S_diff {p['s_diff']:.3f} (SD {p['sd']:g}, reliability {p['reliability']:g})")
+    click.echo(f"{report['file']}: {result.n_clients} clients, {result.n_rated} rated sessions "
+               f"of '{report['score']}', {len(result.ruptures)} ruptures ("
+               + ", ".join(f"{counts[s]} {s}" for s in STATES)
+               + f"); {how}, reference {p['reference']}, window {p['window']}.")
+    click.echo()
+    columns = ["client_id", "session", "reference", "score", "threshold", "state",
+               "repaired_session"]
+    print_table(result.records(), columns, digits=2)
+    if "signals" in report:
+        click.echo()
+        summary = ", ".join(f"{n} {t}" for t, n in report["signal_counts"].items()) or "none"
+        click.echo(f"Other signals: {summary}.")
+        rows = [{"client_id": s["client_id"], "session": s["session"], "type": s["type"],
+                 "explanation": s["explanation"]} for s in report["signals"]]
+        if rows:
+            click.echo()
+            print_table(rows)
+    for note in notes:
+        click.echo(f"note: {note}")
+
+
+COMMANDS = [signals]
