@@ -1,0 +1,301 @@
+"""Expected treatment response: where a case should be by now, given where it started.
+
+From the clinic's own completed cases we fit how the outcome typically develops
+over sessions for clients with a given intake score (an expected recovery curve),
+and how much individual cases scatter around that curve. A case whose score falls
+outside the band at some session is not on track, and may need a closer look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import InputError, NotEnoughDataError
+from .mixed import fit_reml, numeric_column
+
+#: Fewest completed cases the expected response is fitted on. With fewer, the
+#: case-to-case spread (and so the band) is too uncertain to flag anyone fairly;
+#: use a reference data set instead.
+MIN_CASES = 30
+
+#: A case counts as completed when it has at least this many rated sessions: the
+#: intake and two later scores, enough to show a direction.
+MIN_SESSIONS = 3
+
+#: Two-sided coverage of the band. An on-track case then falls below the lower
+#: limit (or above the upper) at about 1 session in 10: few enough false alarms
+#: to take each signal seriously, early enough to catch a case going off course.
+DEFAULT_COVERAGE = 0.80
+
+#: Names of the coefficients, in order.
+COEFFICIENTS = ("intercept", "intake", "log_session", "intake_log_session")
+
+
+@dataclass(frozen=True)
+class Band:
+    """Expected outcome and the band around it, broadcast over intake × session."""
+
+    intake: np.ndarray
+    session: np.ndarray
+    expected: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    coverage: float
+
+    def to_dict(self) -> dict:
+        return {"coverage": self.coverage,
+                "rows": [{"intake": float(i), "session": float(s), "expected": float(e),
+                          "lower": float(lo), "upper": float(hi)}
+                         for i, s, e, lo, hi in zip(*(np.ravel(a) for a in (
+                             self.intake, self.session, self.expected, self.lower,
+                             self.upper)))]}
+
+
+@dataclass(frozen=True)
+class ExpectedResponseModel:
+    """A fitted expected-treatment-response model (see `fit_expected_response`).
+
+    Attributes
+    ----------
+    coefficients : fixed effects ``intercept``, ``intake``, ``log_session``,
+        ``intake_log_session``.
+    cov_coefficients : their covariance matrix (4 × 4).
+    cov_random : covariance of the case-level random intercept (and slope on
+        log(session) when ``random_slope``).
+    residual_variance : variance of a single score around the case's own curve.
+    random_slope : whether cases have their own slope on log(session).
+    coverage : two-sided coverage of the band.
+    n_cases, n_obs : completed cases and follow-up scores the model is fitted on.
+    intake_range, session_range : the intake scores and sessions seen in fitting;
+        the band is an extrapolation outside them.
+    intake_quartiles : 25th, 50th and 75th percentiles of the fitted cases' intakes.
+    """
+
+    coefficients: dict[str, float]
+    cov_coefficients: np.ndarray
+    cov_random: np.ndarray
+    residual_variance: float
+    random_slope: bool
+    coverage: float
+    n_cases: int
+    n_obs: int
+    intake_range: tuple[float, float]
+    session_range: tuple[float, float]
+    intake_quartiles: tuple[float, float, float]
+    method: str = "REML"
+
+    def band(self, intake, session) -> Band:
+        """Expected outcome and lower/upper limits for a case with this intake at this session.
+
+        ``intake`` and ``session`` are numbers or arrays (broadcast against each other).
+
+        Notes
+        -----
+        With L = log(session), x = (1, intake, L, intake·L), z = (1, L) (or (1)
+        without a random slope), β the coefficients, C their covariance, G the
+        random-effect covariance and σ² the residual variance:
+
+            expected = x'β,   var = x'Cx + z'Gz + σ²,
+            limits   = expected ± q · √var,   q = Φ⁻¹((1 + coverage) / 2).
+
+        This is a prediction interval for one score of a new case: it includes
+        how far cases stray from the average curve (G), session-to-session
+        noise (σ²) and the uncertainty of the curve itself (C).
+        """
+        intake = np.asarray(intake, dtype=float)
+        session = np.asarray(session, dtype=float)
+        if not (np.all(np.isfinite(intake)) and np.all(np.isfinite(session))):
+            raise InputError("intake and session must be finite numbers")
+        if np.any(session < 1):
+            raise InputError("session numbers start at 1")
+        intake, session = np.broadcast_arrays(intake, session)
+        log_s = np.log(session)
+        x = np.stack([np.ones_like(log_s), intake, log_s, intake * log_s], axis=-1)
+        beta = np.array([self.coefficients[name] for name in COEFFICIENTS])
+        expected = x @ beta
+        z = np.stack([np.ones_like(log_s), log_s], axis=-1)[..., : self.cov_random.shape[0]]
+        variance = (np.einsum("...i,ij,...j->...", x, self.cov_coefficients, x)
+                    + np.einsum("...i,ij,...j->...", z, self.cov_random, z)
+                    + self.residual_variance)
+        half = stats.norm.ppf((1 + self.coverage) / 2) * np.sqrt(variance)
+        return Band(intake=intake, session=session, expected=expected,
+                    lower=expected - half, upper=expected + half, coverage=self.coverage)
+
+    def not_on_track(self, intake, session, observed, higher_is_better: bool = True) -> np.ndarray:
+        """Whether each observed score falls on the wrong side of the band.
+
+        Not on track means below the lower limit when higher scores are better,
+        above the upper limit when lower scores are better. A missing observed
+        score (NaN) is never flagged.
+        """
+        observed = np.asarray(observed, dtype=float)
+        band = self.band(intake, session)
+        if higher_is_better:
+            return np.asarray(observed < band.lower)
+        return np.asarray(observed > band.upper)
+
+    def to_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "formula": "outcome ~ intake * log(session) + "
+                       + ("(1 + log(session) | case)" if self.random_slope else "(1 | case)"),
+            "coefficients": dict(self.coefficients),
+            "cov_coefficients": self.cov_coefficients.tolist(),
+            "cov_random": self.cov_random.tolist(),
+            "residual_variance": self.residual_variance,
+            "random_slope": self.random_slope,
+            "coverage": self.coverage,
+            "n_cases": self.n_cases,
+            "n_obs": self.n_obs,
+            "intake_range": list(self.intake_range),
+            "session_range": list(self.session_range),
+            "intake_quartiles": list(self.intake_quartiles),
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> ExpectedResponseModel:
+        """Rebuild a model stored with `to_dict` (e.g. a reference model shipped with a clinic)."""
+        try:
+            return cls(coefficients={k: float(values["coefficients"][k]) for k in COEFFICIENTS},
+                       cov_coefficients=np.array(values["cov_coefficients"], dtype=float),
+                       cov_random=np.array(values["cov_random"], dtype=float),
+                       residual_variance=float(values["residual_variance"]),
+                       random_slope=bool(values["random_slope"]),
+                       coverage=float(values["coverage"]), n_cases=int(values["n_cases"]),
+                       n_obs=int(values["n_obs"]),
+                       intake_range=tuple(map(float, values["intake_range"])),
+                       session_range=tuple(map(float, values["session_range"])),
+                       intake_quartiles=tuple(map(float, values["intake_quartiles"])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"not a stored expected-response model ({exc})") from None
+
+
+def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcome: str,
+                          min_cases: int = MIN_CASES, coverage: float = DEFAULT_COVERAGE,
+                          min_sessions: int = MIN_SESSIONS) -> ExpectedResponseModel:
+    """Fit the expected treatment response on completed cases.
+
+    Parameters
+    ----------
+    frame : long-format table, one row per case session; pass the completed
+        cases (e.g. closed cases); rows with a missing outcome are ignored.
+    client : column of the case identifier.
+    session : column of the session number (1 = first session).
+    outcome : column of the outcome score.
+    min_cases : fewest completed cases to fit on (default `MIN_CASES`).
+    coverage : two-sided coverage of the band (default `DEFAULT_COVERAGE`).
+    min_sessions : rated sessions a case needs to count as completed (default
+        `MIN_SESSIONS`: the intake and two later scores).
+
+    Returns
+    -------
+    ExpectedResponseModel
+
+    Raises
+    ------
+    NotEnoughDataError
+        Fewer than ``min_cases`` completed cases; the message says how many there
+        are and how many are needed.
+    InputError
+        Missing or non-numeric columns, session numbers below 1, a case with the
+        same session twice, or an invalid ``coverage``.
+
+    Notes
+    -----
+    A case's intake is its first score (at its lowest session number). The model
+    is fitted to the scores after intake:
+
+        y_is = β0 + β1·intake_i + (β2 + β3·intake_i)·log(s) + u_0i + u_1i·log(s) + e_is
+
+    with (u_0i, u_1i) ~ N(0, G) and e ~ N(0, σ²), by REML (lme4:
+    ``y ~ intake * log(session) + (1 + log(session) | case)``). When the model with
+    a case-specific slope cannot be fitted or puts a variance on the boundary, the
+    slope is dropped (``(1 | case)``). Using the intake as a covariate, not as the
+    first response, keeps the curve from being pulled toward a score it is
+    conditioned on. log(session) gives the negatively accelerated course typical
+    of psychotherapy: most change early, less later.
+
+    References
+    ----------
+    Finch, A. E., Lambert, M. J., & Schaalje, B. G. (2001). Psychotherapy quality
+    control: the statistical generation of expected recovery curves for
+    integration into an early warning system. Clinical Psychology &
+    Psychotherapy, 8(4), 231–242.
+
+    Lambert, M. J., Whipple, J. L., Bishop, M. J., Vermeersch, D. A., Gray, G. V.,
+    & Finch, A. E. (2002). Comparison of empirically-derived and rationally-derived
+    methods for identifying patients at risk for treatment failure. Clinical
+    Psychology & Psychotherapy, 9(3), 149–164.
+    """
+    if not 0 < coverage < 1:
+        raise InputError(f"coverage must be between 0 and 1 (got {coverage})")
+    if min_sessions < 2:
+        raise InputError("a completed case needs at least 2 rated sessions (intake and one more)")
+    data = _cases(frame, client, session, outcome)
+    counts = data.groupby("case")["score"].transform("size")
+    data = data[counts >= min_sessions]
+    n_cases = int(data["case"].nunique())
+    if n_cases < max(min_cases, 2):
+        raise NotEnoughDataError(
+            f"the expected treatment response needs at least {max(min_cases, 2)} completed cases "
+            f"(an intake score and at least {min_sessions - 1} later scores each); the data have "
+            f"{n_cases}")
+    first = data.groupby("case")["session"].transform("min")
+    intake = data[data["session"] == first].set_index("case")["score"]
+    data = data.assign(intake=data["case"].map(intake))
+    follow = data[data["session"] > first]
+    if np.ptp(follow["session"].to_numpy()) == 0:
+        raise InputError("all later scores are at the same session; the course over sessions "
+                         "cannot be fitted", column=session)
+    if np.ptp(intake.to_numpy()) == 0:
+        raise InputError("every case has the same intake score; its effect cannot be fitted",
+                         column=outcome)
+
+    log_s = np.log(follow["session"].to_numpy(float))
+    x_intake = follow["intake"].to_numpy(float)
+    X = np.column_stack([np.ones_like(log_s), x_intake, log_s, x_intake * log_s])
+    y = follow["score"].to_numpy(float)
+    units = follow["case"].to_numpy()
+    fit = fit_reml(y, X, COEFFICIENTS, units=units, Z=np.column_stack([np.ones_like(log_s), log_s]))
+    random_slope = fit.converged and not fit.singular
+    if not random_slope:
+        fit = fit_reml(y, X, COEFFICIENTS, units=units, Z=np.ones_like(log_s))
+    return ExpectedResponseModel(
+        coefficients=dict(zip(COEFFICIENTS, map(float, fit.fe))),
+        cov_coefficients=fit.cov_fe, cov_random=fit.cov_re, residual_variance=fit.scale,
+        random_slope=random_slope, coverage=float(coverage), n_cases=n_cases,
+        n_obs=int(len(follow)),
+        intake_range=(float(intake.min()), float(intake.max())),
+        session_range=(float(follow["session"].min()), float(follow["session"].max())),
+        intake_quartiles=tuple(float(q) for q in np.quantile(intake, [0.25, 0.5, 0.75])))
+
+
+def _cases(frame: pd.DataFrame, client: str, session: str, outcome: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError("expected a table (pandas DataFrame) of sessions")
+    missing = [c for c in (client, session, outcome) if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(c) for c in missing)} (the table has: "
+            f"{', '.join(map(str, frame.columns))})", column=missing[0])
+    data = pd.DataFrame({"case": frame[client].to_numpy(),
+                         "session": numeric_column(frame[session], session),
+                         "score": numeric_column(frame[outcome], outcome)})
+    data["case"] = data["case"].where(data["case"].isna(), data["case"].astype(str).str.strip())
+    data = data.replace({"case": {"": np.nan}}).dropna()
+    if (data["session"] < 1).any():
+        bad = data.loc[data["session"] < 1, "session"].iloc[0]
+        raise InputError(f"session numbers start at 1 (found {bad:g})", column=session)
+    duplicated = data.duplicated(["case", "session"])
+    if duplicated.any():
+        row = data[duplicated].iloc[0]
+        raise InputError(f"case {row['case']} has session {row['session']:g} more than once",
+                         column=session)
+    return data
+
