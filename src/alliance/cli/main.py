@@ -43,6 +43,7 @@ def cli() -> None:
 COMMAND_MODULES: tuple[str, ...] = (
     "psychometrics",
     "instruments",
+    "simulate",
     "signals",
 )
 
