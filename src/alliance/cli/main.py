@@ -41,6 +41,7 @@ def cli() -> None:
 
 # Command groups, one module each. Each module exposes COMMANDS, a list of click commands.
 COMMAND_MODULES: tuple[str, ...] = (
+    "analyze",
     "psychometrics",
     "instruments",
     "simulate",

@@ -1,0 +1,180 @@
+"""`alliance analyze`: multilevel analyses of long-format session exports."""
+
+from __future__ import annotations
+
+import click
+import numpy as np
+
+from alliance.cli.output import print_json, print_pairs, print_table
+from alliance.core.analysis import within_between
+from alliance.core.expected import DEFAULT_COVERAGE, MIN_CASES, fit_expected_response
+from alliance.core.tables import read_csv
+
+#: Sessions shown by `analyze expected` unless --sessions is given (up to the last fitted one).
+DEFAULT_SESSIONS = (2, 3, 4, 6, 8, 10, 12, 16, 20, 26, 32, 40, 52)
+
+
+@click.group("analyze")
+def analyze() -> None:
+    """Research analyses of session data (long format: one row per client session).
+
+    \b
+    Example:
+      alliance analyze within-between sim/sessions.csv --outcome wellbeing \\
+          --predictor alliance --client client_id --therapist therapist_id
+    """
+
+
+@analyze.command("within-between")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--outcome", required=True, metavar="COL", help="Outcome column (e.g. wellbeing).")
+@click.option("--predictor", required=True, metavar="COL",
+              help="Predictor column (e.g. alliance).")
+@click.option("--client", required=True, metavar="COL", help="Client identifier column.")
+@click.option("--therapist", metavar="COL",
+              help="Therapist identifier column: adds a therapist level (clients nested in "
+                   "therapists).")
+@click.option("--session", metavar="COL",
+              help="Session number column: adds a session term, and orders sessions for --lag.")
+@click.option("--lag", is_flag=True,
+              help="Predict the outcome at the next session from the predictor at this one, "
+                   "controlling for the outcome at this one.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def within_between_command(file, outcome, predictor, client, therapist, session, lag, as_json):
+    """Within/between multilevel model of a predictor (alliance) on an outcome.
+
+    The predictor is split into its within-client part (session score minus the
+    client's mean) and its between-client part (the client's mean, centred at the
+    average client), each with its own effect on the outcome; a random intercept
+    per client (and per therapist with --therapist). Fitted by REML; estimates
+    and standard errors match R's lme4::lmer. Rows with a missing value are left
+    out and counted.
+
+    \b
+    Example:
+      alliance analyze within-between sim/sessions.csv --outcome wellbeing \\
+          --predictor alliance --client client_id --therapist therapist_id \\
+          --session session --lag
+    """
+    required = [c for c in (client, therapist) if c]
+    numeric = [c for c in (outcome, predictor, session) if c]
+    frame = read_csv(file, required=required, numeric=numeric)
+    result = within_between(frame, outcome, predictor, client, therapist=therapist,
+                            session=session, lag=lag)
+    if as_json:
+        print_json(result)
+        return
+    click.echo(f"Model   {result.formula}")
+    click.echo(f"        within = {predictor} − client mean; between = client mean − "
+               f"{result.grand_mean:.3f} (mean of client means)")
+    print_pairs([
+        ("Observations", result.n_obs),
+        ("Clients", result.n_clients),
+        *([("Therapists", result.n_therapists)] if result.n_therapists else []),
+        ("Rows left out (missing values)", result.n_dropped),
+        ("Method", result.method),
+    ])
+    click.echo()
+    print_table([{"term": term, "estimate": fe.estimate, "se": fe.se, "z": fe.z,
+                  "ci_low": fe.ci_low, "ci_high": fe.ci_high,
+                  "p": "<.001" if fe.p < 0.001 else f"{fe.p:.3f}"}
+                 for term, fe in result.fixed_effects.items()], title="Fixed effects")
+    click.echo()
+    print_table([{"component": name, "variance": value, "sd": float(np.sqrt(value))}
+                 for name, value in result.variance_components.items()],
+                title="Variance components")
+    click.echo()
+    click.echo(result.summary)
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+
+
+@analyze.command("expected")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--client", required=True, metavar="COL", help="Case (client) identifier column.")
+@click.option("--session", required=True, metavar="COL", help="Session number column (1 = first).")
+@click.option("--outcome", required=True, metavar="COL", help="Outcome column (e.g. wellbeing).")
+@click.option("--min-cases", type=click.IntRange(min=2), default=MIN_CASES, show_default=True,
+              help="Fewest completed cases to fit on.")
+@click.option("--coverage", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=DEFAULT_COVERAGE, show_default=True, help="Two-sided coverage of the band.")
+@click.option("--intake", metavar="X,Y,…",
+              help="Intake scores to show (default: the quartiles of the fitted cases' intakes).")
+@click.option("--sessions", metavar="S,T,…",
+              help="Sessions to show (default: 2, 3, 4, 6, 8, … up to the last fitted session).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def expected_command(file, client, session, outcome, min_cases, coverage, intake, sessions,
+                     as_json):
+    """Expected treatment response: the typical course of the outcome by intake score.
+
+    Fits, on the file's completed cases (an intake and at least two later
+    scores), outcome ~ intake × log(session) with a random intercept (and slope,
+    when the data support it) per case by REML, then prints the expected score and the band within which an
+    on-track case falls (COVERAGE of the time) for a few intake scores and
+    sessions. A score beyond the band is "not on track". Refuses to fit with
+    fewer than --min-cases cases.
+
+    \b
+    Example:
+      alliance analyze expected sim/sessions.csv --client client_id \\
+          --session session --outcome wellbeing --intake 3,5,7 --sessions 2,4,8,12
+    """
+    intakes = _numbers(intake, "--intake") if intake else None
+    shown = _numbers(sessions, "--sessions") if sessions else None
+    if shown and min(shown) < 1:
+        raise click.BadParameter("session numbers start at 1", param_hint="--sessions")
+    frame = read_csv(file, required=[client], numeric=[session, outcome])
+    model = fit_expected_response(frame, client, session, outcome, min_cases=min_cases,
+                                  coverage=coverage)
+    intakes = intakes or sorted({round(q, 1) for q in model.intake_quartiles})
+    shown = shown or [s for s in DEFAULT_SESSIONS if s <= model.session_range[1]] or [2]
+    grid_intake, grid_session = np.meshgrid(intakes, shown, indexing="ij")
+    band = model.band(grid_intake.ravel(), grid_session.ravel())
+    if as_json:
+        print_json({"model": model.to_dict(), "band": band.to_dict()})
+        return
+    c = model.coefficients
+    click.echo(f"Expected {outcome} = {c['intercept']:.3f} {_signed(c['intake'])}·intake "
+               f"+ ({c['log_session']:.3f} {_signed(c['intake_log_session'])}·intake)"
+               "·log(session)")
+    print_pairs([
+        ("Completed cases", model.n_cases),
+        ("Scores after intake", model.n_obs),
+        ("Random effects", "intercept and slope per case" if model.random_slope
+         else "intercept per case"),
+        ("Residual SD", float(np.sqrt(model.residual_variance))),
+        ("Intake scores seen", f"{model.intake_range[0]:g} to {model.intake_range[1]:g}"),
+        ("Sessions seen", f"{model.session_range[0]:g} to {model.session_range[1]:g}"),
+        ("Method", model.method),
+    ])
+    click.echo()
+    rows = []
+    for j, s in enumerate(shown):
+        row = {"session": f"{s:g}"}
+        for i, value in enumerate(intakes):
+            k = i * len(shown) + j
+            row[f"intake {value:g}"] = (f"{band.expected[k]:.2f} "
+                                        f"({band.lower[k]:.2f} to {band.upper[k]:.2f})")
+        rows.append(row)
+    print_table(rows, title=f"Expected {outcome} (and its {coverage:.0%} band) by intake score")
+    click.echo()
+    click.echo(f"A score below the band (when higher {outcome} is better) or above it (when lower "
+               "is better) is not on track.")
+
+
+def _signed(value: float) -> str:
+    return f"{'−' if value < 0 else '+'} {abs(value):.3f}"
+
+
+def _numbers(text: str, option: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected numbers separated by commas, got {text!r}",
+                                 param_hint=option) from None
+    if not values:
+        raise click.BadParameter("give at least one number", param_hint=option)
+    return values
+
+
+COMMANDS = [analyze]

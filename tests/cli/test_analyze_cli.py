@@ -1,0 +1,147 @@
+"""`alliance analyze within-between` and `alliance analyze expected` on CSV files.
+
+Reference values: tests/reference/multilevel/lme4_reference.json and
+tests/reference/expected/lme4_reference.json (lme4 1.1.31); compared to 3
+significant digits (relative difference below 5 × 10⁻⁴).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from alliance.cli.main import cli
+
+REFERENCE = Path(__file__).parents[1] / "reference"
+MULTILEVEL = REFERENCE / "multilevel" / "data.csv"
+EXPECTED = REFERENCE / "expected" / "data.csv"
+THREE_DIGITS = 5e-4
+WB = ["analyze", "within-between"]
+COLUMNS = ["--outcome", "wellbeing", "--predictor", "alliance", "--client", "client_id"]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def lme4(topic):
+    return json.loads((REFERENCE / topic / "lme4_reference.json").read_text())
+
+
+def test_within_between_json_matches_lme4():
+    result = run(*WB, MULTILEVEL, *COLUMNS, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    reference = lme4("multilevel")["basic"]
+    assert list(data["fixed_effects"]) == ["intercept", "within", "between"]
+    for term, expected in reference["fixed_effects"].items():
+        assert data["fixed_effects"][term]["estimate"] == pytest.approx(expected["estimate"],
+                                                                        rel=THREE_DIGITS)
+        assert data["fixed_effects"][term]["se"] == pytest.approx(expected["se"], rel=THREE_DIGITS)
+    assert data["n_obs"] == reference["n_obs"] == 486
+    assert data["n_clients"] == 60
+    assert data["method"] == "REML"
+
+
+def test_within_between_with_therapist_session_and_lag_matches_lme4():
+    result = run(*WB, MULTILEVEL, *COLUMNS, "--therapist", "therapist_id", "--session", "session",
+                 "--lag", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    reference = lme4("multilevel")["lag_therapist_session"]
+    assert set(data["fixed_effects"]) == {"intercept", "within", "between", "outcome_lag",
+                                          "session"}
+    for term, expected in reference["fixed_effects"].items():
+        assert data["fixed_effects"][term]["estimate"] == pytest.approx(expected["estimate"],
+                                                                        rel=THREE_DIGITS)
+        assert data["fixed_effects"][term]["se"] == pytest.approx(expected["se"], rel=THREE_DIGITS)
+    assert data["n_obs"] == 426 and data["n_therapists"] == 6
+
+
+def test_within_between_prints_readable_tables_by_default():
+    result = run(*WB, MULTILEVEL, *COLUMNS, "--session", "session")
+    assert result.exit_code == 0, result.output
+    for text in ("Fixed effects", "Variance components", "within", "between", "session",
+                 "Observations", "486", "REML", "Within clients:", "Between clients:"):
+        assert text in result.output
+
+
+def write(tmp_path, text, name="sessions.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def assert_clean_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    for fragment in fragments:
+        assert fragment in result.output
+
+
+def test_a_missing_column_is_a_clean_error_naming_file_and_column(tmp_path):
+    path = write(tmp_path, "client_id,session,alliance\nc1,1,5\n")
+    result = run(*WB, path, *COLUMNS)
+    assert_clean_error(result, "sessions.csv", "line 1", "wellbeing")
+
+
+def test_text_in_a_numeric_column_is_a_clean_error_naming_line_and_column(tmp_path):
+    path = write(tmp_path, "client_id,session,alliance,wellbeing\nc1,1,5,6\nc1,2,good,6\n")
+    result = run(*WB, path, *COLUMNS)
+    assert_clean_error(result, "sessions.csv, line 3, column 'alliance'", "'good' is not a number")
+
+
+def test_too_few_clients_is_a_clean_error(tmp_path):
+    rows = "".join(f"c{i},{s},{5 + s % 3 + i / 10},{4 + s / 2}\n" for i in range(3)
+                   for s in range(1, 5))
+    path = write(tmp_path, "client_id,session,alliance,wellbeing\n" + rows)
+    result = run(*WB, path, *COLUMNS)
+    assert_clean_error(result, "at least 10 clients", "the data have 3")
+
+
+def test_an_empty_file_is_a_clean_error(tmp_path):
+    result = run(*WB, write(tmp_path, ""), *COLUMNS)
+    assert_clean_error(result, "empty")
+
+
+def test_expected_json_gives_the_model_and_a_band_per_intake_and_session():
+    result = run("analyze", "expected", EXPECTED, "--client", "client_id", "--session", "session",
+                 "--outcome", "wellbeing", "--intake", "3,5", "--sessions", "2,4,8", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    reference = lme4("expected")
+    assert data["model"]["n_cases"] == reference["n_cases"] == 80
+    assert data["model"]["coefficients"]["intake"] == pytest.approx(
+        reference["fixed_effects"]["intake"]["estimate"], rel=THREE_DIGITS)
+    rows = data["band"]["rows"]
+    assert [(r["intake"], r["session"]) for r in rows] == [(3, 2), (3, 4), (3, 8), (5, 2), (5, 4),
+                                                           (5, 8)]
+    assert all(r["lower"] < r["expected"] < r["upper"] for r in rows)
+    assert data["band"]["coverage"] == 0.8
+
+
+def test_expected_prints_a_table_of_bands_by_default():
+    result = run("analyze", "expected", EXPECTED, "--client", "client_id", "--session", "session",
+                 "--outcome", "wellbeing")
+    assert result.exit_code == 0, result.output
+    for text in ("Expected wellbeing", "Completed cases", "80", "intake", "80% band",
+                 "not on track"):
+        assert text in result.output
+
+
+def test_expected_refuses_too_few_cases_with_a_clean_error(tmp_path):
+    rows = "".join(f"p{i},{s},{3 + s / 3 + i / 7:.2f}\n" for i in range(5) for s in range(1, 6))
+    path = write(tmp_path, "client_id,session,wellbeing\n" + rows)
+    result = run("analyze", "expected", path, "--client", "client_id", "--session", "session",
+                 "--outcome", "wellbeing")
+    assert_clean_error(result, "at least 30 completed cases", "the data have 5")
+
+
+def test_expected_rejects_an_intake_list_that_is_not_numbers():
+    result = run("analyze", "expected", EXPECTED, "--client", "client_id", "--session", "session",
+                 "--outcome", "wellbeing", "--intake", "low,high")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "numbers separated by commas" in result.output
