@@ -1,0 +1,216 @@
+"""Django settings, read from environment variables (see docs/web.md for the table).
+
+Two modes, chosen by ALLIANCE_DEBUG:
+- development (ALLIANCE_DEBUG=true): a built-in secret key, plain HTTP;
+- production (the default): ALLIANCE_SECRET_KEY is required, cookies are secure, HSTS is on
+  and `manage.py check --deploy` is clean. ALLIANCE_HTTPS=false serves production settings
+  over plain HTTP on a private address (the local demo); never on a public network.
+
+The embedded database is one SQLite file in WAL mode under ALLIANCE_DATA_DIR; a real
+deployment sets DATABASE_URL to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from alliance.web.env import env_bool, env_choice, env_int, env_list, env_str
+
+WEB_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("ALLIANCE_DATA_DIR", str(Path.cwd()))).expanduser().resolve()
+
+DEBUG = env_bool("ALLIANCE_DEBUG", False)
+HTTPS = env_bool("ALLIANCE_HTTPS", not DEBUG)
+
+SECRET_KEY = env_str("ALLIANCE_SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "ALLIANCE_SECRET_KEY is not set. Production settings need a long random secret, "
+            "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'; "
+            "for development set ALLIANCE_DEBUG=true")
+    SECRET_KEY = "development-only-secret-key-never-use-in-production-0123456789-abcdef"
+
+ALLOWED_HOSTS = env_list("ALLIANCE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("ALLIANCE_CSRF_TRUSTED_ORIGINS", [])
+
+# The address staff and clients reach the site at; used for links built outside a request
+# (e.g. the set-password link printed by `alliance createclinic`).
+BASE_URL = env_str("ALLIANCE_BASE_URL", "http://localhost:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "alliance.web.clinics",
+    "alliance.web.care",
+    "alliance.web.checkins",
+    "alliance.web.monitoring",
+    "alliance.web",  # templates and static files of the site itself
+]
+
+# Extension points: a hardening layer (two-factor login, throttling, audit trail) adds its
+# middleware after AuthenticationMiddleware and its apps above "alliance.web".
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "alliance.web.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "alliance.web.urls"
+WSGI_APPLICATION = "alliance.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "alliance.web.clinics.context.staff",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+SQLITE_PATH = DATA_DIR / "var" / "alliance.sqlite3"
+
+# WAL lets readers work while one writer writes; IMMEDIATE makes every transaction take the
+# write lock when it starts, so two writers queue behind the busy timeout instead of
+# deadlocking on a lock upgrade ("database is locked").
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+_database_url = env_str("DATABASE_URL")
+if _database_url is None:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+    try:
+        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"cannot create the data folder {SQLITE_PATH.parent} ({exc.strerror}); set "
+            "ALLIANCE_DATA_DIR to a writable folder or DATABASE_URL to a database") from None
+else:
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60,
+                                                      conn_health_checks=True)}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database address: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# Set-password (invitation) links for new staff stay valid this long.
+PASSWORD_RESET_TIMEOUT = env_int("ALLIANCE_INVITATION_EXPIRY_HOURS", 72, minimum=1,
+                                 maximum=24 * 14) * 3600
+
+SESSION_COOKIE_AGE = env_int("ALLIANCE_SESSION_HOURS", 10, minimum=1, maximum=24 * 7) * 3600
+
+# --- Check-ins ------------------------------------------------------------------------------
+# Default for new clinics; each clinic can change it in its settings.
+CHECKIN_LINK_EXPIRY_HOURS = env_int("ALLIANCE_CHECKIN_LINK_EXPIRY_HOURS", 72, minimum=1,
+                                    maximum=24 * 30)
+
+# --- E-mail ---------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("ALLIANCE_EMAIL_BACKEND",
+                        "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("ALLIANCE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("ALLIANCE_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("ALLIANCE_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("ALLIANCE_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("ALLIANCE_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("ALLIANCE_DEFAULT_FROM_EMAIL", "Alliance <alliance@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                    if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Security -------------------------------------------------------------------------------
+# Our templates use no inline script or style, so the policy needs no 'unsafe-inline'.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("ALLIANCE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("ALLIANCE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ALLIANCE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("ALLIANCE_HSTS_PRELOAD", False)
+    # Joining the browsers' preload list binds the whole domain for a long time: that is the
+    # domain owner's decision (ALLIANCE_HSTS_PRELOAD=true), not a default.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the usual deployment).
+    if env_bool("ALLIANCE_BEHIND_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_choice("ALLIANCE_LOG_LEVEL", "INFO",
+                                                   ["DEBUG", "INFO", "WARNING", "ERROR"])},
+}

@@ -1,0 +1,33 @@
+"""Settings for the test suite: the production settings with fast hashing and a test database.
+
+The SQLite test database is a file in the temporary directory (not in memory) so that it has
+the same WAL and locking behaviour as a real deployment and several threads can share it
+(the concurrent check-in tests). With DATABASE_URL set (scripts/test-postgres.sh), tests run
+on that PostgreSQL server instead.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("ALLIANCE_SECRET_KEY", "test-only-secret-key-" + "0123456789" * 4)
+os.environ.setdefault("ALLIANCE_HTTPS", "false")
+
+from alliance.web.settings import *  # noqa: E402,F403
+from alliance.web.settings import DATABASES, STORAGES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {**STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+BASE_URL = "http://testserver"
+LOGGING = {"version": 1, "disable_existing_loggers": False,
+           "root": {"handlers": [], "level": "WARNING"}}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One file per test process (pytest-django adds a suffix per xdist worker).
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"alliance-test-{os.getpid()}.sqlite3")}
+
+# Serve static files straight from the apps (no collectstatic before a test run).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
