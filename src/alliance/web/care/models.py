@@ -1,0 +1,116 @@
+"""Clients, their cases (episodes of care) and sessions.
+
+Views never query these directly: every query for client data goes through
+`alliance.web.scoping`, which limits it to what the user may see.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from alliance.web.clinics.models import Clinic, StaffMember
+
+
+class Client(models.Model):
+    """A person in care, known by a pseudonymous code unique within the clinic."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clients")
+    code = models.CharField(max_length=32, help_text="A pseudonymous code, not the client's name.")
+    contact_email = models.EmailField(blank=True, help_text="Used only to send check-in links.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "code"], name="client_code_unique_in_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Case(models.Model):
+    """An episode of care: one client with one therapist."""
+
+    class Modality(models.TextChoices):
+        CBT = "cbt", "CBT"
+        PSYCHODYNAMIC = "psychodynamic", "Psychodynamic"
+        HUMANISTIC = "humanistic", "Humanistic"
+        INTEGRATIVE = "integrative", "Integrative"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+        DROPPED_OUT = "dropped_out", "Ended early"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases")
+    therapist = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="cases")
+    modality = models.CharField(max_length=16, choices=Modality)
+    start_date = models.DateField(default=timezone.localdate)
+    end_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date", "-pk"]
+        indexes = [models.Index(fields=["therapist", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="case_ends_after_it_starts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client.code} with {self.therapist.display_name}"
+
+    @property
+    def clinic(self) -> Clinic:
+        return self.client.clinic
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    def clean(self) -> None:
+        if (self.client_id and self.therapist_id
+                and self.client.clinic_id != self.therapist.clinic_id):
+            raise ValidationError("Client and therapist must belong to the same clinic.")
+
+    def next_session_number(self) -> int:
+        last = self.sessions.aggregate(models.Max("number"))["number__max"]
+        return (last or 0) + 1
+
+
+class Session(models.Model):
+    """One scheduled session of a case, numbered 1, 2, … within the case."""
+
+    class Status(models.TextChoices):
+        ATTENDED = "attended", "Attended"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "Did not attend"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sessions")
+    number = models.PositiveIntegerField()
+    date = models.DateField(default=timezone.localdate)
+    status = models.CharField(max_length=12, choices=Status, default=Status.ATTENDED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"],
+                                    name="session_number_unique_in_case"),
+            models.CheckConstraint(condition=models.Q(number__gte=1),
+                                   name="session_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.number} ({self.date:%Y-%m-%d})"
+
+    @property
+    def attended(self) -> bool:
+        return self.status == self.Status.ATTENDED

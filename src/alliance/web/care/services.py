@@ -1,0 +1,83 @@
+"""Care operations: admitting a client, opening and ending cases, recording sessions."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alliance.web.care.models import Case, Client, Session
+from alliance.web.clinics.models import StaffMember
+from alliance.web.errors import DomainError
+
+
+class CareError(DomainError):
+    """A care change that breaks a rule."""
+
+
+# Letters and digits that cannot be confused with each other when read aloud or copied.
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def suggest_client_code(clinic) -> str:
+    """A fresh pseudonymous code such as "C-7KQ4M" that is not yet used at the clinic."""
+    while True:
+        code = "C-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(5))
+        if not Client.objects.filter(clinic=clinic, code=code).exists():
+            return code
+
+
+def admit_client(therapist: StaffMember, *, code: str, contact_email: str = "",
+                 modality: str, start_date=None) -> Case:
+    """Add a client and open their first case with `therapist`, together."""
+    if not therapist.can_treat or not therapist.is_active:
+        raise CareError("Only active therapists and supervisors can open cases.")
+    code = code.strip()
+    if not code:
+        raise CareError("The client needs a code.")
+    try:
+        with transaction.atomic():
+            client = Client.objects.create(clinic=therapist.clinic, code=code,
+                                           contact_email=contact_email.strip())
+            return Case.objects.create(client=client, therapist=therapist, modality=modality,
+                                       start_date=start_date or timezone.localdate())
+    except IntegrityError:
+        raise CareError(f"The code {code} is already in use at your clinic; choose another.") \
+            from None
+
+
+def open_case(client: Client, therapist: StaffMember, *, modality: str, start_date=None) -> Case:
+    """A further episode of care for a client already known to the clinic."""
+    if client.clinic_id != therapist.clinic_id:
+        raise CareError("Client and therapist must belong to the same clinic.")
+    if client.cases.filter(status=Case.Status.ACTIVE).exists():
+        raise CareError("This client already has an active case.")
+    return Case.objects.create(client=client, therapist=therapist, modality=modality,
+                               start_date=start_date or timezone.localdate())
+
+
+def record_session(case: Case, *, date, status: str, number: int | None = None) -> Session:
+    """Add the next session of a case (numbered 1, 2, … unless a number is given)."""
+    if not case.is_active:
+        raise CareError("Sessions can only be recorded for an active case.")
+    if date < case.start_date:
+        raise CareError("A session cannot be before the case started.")
+    try:
+        with transaction.atomic():
+            return Session.objects.create(case=case, number=number or case.next_session_number(),
+                                          date=date, status=status)
+    except IntegrityError:
+        raise CareError("This session number is already recorded for the case.") from None
+
+
+def end_case(case: Case, *, status: str, end_date=None) -> None:
+    """Close a case, or record that it ended early."""
+    if status not in (Case.Status.CLOSED, Case.Status.DROPPED_OUT):
+        raise CareError("Choose how the case ended.")
+    end_date = end_date or timezone.localdate()
+    if end_date < case.start_date:
+        raise CareError("A case cannot end before it started.")
+    case.status = status
+    case.end_date = end_date
+    case.save(update_fields=["status", "end_date"])

@@ -1,0 +1,217 @@
+"""Check-in operations: issuing links, opening them, and storing submitted answers.
+
+The link rules (DESIGN.md section 7): 256 random bits per link, only a SHA-256 stored,
+bound to one pending administration, valid until its expiry, and consumed by exactly one
+submit. Opening a link changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance.core.errors import AllianceError
+from alliance.web import instruments
+from alliance.web.care.models import Session
+from alliance.web.checkins.events import administration_submitted
+from alliance.web.checkins.models import Administration, CheckinLink, hash_token
+from alliance.web.clinics.models import StaffMember
+from alliance.web.errors import DomainError
+
+# A device handed to the client in the room: the form is filled in now or not at all.
+IN_ROOM_EXPIRY = timedelta(hours=1)
+# secrets.token_urlsafe(32) gives 43 characters; anything much longer is not ours.
+MAX_TOKEN_LENGTH = 64
+
+
+class CheckinNotPossible(DomainError):
+    """A check-in cannot be started for this session and instrument."""
+
+
+class LinkNotFound(DomainError):
+    """No link has this token (mistyped, cut off, or made up)."""
+
+
+class LinkUsed(DomainError):
+    """The link was already used to submit answers."""
+
+
+class LinkExpired(DomainError):
+    """The link's time ran out, or a newer link replaced it."""
+
+
+class InvalidAnswers(DomainError):
+    """The answers cannot be scored (for example a value outside the scale)."""
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A new link. `token` exists only here and in the URL given to the client."""
+
+    token: str
+    link: CheckinLink
+
+    @property
+    def path(self) -> str:
+        return reverse("checkins:form", args=[self.token])
+
+    @property
+    def administration(self) -> Administration:
+        return self.link.administration
+
+
+def _pending_administration(session: Session, instrument, respondent: str, via: str,
+                            by: StaffMember | None) -> Administration:
+    """The session's administration of this instrument, created when missing."""
+    try:
+        with transaction.atomic():
+            administration, _ = Administration.objects.get_or_create(
+                session=session, instrument_id=instrument.id, respondent=respondent,
+                defaults={"instrument_version": instrument.version, "via": via,
+                          "created_by": by})
+    except IntegrityError:  # created concurrently by another request
+        administration = Administration.objects.get(
+            session=session, instrument_id=instrument.id, respondent=respondent)
+    if administration.is_submitted:
+        raise CheckinNotPossible(f"{instrument.title} has already been answered for this session.")
+    return administration
+
+
+def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
+               in_room: bool = False, now=None) -> IssuedLink:
+    """Create a one-time link for the client's answers to `instrument_id` at `session`.
+
+    A live earlier link for the same form is revoked, so at most one link can be used.
+    """
+    now = now or timezone.now()
+    clinic = session.case.client.clinic
+    if not session.attended:
+        raise CheckinNotPossible("Check-ins are for sessions the client attended.")
+    if instrument_id not in clinic.instruments_in_use:
+        raise CheckinNotPossible("This instrument is not in use at your clinic.")
+    instrument = instruments.get_instrument(instrument_id)
+    if instrument.respondent != Administration.Respondent.CLIENT:
+        raise CheckinNotPossible(f"{instrument.title} is not answered by clients.")
+    if not instrument.can_administer:
+        raise CheckinNotPossible(instrument.administration_problem)
+    via = Administration.Via.IN_ROOM if in_room else Administration.Via.LINK
+    expiry = IN_ROOM_EXPIRY if in_room else timedelta(hours=clinic.checkin_link_expiry_hours)
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        administration = _pending_administration(session, instrument, "client", via, by)
+        if administration.via != via:
+            administration.via = via
+            administration.save(update_fields=["via"])
+        CheckinLink.objects.filter(administration=administration).live(now).update(revoked_at=now)
+        link = CheckinLink.objects.create(administration=administration,
+                                          token_hash=hash_token(token), created_by=by,
+                                          expires_at=now + expiry)
+    return IssuedLink(token=token, link=link)
+
+
+def open_link(token: str, now=None) -> CheckinLink:
+    """The live link with this token; raises LinkNotFound, LinkUsed or LinkExpired.
+
+    Opening changes nothing: only `submit_link` consumes a link.
+    """
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise LinkNotFound("This check-in link does not work.")
+    link = (CheckinLink.objects
+            .select_related("administration__session__case__client__clinic")
+            .filter(token_hash=hash_token(token)).first())
+    if link is None:
+        raise LinkNotFound("This check-in link does not work.")
+    state = link.state(now)
+    if state == "used":
+        raise LinkUsed("These answers have already been sent. Thank you.")
+    if state in ("expired", "revoked"):
+        raise LinkExpired("This check-in link is no longer valid.")
+    return link
+
+
+def _score(instrument, responses: dict) -> dict:
+    try:
+        return instruments.score(instrument, responses)
+    except AllianceError as exc:
+        raise InvalidAnswers(str(exc)) from None
+
+
+def _store(administration_id: int, instrument, responses, answers, scores, now) -> int:
+    """Fill in a pending administration; returns the number of rows changed (0 or 1)."""
+    return (Administration.objects
+            .filter(pk=administration_id, submitted_at__isnull=True)
+            .update(responses=responses, answers=answers, scores=scores,
+                    instrument_version=instrument.version, submitted_at=now))
+
+
+def submit_link(token: str, responses: dict, answers: dict, now=None) -> Administration:
+    """Store the client's answers and consume the link, exactly once.
+
+    The link is consumed by one conditional UPDATE (… WHERE used_at IS NULL AND not revoked
+    AND not expired): of two concurrent submits, exactly one changes a row; the other finds
+    none and raises LinkUsed, and nothing of it is stored.
+    """
+    link = open_link(token, now)
+    administration = link.administration
+    instrument = instruments.get_instrument(administration.instrument_id)
+    scores = _score(instrument, responses)  # before the transaction: it is pure computation
+    now = now or timezone.now()
+    with transaction.atomic():
+        consumed = (CheckinLink.objects.filter(pk=link.pk).live(now).update(used_at=now))
+        if consumed != 1:
+            # Someone else got here first (or the link just expired): report why.
+            link.refresh_from_db()
+            if link.state(now) == "used":
+                raise LinkUsed("These answers have already been sent. Thank you.")
+            raise LinkExpired("This check-in link is no longer valid.")
+        if _store(administration.pk, instrument, responses, answers, scores, now) != 1:
+            raise LinkUsed("These answers have already been sent. Thank you.")
+    administration.refresh_from_db()
+    _announce(administration)
+    return administration
+
+
+def submit_by_staff(session: Session, instrument_id: str, responses: dict, answers: dict, *,
+                    by: StaffMember, now=None) -> Administration:
+    """Store a form that staff fill in themselves (the therapist's alliance form)."""
+    now = now or timezone.now()
+    instrument = instruments.get_instrument(instrument_id)
+    if instrument_id not in session.case.client.clinic.instruments_in_use:
+        raise CheckinNotPossible("This instrument is not in use at your clinic.")
+    if instrument.respondent != Administration.Respondent.THERAPIST:
+        raise CheckinNotPossible(f"{instrument.title} is not a therapist form.")
+    if not session.attended:
+        raise CheckinNotPossible("Ratings are for sessions the client attended.")
+    scores = _score(instrument, responses)
+    with transaction.atomic():
+        administration = _pending_administration(session, instrument, "therapist",
+                                                 Administration.Via.STAFF, by)
+        if _store(administration.pk, instrument, responses, answers, scores, now) != 1:
+            raise CheckinNotPossible(f"{instrument.title} has already been answered for this "
+                                     "session.")
+    administration.refresh_from_db()
+    _announce(administration)
+    return administration
+
+
+def _announce(administration: Administration) -> None:
+    transaction.on_commit(lambda: administration_submitted.send(
+        sender=Administration, administration=administration))
+
+
+def email_link(issued: IssuedLink, url: str) -> None:
+    """E-mail the link to the client's contact address (nothing identifying in the text)."""
+    client = issued.administration.session.case.client
+    if not client.contact_email:
+        raise CheckinNotPossible("This client has no e-mail address on file.")
+    context = {"url": url, "expires_at": issued.link.expires_at}
+    send_mail(subject="A short check-in about your sessions",
+              message=render_to_string("checkins/email/link.txt", context),
+              from_email=None, recipient_list=[client.contact_email])

@@ -1,0 +1,141 @@
+"""Clinics (tenants) with their settings, and staff members with a role in one clinic."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from alliance.web import instruments
+
+
+def default_checkin_link_expiry_hours() -> int:
+    return settings.CHECKIN_LINK_EXPIRY_HOURS
+
+
+class Clinic(models.Model):
+    """The tenant: every record with client data belongs to exactly one clinic.
+
+    Its fields are the clinic's settings; the signal rules read them (see docs/signals.md
+    for what each parameter means).
+    """
+
+    class RuptureRule(models.TextChoices):
+        SD1 = "sd1", "Drop of more than 1 SD of the client's own variation (sensitive)"
+        SD2 = "sd2", "Drop of more than 2 SD of the client's own variation (strict)"
+        RCI = "rci", "Reliable drop (reliable change index, 1.96 × S_diff)"
+
+    class Reference(models.TextChoices):
+        PREVIOUS = "previous", "The previous session's score"
+        MEAN3 = "mean3", "The mean of up to the last 3 scores"
+
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Measurement
+    instruments_in_use = models.JSONField(
+        default=instruments.default_instrument_ids,
+        help_text="Instrument identifiers this clinic administers.")
+
+    # Rupture and repair
+    rupture_rule = models.CharField(max_length=8, choices=RuptureRule, default=RuptureRule.SD1)
+    rupture_reference = models.CharField(max_length=8, choices=Reference,
+                                         default=Reference.PREVIOUS)
+    repair_window = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Rated sessions after a rupture within which a return to the earlier "
+                  "level counts as a repair.")
+    rci_sd = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0)],
+        help_text="Standard deviation of the alliance score, for the reliable-change rule.")
+    rci_reliability = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(0.999)],
+        help_text="Reliability of the alliance score, for the reliable-change rule.")
+
+    # Other signals
+    low_alliance_percentile = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="A score below this percentile of the clinic's scores at the same session "
+                  "number counts as low.")
+    discrepancy_threshold = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Therapist-rated minus client-rated alliance, in POMP points (0–100).")
+    disengagement_missed_sessions = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Consecutive cancelled or missed sessions.")
+    disengagement_unanswered_checkins = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Consecutive check-ins left unanswered.")
+    disengagement_gap_factor = models.FloatField(
+        default=2.0, validators=[MinValueValidator(1.0), MaxValueValidator(10.0)],
+        help_text="A gap this many times longer than the case's usual interval.")
+
+    # Check-ins and clients
+    checkin_link_expiry_hours = models.PositiveSmallIntegerField(
+        default=default_checkin_link_expiry_hours,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text="How long a check-in link sent to a client stays valid.")
+    clients_see_alliance_scores = models.BooleanField(
+        default=False, help_text="Clients may see their own alliance scores in the portal.")
+    client_portal_enabled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def rupture_m(self) -> int | None:
+        """The multiplier m of the SD rules (1 or 2); None for the reliable-change rule."""
+        return {self.RuptureRule.SD1: 1, self.RuptureRule.SD2: 2}.get(self.rupture_rule)
+
+    def clean(self) -> None:
+        if self.rupture_rule == self.RuptureRule.RCI and (
+                self.rci_sd is None or self.rci_reliability is None):
+            raise ValidationError(
+                "The reliable-change rule needs the score's standard deviation and reliability.")
+        unknown = instruments.unknown_instrument_ids(self.instruments_in_use or [])
+        if unknown:
+            raise ValidationError(
+                {"instruments_in_use": f"Unknown instruments: {', '.join(unknown)}"})
+
+
+class StaffMember(models.Model):
+    """A user's role in a clinic. One user works in one clinic."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Administrator"
+        SUPERVISOR = "supervisor", "Supervisor"
+        THERAPIST = "therapist", "Therapist"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="staff")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=12, choices=Role)
+    display_name = models.CharField(max_length=150)
+    is_active = models.BooleanField(default=True)
+    # Supervisors see the cases of the therapists they supervise.
+    supervisees = models.ManyToManyField("self", symmetrical=False, blank=True,
+                                         related_name="supervisors")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_role_display().lower()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == self.Role.SUPERVISOR
+
+    @property
+    def can_treat(self) -> bool:
+        """Therapists and supervisors carry cases; administrators do not."""
+        return self.role in (self.Role.THERAPIST, self.Role.SUPERVISOR)

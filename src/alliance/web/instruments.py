@@ -1,0 +1,187 @@
+"""The web application's one door to instrument definitions and scoring in the core.
+
+Forms are built from `alliance.core.instruments` definitions and answers are scored by
+`alliance.core.scoring`; this module only turns a definition into what a template needs
+(`FormSpec`) and a core score result into JSON for the database. Nothing here computes a
+score.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from alliance.core import instruments as core_instruments
+from alliance.core.instruments import Instrument, LikertScale, SliderScale
+
+LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One scored question as a form shows it."""
+
+    id: str
+    text: str
+    kind: str  # "slider" (a range input) or "likert" (a group of radio buttons)
+    minimum: float
+    maximum: float
+    step: float
+    anchors: tuple[Anchor, ...]
+
+    @property
+    def points(self) -> list[float]:
+        """Every allowed value, lowest first (the tick marks of a slider)."""
+        count = int(round((self.maximum - self.minimum) / self.step))
+        return [_tidy(self.minimum + k * self.step) for k in range(count + 1)]
+
+    @property
+    def whole_numbers(self) -> bool:
+        return all(float(p).is_integer() for p in self.points)
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """An open (free-text) question."""
+
+    id: str
+    text: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """What a template needs to show an instrument as a form."""
+
+    id: str
+    version: str
+    title: str
+    respondent: str
+    description: str
+    wording_notice: str
+    items: tuple[ItemSpec, ...]
+    questions: tuple[QuestionSpec, ...]
+
+
+def _tidy(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+def _text(texts: dict[str, str], language: str) -> str:
+    return texts.get(language) or next(iter(texts.values()), "")
+
+
+def _language(instrument: Instrument) -> str:
+    languages = instrument.administrable_languages()
+    return LANGUAGE if LANGUAGE in languages else (languages[0] if languages else LANGUAGE)
+
+
+def all_instruments() -> list[Instrument]:
+    return core_instruments.bundled_instruments()
+
+
+def get_instrument(instrument_id: str) -> Instrument:
+    """A definition by id; raises `UnknownInstrumentError` (an AllianceError) if unknown."""
+    return core_instruments.load_bundled(instrument_id)
+
+
+def default_instrument_ids() -> list[str]:
+    """The instruments a new clinic uses: the project's own check-ins, which are complete."""
+    return [i.id for i in all_instruments() if i.own_wording and i.can_administer]
+
+
+def instrument_choices() -> list[tuple[str, str]]:
+    """(id, label) of every instrument a clinic may choose; those without item text say so."""
+    choices = []
+    for instrument in all_instruments():
+        label = instrument.title
+        if not instrument.can_administer:
+            label += " — needs the clinic's licensed item text"
+        choices.append((instrument.id, label))
+    return choices
+
+
+def unknown_instrument_ids(ids: list[str]) -> list[str]:
+    known = set(core_instruments.bundled_ids())
+    return [i for i in ids if i not in known]
+
+
+def administrable(ids: list[str], respondent: str) -> list[Instrument]:
+    """The instruments among `ids` that `respondent` can be given now."""
+    known = set(core_instruments.bundled_ids())
+    found = [get_instrument(i) for i in ids if i in known]
+    return [i for i in found if i.respondent == respondent and i.can_administer]
+
+
+def form_spec(instrument: Instrument) -> FormSpec:
+    """Describe an instrument as a form: items with their scale, then the open questions."""
+    instrument.ensure_administrable()
+    language = _language(instrument)
+    items = []
+    for item in instrument.items:
+        scale = instrument.scale_of(item.id)
+        if isinstance(scale, SliderScale):
+            anchors = [Anchor(_tidy(scale.min), _text(scale.low_label, language)),
+                       Anchor(_tidy(scale.max), _text(scale.high_label, language))]
+            kind = "slider"
+        elif isinstance(scale, LikertScale):
+            anchors = [Anchor(_tidy(a.value), _text(a.label, language)) for a in scale.anchors]
+            kind = "likert"
+        else:  # pragma: no cover - the definition format has exactly these two kinds
+            raise TypeError(f"unsupported scale {scale!r}")
+        items.append(ItemSpec(id=item.id, text=_text(item.text, language), kind=kind,
+                              minimum=_tidy(scale.min), maximum=_tidy(scale.max),
+                              step=_tidy(scale.step),
+                              anchors=tuple(a for a in anchors if a.label)))
+    questions = tuple(QuestionSpec(id=q.id, text=_text(q.text, language), required=q.required)
+                      for q in instrument.open_questions)
+    return FormSpec(id=instrument.id, version=instrument.version, title=instrument.title,
+                    respondent=instrument.respondent, description=instrument.description,
+                    wording_notice=instrument.wording_notice, items=tuple(items),
+                    questions=questions)
+
+
+def accepts(instrument: Instrument, item_id: str, value: float) -> bool:
+    """True when `value` is a point of the item's response scale (the core's own check)."""
+    return instrument.scale_of(item_id).accepts(value)
+
+
+def score(instrument: Instrument, responses: dict[str, float | None]) -> dict:
+    """Score one administration with the core engine; JSON-ready (NaN becomes None)."""
+    from alliance.core import scoring
+
+    result = scoring.score_administration(instrument, responses)
+    return _plain(result.to_dict())
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return _plain(value.item())
+    return value
+
+
+def score_rows(instrument: Instrument, scores: dict | None) -> list[dict]:
+    """Stored scores as rows for display: total first, then subscales, with titles."""
+    if not scores:
+        return []
+    rows = []
+    if instrument.total is not None:
+        rows.append({"id": "total", "title": instrument.total.title or "Total",
+                     "value": scores.get("total"), "pomp": (scores.get("pomp") or {}).get("total")})
+    for subscale in instrument.subscales:
+        rows.append({"id": subscale.id, "title": subscale.title or subscale.id.title(),
+                     "value": (scores.get("subscales") or {}).get(subscale.id),
+                     "pomp": (scores.get("pomp") or {}).get(subscale.id)})
+    return rows

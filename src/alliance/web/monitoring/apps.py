@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    """Signals that need a therapist's attention, computed by alliance.core.signals."""
+
+    name = "alliance.web.monitoring"
+    label = "monitoring"

@@ -1,0 +1,121 @@
+"""The one scoping layer: every query for client data goes through these functions.
+
+The rule (DESIGN.md section 7):
+- everything is limited to the user's own clinic;
+- a therapist sees the cases they treat;
+- a supervisor sees the cases of the therapists they supervise, and their own;
+- an administrator sees no case records (aggregates only);
+- anyone else (anonymous, deactivated, no clinic) sees nothing.
+
+A record outside the user's scope answers 404, never 403, so that its existence is not
+revealed. Views call `get_*_or_404`; lists start from `*_for(user)`.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from alliance.web.care.models import Case, Client, Session
+from alliance.web.checkins.models import Administration
+from alliance.web.clinics.models import StaffMember
+
+
+def staff_for(user) -> StaffMember | None:
+    """The user's active staff membership, or None (anonymous, deactivated, no clinic)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    # Cached on the user object for the request, since every scoped query needs it.
+    if not hasattr(user, "_alliance_staff"):
+        user._alliance_staff = (StaffMember.objects.select_related("clinic")
+                                .filter(user=user, is_active=True).first())
+    return user._alliance_staff
+
+
+def therapist_ids_for(staff: StaffMember | None) -> list[int]:
+    """Staff whose cases `staff` may see."""
+    if staff is None or not staff.can_treat:
+        return []
+    ids = [staff.pk]
+    if staff.is_supervisor:
+        ids += list(staff.supervisees.filter(clinic_id=staff.clinic_id)
+                    .values_list("pk", flat=True))
+    return ids
+
+
+def cases_for(user) -> QuerySet[Case]:
+    staff = staff_for(user)
+    ids = therapist_ids_for(staff)
+    if not ids:
+        return Case.objects.none()
+    return Case.objects.filter(client__clinic_id=staff.clinic_id, therapist_id__in=ids)
+
+
+def clients_for(user) -> QuerySet[Client]:
+    """Clients with at least one case the user may see."""
+    staff = staff_for(user)
+    if staff is None:
+        return Client.objects.none()
+    return Client.objects.filter(clinic_id=staff.clinic_id,
+                                 pk__in=cases_for(user).values("client_id"))
+
+
+def sessions_for(user) -> QuerySet[Session]:
+    return Session.objects.filter(case__in=cases_for(user))
+
+
+def administrations_for(user) -> QuerySet[Administration]:
+    return Administration.objects.filter(session__case__in=cases_for(user))
+
+
+def _check_change(user, case: Case) -> None:
+    # Supervisors read their supervisees' cases; only the treating therapist acts in them.
+    # The case is in scope here, so saying "not yours to change" reveals nothing.
+    staff = staff_for(user)
+    if staff is None or case.therapist_id != staff.pk:
+        raise PermissionDenied("Only the case's therapist can change it.")
+
+
+def get_case_or_404(user, pk, *, for_change: bool = False) -> Case:
+    """A case in the user's scope (404 otherwise); `for_change`: only its own therapist (403)."""
+    try:
+        case = cases_for(user).select_related("client__clinic", "therapist").get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such case.") from None
+    if for_change:
+        _check_change(user, case)
+    return case
+
+
+def get_client_or_404(user, pk) -> Client:
+    try:
+        return clients_for(user).get(pk=pk)
+    except (Client.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such client.") from None
+
+
+def get_session_or_404(user, case_pk, number, *, for_change: bool = False) -> Session:
+    try:
+        session = (sessions_for(user).select_related("case__client__clinic", "case__therapist")
+                   .get(case_id=case_pk, number=number))
+    except (Session.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such session.") from None
+    if for_change:
+        _check_change(user, session.case)
+    return session
+
+
+def staff_in_clinic(user) -> QuerySet[StaffMember]:
+    """Staff of the user's clinic, for administrators (others see none)."""
+    staff = staff_for(user)
+    if staff is None or not staff.is_admin:
+        return StaffMember.objects.none()
+    return StaffMember.objects.filter(clinic_id=staff.clinic_id)
+
+
+def get_staff_member_or_404(user, pk) -> StaffMember:
+    try:
+        return staff_in_clinic(user).select_related("user").get(pk=pk)
+    except (StaffMember.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such staff member.") from None
