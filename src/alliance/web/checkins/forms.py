@@ -1,0 +1,77 @@
+"""A Django form built from an instrument definition.
+
+The form only checks that each answer is a point of the item's response scale (using the
+core definition's own check); scoring is done by the core engine in the service.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from alliance.web import instruments
+from alliance.web.forms import Form
+from alliance.web.instruments import FormSpec, ItemSpec
+
+OPEN_ANSWER_MAX_LENGTH = 2000
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+class ScaleField(forms.FloatField):
+    """A number that must be one of the points of an item's response scale."""
+
+    def __init__(self, *, instrument, item: ItemSpec, **kwargs):
+        self.instrument = instrument
+        self.item = item
+        low, high = _number(item.minimum), _number(item.maximum)
+        kwargs.setdefault("error_messages", {
+            "required": "Please give an answer to this question.",
+            "invalid": f"Please choose a value from {low} to {high}.",
+        })
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not instruments.accepts(self.instrument, self.item.id, value):
+            low, high = _number(self.item.minimum), _number(self.item.maximum)
+            raise forms.ValidationError(
+                f"{_number(value)} is not on this scale: please choose a value from {low} to "
+                f"{high}.", code="out_of_range")
+
+
+class InstrumentForm(Form):
+    """Fields named after the instrument's item and open-question ids."""
+
+    def __init__(self, *args, instrument, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        self.spec: FormSpec = instruments.form_spec(instrument)
+        for item in self.spec.items:
+            self.fields[item.id] = ScaleField(instrument=instrument, item=item, label=item.text)
+        for question in self.spec.questions:
+            self.fields[question.id] = forms.CharField(
+                label=question.text, required=question.required,
+                max_length=OPEN_ANSWER_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def responses(self) -> dict[str, float | None]:
+        return {item.id: self.cleaned_data.get(item.id) for item in self.spec.items}
+
+    def answers(self) -> dict[str, str]:
+        return {q.id: self.cleaned_data.get(q.id, "").strip() for q in self.spec.questions}
+
+    def rows(self):
+        """Each item with its bound field and the value to show (for the template)."""
+        for item in self.spec.items:
+            bound = self[item.id]
+            value = bound.value()
+            if value in (None, ""):
+                value = _number(item.minimum + (item.maximum - item.minimum) / 2) \
+                    if item.kind == "slider" else None
+            yield {"item": item, "field": bound, "value": value,
+                   "value_is_set": bound.value() not in (None, "")}
+
+    def question_rows(self):
+        for question in self.spec.questions:
+            yield {"question": question, "field": self[question.id]}

@@ -1,0 +1,58 @@
+"""The public check-in form, opened from a one-time link (no login).
+
+Opening shows the form and changes nothing; only a valid submit consumes the link. A used,
+expired or unknown link gets a kind page (410 or 404) and changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from alliance.web import instruments
+from alliance.web.checkins import services
+from alliance.web.checkins.forms import InstrumentForm
+
+
+def _link_problem(request, exc):
+    if isinstance(exc, services.LinkUsed):
+        return render(request, "checkins/link_used.html", status=410)
+    if isinstance(exc, services.LinkExpired):
+        return render(request, "checkins/link_expired.html", status=410)
+    return render(request, "checkins/link_not_found.html", status=404)
+
+
+@never_cache
+@csrf_protect
+def checkin_form(request, token):
+    try:
+        link = services.open_link(token)
+    except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
+        return _link_problem(request, exc)
+    administration = link.administration
+    instrument = instruments.get_instrument(administration.instrument_id)
+    form = InstrumentForm(request.POST or None, instrument=instrument)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit_link(token, form.responses(), form.answers())
+        except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
+            return _link_problem(request, exc)
+        except services.InvalidAnswers as exc:
+            error = str(exc)
+        else:
+            in_room = administration.via == administration.Via.IN_ROOM
+            return redirect(reverse("checkins:thanks") + ("?in_room=1" if in_room else ""))
+    # A re-shown form keeps every answer given, with the problem next to the question.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "checkins/form.html", {
+        "form": form, "spec": form.spec, "error": error,
+        "clinic": administration.session.case.client.clinic,
+    }, status=status)
+
+
+@never_cache
+def thanks(request):
+    return render(request, "checkins/thanks.html", {"in_room": request.GET.get("in_room") == "1"})

@@ -1,0 +1,30 @@
+"""URL configuration. Every URL here has a row in tests/web/test_access_matrix.py."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from alliance.web import views
+from alliance.web.clinics.forms import LoginForm
+from alliance.web.forms import ChangePassword, SetPassword
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    # Staff sign in with Django's own authentication views; a hardening layer can replace
+    # the login view (e.g. to add a second factor) here.
+    path("login/", auth_views.LoginView.as_view(
+        authentication_form=LoginForm, redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/set/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
+        template_name="registration/set_password.html", form_class=SetPassword,
+        success_url=reverse_lazy("password_set_done")), name="password_set"),
+    path("password/set/done/", auth_views.PasswordResetCompleteView.as_view(
+        template_name="registration/set_password_done.html"), name="password_set_done"),
+    path("password/change/", auth_views.PasswordChangeView.as_view(
+        form_class=ChangePassword, success_url=reverse_lazy("password_change_done")),
+         name="password_change"),
+    path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(),
+         name="password_change_done"),
+    path("", include("alliance.web.care.urls")),
+    path("", include("alliance.web.checkins.urls")),
+    path("clinic/", include("alliance.web.clinics.urls")),
+]
