@@ -1,0 +1,158 @@
+"""Server commands: run the web application, manage its database, create the first clinic.
+
+Django is imported only when one of these commands runs, so the research commands start
+fast and work without any web configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+SETTINGS_MODULE = "alliance.web.settings"
+
+
+def setup_django() -> None:
+    """Configure Django with our settings (from the environment); clean error when they are bad."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+        from django.conf import settings
+
+        settings.DATABASES  # noqa: B018 - reading a setting loads and checks them all
+        django.setup()
+    except ImproperlyConfigured as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+def call_command(*args: str, **options) -> None:
+    from django.core import management
+
+    management.call_command(*args, **options)
+
+
+@click.command(context_settings={"ignore_unknown_options": True,
+                                 "allow_interspersed_args": False})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command with Alliance's settings.
+
+    Everything after `manage` is passed to Django unchanged; `alliance manage help`
+    lists the commands.
+
+    \b
+    Example:
+      alliance manage migrate
+      alliance manage check --deploy
+    """
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["alliance manage", *args])
+
+
+def default_workers() -> int:
+    # gunicorn's rule of thumb, capped: a small server does not need more.
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+def gunicorn_command(host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "alliance.web.wsgi:application",
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
+            "--access-logfile", "-",
+            "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")]
+
+
+def prepare_server() -> None:
+    """Apply migrations and, outside debug mode, collect static files for WhiteNoise."""
+    setup_django()
+    from django.conf import settings
+    from django.db import connections
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if not settings.DEBUG:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    connections.close_all()
+
+
+def run_server(host: str, port: int, workers: int, threads: int, *, prepare: bool = True):
+    """Prepare, then replace this process with gunicorn, so that signals reach it directly."""
+    if prepare:
+        prepare_server()
+    else:
+        setup_django()
+    command = gunicorn_command(host, port, workers, threads)
+    click.echo(f"Serving Alliance on http://{host}:{port}/ (press Ctrl+C to stop)", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, os.environ)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.option("--workers", default=default_workers, show_default="2 × cores + 1, at most 8",
+              type=click.IntRange(1, 64), help="gunicorn worker processes.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per worker.")
+@click.option("--no-prepare", is_flag=True,
+              help="Skip `migrate` and `collectstatic` before starting.")
+def serve(host: str, port: int, workers: int, threads: int, no_prepare: bool) -> None:
+    """Run the web application with gunicorn (a production WSGI server).
+
+    Applies database migrations and collects static files first (served by WhiteNoise).
+    Settings come from the environment: ALLIANCE_SECRET_KEY, ALLIANCE_ALLOWED_HOSTS,
+    DATABASE_URL and the others listed in docs/web.md.
+
+    \b
+    Example:
+      export ALLIANCE_SECRET_KEY=... DATABASE_URL=postgres://alliance@localhost/alliance
+      alliance serve --host 0.0.0.0 --port 8000 --workers 4
+    """
+    run_server(host, port, workers, threads, prepare=not no_prepare)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--admin-email", required=True,
+              help="E-mail address of the clinic's first administrator.")
+@click.option("--admin-name", default="", help="Their name as shown to colleagues.")
+@click.option("--base-url", default=None,
+              help="Address of the site, for the link [default: ALLIANCE_BASE_URL].")
+def createclinic(name: str, admin_email: str, admin_name: str, base_url: str | None) -> None:
+    """Create a clinic and its first administrator, and print their set-password link.
+
+    Applies database migrations first, so it also works on a new database.
+
+    \b
+    Example:
+      alliance createclinic "Riverside Counselling" --admin-email admin@riverside.example
+    """
+    setup_django()
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from alliance.web.clinics import services
+    from alliance.web.errors import DomainError
+
+    try:
+        validate_email(admin_email)
+    except ValidationError:
+        raise click.BadParameter(f"{admin_email!r} is not an e-mail address",
+                                 param_hint="--admin-email") from None
+    call_command("migrate", interactive=False, verbosity=0)
+    try:
+        admin = services.create_clinic(name, admin_email, admin_name)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created clinic '{admin.clinic.name}' with administrator {admin.user.email}.")
+    click.echo("They choose a password here (the link works once and expires):")
+    click.echo(services.set_password_url(admin.user, base_url))
+
+
+COMMANDS = [manage, serve, createclinic]
