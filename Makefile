@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint bench clean
+.PHONY: install test lint bench clean browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,18 @@ install: $(BIN)/.installed
 lint: install
 	$(BIN)/lint-imports
 
-test: install lint
+# The whole suite on SQLite, then every database test again on a throwaway PostgreSQL
+# server (installed with apt-get when missing; see scripts/test-postgres.sh).
+test: install lint browser
 	$(BIN)/pytest -n 2 -q
+	scripts/test-postgres.sh $(BIN)/pytest -n 2 -q tests/web
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium || { \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 bench: install
 	$(BIN)/python benchmarks/signals_engine.py

@@ -1,0 +1,125 @@
+"""Fixtures for web tests: two clinics and a person for every role.
+
+Clinic "Riverside" has an admin, a supervisor who supervises `therapist`, `therapist` and
+`other_therapist`. Clinic "Hillside" has `other_admin` and `other_clinic_therapist`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from alliance.web.care import services as care
+from alliance.web.care.models import Session
+from alliance.web.checkins import services as checkins
+from alliance.web.clinics.models import Clinic, StaffMember
+
+PASSWORD = "a long test password"
+
+# Answers to the bundled client check-in (alliance-client): items on 0–10 sliders.
+CLIENT_ANSWERS = {"bond1": 8, "bond2": 9, "goals1": 6, "goals2": 7, "tasks1": 5, "tasks2": 7}
+
+
+def make_staff(clinic: Clinic, email: str, role: str) -> StaffMember:
+    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+    return StaffMember.objects.create(user=user, clinic=clinic, role=role,
+                                      display_name=email.split("@")[0].replace(".", " ").title())
+
+
+@pytest.fixture
+def clinic(db):
+    return Clinic.objects.create(name="Riverside Counselling")
+
+
+@pytest.fixture
+def other_clinic(db):
+    return Clinic.objects.create(name="Hillside Therapy")
+
+
+@pytest.fixture
+def admin(clinic):
+    return make_staff(clinic, "admin@riverside.example", StaffMember.Role.ADMIN)
+
+
+@pytest.fixture
+def therapist(clinic):
+    return make_staff(clinic, "therapist@riverside.example", StaffMember.Role.THERAPIST)
+
+
+@pytest.fixture
+def other_therapist(clinic):
+    return make_staff(clinic, "other.therapist@riverside.example", StaffMember.Role.THERAPIST)
+
+
+@pytest.fixture
+def supervisor(clinic, therapist):
+    member = make_staff(clinic, "supervisor@riverside.example", StaffMember.Role.SUPERVISOR)
+    member.supervisees.add(therapist)
+    return member
+
+
+@pytest.fixture
+def other_admin(other_clinic):
+    return make_staff(other_clinic, "admin@hillside.example", StaffMember.Role.ADMIN)
+
+
+@pytest.fixture
+def other_clinic_therapist(other_clinic):
+    return make_staff(other_clinic, "therapist@hillside.example", StaffMember.Role.THERAPIST)
+
+
+def open_case_with_session(therapist: StaffMember, code: str, *, email: str = ""):
+    case = care.admit_client(therapist, code=code, contact_email=email, modality="cbt",
+                             start_date=dt.date(2026, 1, 5))
+    care.record_session(case, date=dt.date(2026, 1, 5), status=Session.Status.ATTENDED)
+    return case
+
+
+@pytest.fixture
+def client_answers():
+    """Valid answers to the bundled client check-in; a fresh dict for each test."""
+    return dict(CLIENT_ANSWERS)
+
+
+@pytest.fixture
+def open_case(db):
+    """open_case(therapist, code): a new case of `therapist` with session 1 attended."""
+    return open_case_with_session
+
+
+@pytest.fixture
+def case(therapist):
+    """The therapist's case, with session 1 attended."""
+    return open_case_with_session(therapist, "C-AAAA1", email="client@example.org")
+
+
+@pytest.fixture
+def other_therapist_case(other_therapist):
+    return open_case_with_session(other_therapist, "C-BBBB2")
+
+
+@pytest.fixture
+def other_clinic_case(other_clinic_therapist):
+    return open_case_with_session(other_clinic_therapist, "C-CCCC3")
+
+
+@pytest.fixture
+def session(case):
+    return case.sessions.get(number=1)
+
+
+@pytest.fixture
+def issued(session, therapist):
+    """A live check-in link for the client's alliance check-in at session 1."""
+    return checkins.issue_link(session, "alliance-client", by=therapist)
+
+
+@pytest.fixture
+def login(client):
+    """Sign a staff member in: login(member) returns the test client."""
+    def sign_in(member: StaffMember):
+        client.force_login(member.user)
+        return client
+    return sign_in

@@ -1,0 +1,157 @@
+"""Role × URL access matrix, generated from the URL configuration.
+
+Every named URL in the project must have a row in MATRIX: a new URL without an expectation
+fails `test_every_url_has_a_row_in_the_matrix`. Each row says how to build the URL (for the
+records of `therapist` in clinic Riverside), the method, and the status each role gets.
+
+Roles: anonymous; therapist (owns the case); other_therapist (same clinic); supervisor
+(supervises therapist); admin (same clinic); other_admin (another clinic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = ("anonymous", "therapist", "other_therapist", "supervisor", "admin", "other_admin")
+LOGIN = "login"  # a redirect to the login page
+
+
+@dataclass(frozen=True)
+class Row:
+    url: Callable  # (world) -> path
+    expect: dict[str, int | str]
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+
+
+def everyone(status):
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(status, anonymous=LOGIN):
+    return {**dict.fromkeys(ROLES, status), "anonymous": anonymous}
+
+
+# Client records: the case's own therapist may act; the supervisor may read (403 on
+# changes); everybody else gets 404, as if the record did not exist.
+def record(owner, supervisor, others=404):
+    return {"anonymous": LOGIN, "therapist": owner, "supervisor": supervisor,
+            "other_therapist": others, "admin": others, "other_admin": others}
+
+
+# Pages for people who carry cases (not records: a wrong role gets a plain 403).
+TREATING = {"anonymous": LOGIN, "therapist": 200, "other_therapist": 200, "supervisor": 200,
+            "admin": 403, "other_admin": 403}
+# Administration pages of one's own clinic.
+ADMIN_PAGE = {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403, "supervisor": 403,
+              "admin": 200, "other_admin": 200}
+
+
+# A staff record of clinic Riverside: its admin may act, another clinic's admin gets 404.
+def staff_record(status):
+    return {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403, "supervisor": 403,
+            "admin": status, "other_admin": 404}
+
+
+def case_url(name, *extra):
+    return lambda w: reverse(f"care:{name}", args=[w.case.pk, *extra])
+
+
+MATRIX: dict[str, Row] = {
+    "home": Row(lambda w: reverse("home"), signed_in(302)),
+    "login": Row(lambda w: reverse("login"), {**signed_in(302), "anonymous": 200}),
+    "logout": Row(lambda w: reverse("logout"), everyone(302), method="post"),
+    "password_set": Row(lambda w: reverse("password_set", args=["MQ", "not-a-token"]),
+                        everyone(200)),
+    "password_set_done": Row(lambda w: reverse("password_set_done"), everyone(200)),
+    "password_change": Row(lambda w: reverse("password_change"), signed_in(200)),
+    "password_change_done": Row(lambda w: reverse("password_change_done"), signed_in(200)),
+    "care:caseload": Row(lambda w: reverse("care:caseload"), TREATING),
+    "care:client_new": Row(lambda w: reverse("care:client_new"), TREATING),
+    "care:case": Row(case_url("case"), record(200, 200)),
+    "care:case_end": Row(case_url("case_end"), record(302, 403), method="post"),
+    "care:session_new": Row(case_url("session_new"), record(200, 403)),
+    "care:session": Row(case_url("session", 1), record(200, 200)),
+    "care:checkin_link": Row(case_url("checkin_link", 1), record(200, 403), method="post",
+                             data={"instrument": "alliance-client"}),
+    "care:checkin_in_room": Row(case_url("checkin_in_room", 1), record(302, 403), method="post",
+                                data={"instrument": "alliance-client"}),
+    "care:therapist_form": Row(case_url("therapist_form", 1), record(200, 403)),
+    # Public: a check-in link is a capability, not a login.
+    "checkins:form": Row(lambda w: w.issued.path, everyone(200)),
+    "checkins:thanks": Row(lambda w: reverse("checkins:thanks"), everyone(200)),
+    "clinics:staff": Row(lambda w: reverse("clinics:staff"), ADMIN_PAGE),
+    "clinics:staff_create": Row(lambda w: reverse("clinics:staff_create"), ADMIN_PAGE),
+    "clinics:settings": Row(lambda w: reverse("clinics:settings"), ADMIN_PAGE),
+    "clinics:staff_edit": Row(lambda w: reverse("clinics:staff_edit", args=[w.therapist.pk]),
+                              staff_record(200)),
+    "clinics:staff_invite": Row(lambda w: reverse("clinics:staff_invite",
+                                                  args=[w.therapist.pk]),
+                                staff_record(200), method="post"),
+    "clinics:staff_deactivate": Row(lambda w: reverse("clinics:staff_deactivate",
+                                                      args=[w.therapist.pk]),
+                                    staff_record(302), method="post"),
+    "clinics:staff_reactivate": Row(lambda w: reverse("clinics:staff_reactivate",
+                                                      args=[w.therapist.pk]),
+                                    staff_record(302), method="post"),
+}
+
+
+def url_names(resolver=None, namespace=""):
+    """Every named URL pattern, as 'namespace:name'; unnamed patterns as '<unnamed: route>'."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_names(entry, inner)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}" if entry.name else f"<unnamed: {entry.pattern}>"
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    names = set(url_names())
+    missing = sorted(names - MATRIX.keys())
+    assert not missing, f"URLs without an access expectation: {missing}"
+    stale = sorted(MATRIX.keys() - names)
+    assert not stale, f"matrix rows for URLs that no longer exist: {stale}"
+
+
+@dataclass
+class World:
+    case: object
+    therapist: object
+    issued: object
+
+
+@pytest.fixture
+def world(request, therapist, other_therapist, supervisor, admin, other_admin, case, issued):
+    return World(case=case, therapist=therapist, issued=issued)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_access(name, world, client, request):
+    # All roles in one test (one set of fixtures): roles that change something (the admin
+    # deactivating, the therapist ending the case) come after those whose access they could
+    # affect, in the order of ROLES.
+    row = MATRIX[name]
+    wrong = []
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(request.getfixturevalue(role).user)
+        path = row.url(world)
+        response = getattr(client, row.method)(path, row.data)
+        expected = row.expect[role]
+        if expected == LOGIN:
+            ok = (response.status_code == 302
+                  and response["Location"].startswith(reverse("login")))
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            wrong.append(f"{role}: expected {expected}, got {response.status_code} "
+                         f"{response.get('Location', '')}".rstrip())
+    assert not wrong, f"{row.method.upper()} {name}: " + "; ".join(wrong)

@@ -1,0 +1,129 @@
+"""Clinic administration: staff accounts, invitations, deactivation, supervision, settings."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from alliance.web.clinics import services
+from alliance.web.clinics.models import Clinic, StaffMember
+
+
+def test_an_admin_creates_a_staff_account_with_a_set_password_link(login, admin, mailoutbox):
+    client = login(admin)
+    response = client.post("/clinic/staff/new/", {"display_name": "Dana Reyes",
+                                                  "email": "Dana.Reyes@Riverside.example",
+                                                  "role": "therapist", "send_email": "on"})
+    assert response.status_code == 200
+    member = StaffMember.objects.get(display_name="Dana Reyes")
+    assert member.clinic == admin.clinic and member.role == "therapist"
+    assert member.user.email == "dana.reyes@riverside.example"
+    assert not member.user.has_usable_password()
+    link = re.search(r"http://testserver(/password/set/[^\"<\s]+)", response.content.decode())
+    assert link and link.group(1) in mailoutbox[0].body
+
+    # The new colleague follows the link, chooses a password and signs in.
+    anonymous = client.__class__()
+    form = anonymous.get(link.group(1), follow=True)
+    assert form.status_code == 200 and "Choose your password" in form.content.decode()
+    done = anonymous.post(form.redirect_chain[-1][0],
+                          {"new_password1": "river stones in spring",
+                           "new_password2": "river stones in spring"})
+    assert done.status_code == 302
+    signed_in = anonymous.post("/login/", {"username": "DANA.REYES@riverside.example",
+                                           "password": "river stones in spring"})
+    assert signed_in.status_code == 302
+    # The link works only once.
+    assert "no longer works" in anonymous.get(link.group(1), follow=True).content.decode()
+
+
+def test_an_email_address_can_have_only_one_account(admin):
+    with pytest.raises(services.StaffError, match="already exists"):
+        services.add_staff(admin.clinic, email="ADMIN@riverside.example", display_name="X",
+                           role="therapist")
+
+
+def test_a_deactivated_staff_member_cannot_sign_in(client, admin, therapist):
+    services.deactivate(therapist, by=admin)
+    response = client.post("/login/", {"username": therapist.user.email,
+                                       "password": "a long test password"})
+    assert response.status_code == 200
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_a_signed_in_user_is_out_as_soon_as_they_are_deactivated(login, admin, therapist, case):
+    client = login(therapist)
+    services.deactivate(therapist, by=admin)
+    response = client.get(f"/cases/{case.pk}/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_the_last_admin_cannot_be_deactivated_nor_deactivate_themselves(admin, therapist):
+    with pytest.raises(services.StaffError, match="your own"):
+        services.deactivate(admin, by=admin)
+    second = services.add_staff(admin.clinic, email="second@riverside.example",
+                                display_name="Second", role="admin")
+    services.deactivate(admin, by=second)
+    with pytest.raises(services.StaffError, match="at least one active administrator"):
+        services.change_role(second, "therapist", by=therapist)
+
+
+def test_an_admin_links_a_supervisor_to_supervisees(login, admin, supervisor, other_therapist):
+    client = login(admin)
+    response = client.post(f"/clinic/staff/{supervisor.pk}/",
+                           {"role": "supervisor", "supervisees": [other_therapist.pk]})
+    assert response.status_code == 302
+    assert list(supervisor.supervisees.all()) == [other_therapist]
+
+
+def test_supervisees_must_be_in_the_same_clinic(supervisor, other_clinic_therapist):
+    with pytest.raises(services.StaffError, match="same clinic"):
+        services.set_supervisees(supervisor, [other_clinic_therapist])
+
+
+def test_an_admin_of_another_clinic_cannot_touch_our_staff(login, other_admin, therapist):
+    client = login(other_admin)
+    assert client.post(f"/clinic/staff/{therapist.pk}/deactivate/").status_code == 404
+    therapist.refresh_from_db()
+    assert therapist.is_active
+
+
+def test_an_admin_changes_the_rupture_rule_and_link_expiry(login, admin):
+    client = login(admin)
+    page = client.get("/clinic/settings/")
+    assert page.status_code == 200
+    form = page.context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"rupture_rule": "sd2", "checkin_link_expiry_hours": 24,
+                 "instruments_in_use": ["alliance-client", "alliance-therapist", "wellbeing"],
+                 "clients_see_alliance_scores": "on"})
+    data.pop("client_portal_enabled", None)
+    response = client.post("/clinic/settings/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    clinic = Clinic.objects.get(pk=admin.clinic.pk)
+    assert clinic.rupture_rule == "sd2" and clinic.rupture_m == 2
+    assert clinic.checkin_link_expiry_hours == 24
+    assert clinic.clients_see_alliance_scores is True
+
+
+def test_the_reliable_change_rule_needs_sd_and_reliability(login, admin):
+    client = login(admin)
+    form = client.get("/clinic/settings/").context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"rupture_rule": "rci", "instruments_in_use": ["alliance-client"]})
+    data.pop("client_portal_enabled", None)
+    data.pop("clients_see_alliance_scores", None)
+    response = client.post("/clinic/settings/", data)
+    assert response.status_code == 200
+    assert "needs the score" in response.content.decode()
+
+
+def test_a_new_clinic_uses_the_projects_own_check_ins(db):
+    admin = services.create_clinic("Lakeside", "first@lakeside.example")
+    assert admin.role == "admin"
+    assert set(admin.clinic.instruments_in_use) == {"alliance-client", "alliance-therapist",
+                                                   "wellbeing"}
+    assert get_user_model().objects.get(email="first@lakeside.example").has_usable_password() \
+        is False
