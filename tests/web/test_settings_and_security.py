@@ -136,3 +136,10 @@ def test_no_template_loads_anything_from_another_site():
     offenders = [str(p.relative_to(WEB)) for p in WEB.rglob("templates/**/*.html")
                  if re.search(r"(src|href)=\"(https?:)?//", p.read_text())]
     assert not offenders
+
+
+def test_a_failed_csrf_check_gets_a_kind_page(db, issued):
+    from django.test import Client
+    response = Client(enforce_csrf_checks=True).post(issued.path, {"bond1": "5"})
+    assert response.status_code == 403
+    assert "Please try again" in response.content.decode()
