@@ -149,3 +149,19 @@ def test_the_client_open_answer_appears_on_the_case_page(login, therapist, case,
     client.post(issued.path, {**client_answers, "more_helpful": "Less homework, please."})
     page = login(therapist).get(f"/cases/{case.pk}/").content.decode()
     assert "Less homework, please." in page
+
+
+def test_when_email_fails_the_link_is_still_shown(login, therapist, case, monkeypatch):
+    import smtplib
+
+    from alliance.web.checkins import services as checkins
+
+    def broken(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr(checkins, "send_mail", broken)
+    response = login(therapist).post(f"/cases/{case.pk}/sessions/1/link/",
+                                     {"instrument": "alliance-client", "send_email": "1"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "could not be sent" in html and "http://testserver/c/" in html

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -13,6 +16,8 @@ from alliance.web.access import staff_required
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
 from alliance.web.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 def _instrument_in_use(request, respondent: str):
@@ -33,20 +38,29 @@ def link_create(request, pk, number):
     if instrument is None:
         messages.error(request, "Please choose a check-in your clinic uses.")
         return redirect("care:session", pk=pk, number=number)
+    wants_email = bool(request.POST.get("send_email"))
+    if wants_email and not session.case.client.contact_email:
+        messages.error(request, "This client has no e-mail address on file.")
+        return redirect("care:session", pk=pk, number=number)
     try:
         issued = services.issue_link(session, instrument.id, by=request.staff)
-        url = request.build_absolute_uri(issued.path)
-        emailed = False
-        if request.POST.get("send_email"):
-            services.email_link(issued, url)
-            emailed = True
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("care:session", pk=pk, number=number)
+    url = request.build_absolute_uri(issued.path)
+    emailed = email_failed = False
+    if wants_email:
+        try:
+            services.email_link(issued, url)
+            emailed = True
+        except (OSError, smtplib.SMTPException):
+            # The link exists and is shown below; the therapist can send it another way.
+            logger.exception("Could not e-mail a check-in link")
+            email_failed = True
     # Shown once, in this response: only the token's hash is stored.
     return render(request, "checkins/link_created.html", {
         "case": session.case, "session": session, "instrument": instrument,
-        "url": url, "link": issued.link, "emailed": emailed,
+        "url": url, "link": issued.link, "emailed": emailed, "email_failed": email_failed,
     })
 
 
