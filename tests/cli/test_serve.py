@@ -51,3 +51,15 @@ def test_serve_migrates_collects_static_and_answers_on_loopback(tmp_path):
         server.terminate()
         server.wait(timeout=30)
         server.stderr.close()
+
+
+def test_a_malformed_setting_is_a_one_line_error_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ALLIANCE_", "DJANGO_", "DATABASE_URL"))}
+    env.update({"ALLIANCE_DATA_DIR": str(tmp_path), "ALLIANCE_DEBUG": "ture"})
+    result = subprocess.run(
+        [sys.executable, "-c", "from alliance.cli.main import cli; cli()", "manage", "check"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "ALLIANCE_DEBUG='ture' is not a yes/no value" in result.stderr
+    assert "Traceback" not in result.stderr
