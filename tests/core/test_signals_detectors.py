@@ -65,7 +65,8 @@ def test_low_alliance_below_an_instrument_cutoff():
     found = low_alliance(["a", "a", "b"], [1, 2, 1], [4.9, 5.0, np.nan], cutoff=5.0)
     assert [(s.client_id, s.session) for s in found] == [("a", 1)]
     assert found[0].rule == "cutoff"
-    assert found[0].explanation == "Alliance was 4.9 at session 1, below this measure's cutoff of 5.0."
+    assert found[0].explanation == ("Alliance was 4.9 at session 1, below this measure's "
+                                    "cutoff of 5.0.")
 
 
 # --- discrepancy --------------------------------------------------------------------------
@@ -114,7 +115,8 @@ def test_expected_bands_ask_the_model_for_rows_after_the_intake():
 def test_expected_bands_accept_a_band_with_lower_and_upper():
     class Band:
         def __init__(self, n):
-            self.expected, self.lower, self.upper = np.full(n, 5.0), np.full(n, 4.0), np.full(n, 6.0)
+            self.expected = np.full(n, 5.0)
+            self.lower, self.upper = np.full(n, 4.0), np.full(n, 6.0)
 
     class Model:
         def band(self, intake, session):

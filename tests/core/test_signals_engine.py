@@ -27,8 +27,9 @@ def small_clinic():
     rows = []
     for c, scores in enumerate([[8, 8.5, 5.0, 8.5, 8], [6, 6.5, 7, 6, 6.5], [7, 7, 7.5, 3, 4]]):
         for s, a in enumerate(scores, start=1):
-            rows.append({"client_id": f"c{c}", "session": s, "date": DAY0 + pd.Timedelta(days=7 * s),
-                         "attended": 1, "alliance": a, "therapist_alliance": min(a + 2.5, 10),
+            rows.append({"client_id": f"c{c}", "session": s,
+                         "date": DAY0 + pd.Timedelta(days=7 * s), "attended": 1,
+                         "alliance": a, "therapist_alliance": min(a + 2.5, 10),
                          "wellbeing": 5.0})
     return pd.DataFrame(rows)
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
-from pathlib import Path
 
 import click
 import numpy as np
 import pandas as pd
 
-from alliance.cli.output import print_json, print_table
+from alliance.cli.output import print_table, to_plain
 from alliance.core.errors import InputError, NotEnoughDataError
-from alliance.core.signals import SIGNAL_TYPES, SignalSettings, detect_ruptures, detect_signals
+from alliance.core.signals import (SIGNAL_TYPES, Signal, SignalSettings, detect_ruptures,
+                                   detect_signals)
 from alliance.core.signals.ruptures import REFERENCES, RULES, STATES
 from alliance.core.tables import FIRST_DATA_LINE, read_csv
 
@@ -95,14 +96,35 @@ def signals(file: str, score: str, client: str, session: str, rule: str, referen
         expected = _expected_model(frame, client, session, outcome, notes) if outcome else None
         others = [t for t in SIGNAL_TYPES if t != "rupture"]
         found = detect_signals(frame, settings, types=others, expected=expected)
-        report["signals"] = [s.to_dict() for s in found]
+        report["signals"] = found
         report["signal_counts"] = dict(Counter(s.type for s in found))
         if notes:
             report["notes"] = notes
     if as_json:
-        print_json(report)
+        _print_json(report)
         return
     _print_report(report, result, notes)
+
+
+def _print_json(report: dict) -> None:
+    """JSON with one rupture or signal per line: readable, and fast for a whole clinic."""
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    click.echo("{")
+    last = len(report) - 1
+    for n, (key, value) in enumerate(report.items()):
+        end = "" if n == last else ","
+        if not (isinstance(value, list) and value):
+            click.echo(f"  {encode(key)}: {encode(to_plain(value))}{end}")
+            continue
+        click.echo(f"  {encode(key)}: [")
+        for start in range(0, len(value), 5000):
+            chunk = value[start:start + 5000]
+            lines = ["    " + encode(item.to_dict() if isinstance(item, Signal) else item)
+                     for item in chunk]
+            more = "," if start + 5000 < len(value) else ""
+            click.echo(",\n".join(lines) + more)
+        click.echo(f"  ]{end}")
+    click.echo("}")
 
 
 def _read(file: str, score: str, client: str, session: str, all_signals: bool,
@@ -118,7 +140,7 @@ def _read(file: str, score: str, client: str, session: str, all_signals: bool,
     frame = read_csv(file, required=[client, session, score], numeric=numeric,
                      integer=[session], allow_missing=numeric)
     ids = frame[client]
-    empty = ids.isna() | (ids.astype(str).str.strip() == "")
+    empty = ids.isna()          # empty and blank cells are read as missing
     if empty.any():
         raise InputError("empty client identifier", file=file,
                          line=int(np.flatnonzero(empty.to_numpy())[0]) + FIRST_DATA_LINE,
@@ -188,8 +210,8 @@ def _print_report(report: dict, result, notes: list[str]) -> None:
         click.echo()
         summary = ", ".join(f"{n} {t}" for t, n in report["signal_counts"].items()) or "none"
         click.echo(f"Other signals: {summary}.")
-        rows = [{"client_id": s["client_id"], "session": s["session"], "type": s["type"],
-                 "explanation": s["explanation"]} for s in report["signals"]]
+        rows = [{"client_id": s.client_id, "session": s.session, "type": s.type,
+                 "explanation": s.explanation} for s in report["signals"]]
         if rows:
             click.echo()
             print_table(rows)

@@ -171,7 +171,8 @@ def _gap_signal(client_id, session, parameters, gap, usual, before, now) -> Sign
         text = (f"{gap:.0f} days passed between sessions {session_value(before)} and "
                 f"{session_value(now)}, more than {parameters['gap_factor']:g} times this "
                 f"client's usual {usual:.0f} days between sessions.")
-    return Signal(type="disengagement", client_id=plain(client_id), session=session, rule="long_gap",
+    return Signal(type="disengagement", client_id=plain(client_id), session=session,
+                  rule="long_gap",
                   parameters=parameters,
                   data={"gap_days": float(gap), "usual_days": float(usual),
                         "from_session": session_value(before),

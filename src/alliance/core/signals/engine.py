@@ -92,7 +92,8 @@ class SignalSettings:
 
     def __post_init__(self):
         if self.rule not in RULES:
-            raise InputError(f"unknown rupture rule {self.rule!r}; choose one of {', '.join(RULES)}")
+            raise InputError(f"unknown rupture rule {self.rule!r}; choose one of "
+                             f"{', '.join(RULES)}")
         if self.reference not in REFERENCES:
             raise InputError(f"unknown reference {self.reference!r}; choose one of "
                              f"{', '.join(REFERENCES)}")

@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import InputError
 from ..scoring import pomp
 from ._groups import TOLERANCE, client_codes, session_numbers
-from .records import Signal, number, plain, session_text, session_value
+from .records import Signal, number, rows_of
 
 
 def percentile_of_sorted(sorted_values: np.ndarray, percentile: float) -> float:
@@ -132,13 +132,13 @@ def low_alliance(client, session, score, *, date=None, cutoff: float | None = No
         cutoff = float(cutoff)
         fired = np.flatnonzero(values < cutoff - TOLERANCE)
         parameters = MappingProxyType({"score": score_label, "cutoff": cutoff})
+        ids, sess = rows_of(fired, codes, labels, sessions)
         return [Signal(
-            type="low_alliance", client_id=plain(labels[codes[i]]), session=session_value(sessions[i]),
-            rule="cutoff", parameters=parameters,
-            data={"score": float(values[i]), "cutoff": cutoff},
-            explanation=(f"{score_label} was {number(values[i])} at {session_text(sessions[i])}, "
-                         f"below this measure's cutoff of {number(cutoff)}."))
-            for i in fired]
+            type="low_alliance", client_id=c, session=t, rule="cutoff", parameters=parameters,
+            data={"score": a, "cutoff": cutoff},
+            explanation=(f"{score_label} was {number(a)} at session {t}, below this measure's "
+                         f"cutoff of {number(cutoff)}."))
+            for c, t, a in zip(ids, sess, values[fired].tolist())]
     threshold, n_reference = clinic_percentiles(sessions, values, date=date, percentile=percentile,
                                                 min_reference=min_reference)
     with np.errstate(invalid="ignore"):
@@ -148,15 +148,14 @@ def low_alliance(client, session, score, *, date=None, cutoff: float | None = No
                                    "min_reference": min_reference,
                                    "reference_group": "same session number, " + group})
     share = f"{percentile:g}%"
+    ids, sess = rows_of(fired, codes, labels, sessions)
     return [Signal(
-        type="low_alliance", client_id=plain(labels[codes[i]]), session=session_value(sessions[i]),
-        rule="percentile", parameters=parameters,
-        data={"score": float(values[i]), "threshold": float(threshold[i]),
-              "n_reference": int(n_reference[i])},
-        explanation=(f"{score_label} was {number(values[i])} at {session_text(sessions[i])}, "
-                     f"in the lowest {share} of this clinic's ratings at that session "
-                     f"(below {number(threshold[i])})."))
-        for i in fired]
+        type="low_alliance", client_id=c, session=t, rule="percentile", parameters=parameters,
+        data={"score": a, "threshold": q, "n_reference": n},
+        explanation=(f"{score_label} was {number(a)} at session {t}, in the lowest {share} of "
+                     f"this clinic's ratings at that session (below {number(q)})."))
+        for c, t, a, q, n in zip(ids, sess, values[fired].tolist(), threshold[fired].tolist(),
+                                 n_reference[fired].tolist())]
 
 
 def discrepancy(client, session, client_score, therapist_score, *, threshold: float = 20.0,
@@ -192,16 +191,16 @@ def discrepancy(client, session, client_score, therapist_score, *, threshold: fl
     parameters = MappingProxyType({"threshold_pomp": float(threshold),
                                    "client_scale": list(client_scale),
                                    "therapist_scale": list(therapist_scale)})
-    client_values = np.asarray(client_score, dtype=float)
-    therapist_values = np.asarray(therapist_score, dtype=float)
+    client_values = np.asarray(client_score, dtype=float)[fired].tolist()
+    therapist_values = np.asarray(therapist_score, dtype=float)[fired].tolist()
+    ids, sess = rows_of(fired, codes, labels, sessions)
     return [Signal(
-        type="discrepancy", client_id=plain(labels[codes[i]]), session=session_value(sessions[i]),
-        rule="pomp_difference", parameters=parameters,
-        data={"client_score": float(client_values[i]), "therapist_score": float(therapist_values[i]),
-              "client_pomp": float(ours[i]), "therapist_pomp": float(theirs[i]),
-              "difference": float(gap[i])},
-        explanation=(f"At {session_text(sessions[i])} the therapist rated the {score_label} "
-                     f"{gap[i]:.0f} points higher than the client did (on a 0–100 scale), so the "
-                     f"client may be experiencing the work together less positively."))
-        for i in fired]
-
+        type="discrepancy", client_id=c, session=t, rule="pomp_difference", parameters=parameters,
+        data={"client_score": a, "therapist_score": b, "client_pomp": pa, "therapist_pomp": pb,
+              "difference": d},
+        explanation=(f"At session {t} the therapist rated the {score_label} {d:.0f} points "
+                     f"higher than the client did (on a 0–100 scale), so the client may be "
+                     f"experiencing the work together less positively."))
+        for c, t, a, b, pa, pb, d in zip(ids, sess, client_values, therapist_values,
+                                         ours[fired].tolist(), theirs[fired].tolist(),
+                                         gap[fired].tolist())]

@@ -82,6 +82,11 @@ def sort_signals(signals: Iterable[Signal], clients: Iterable[Any] = ()) -> list
 
 def plain(value: Any) -> Any:
     """A JSON-ready Python value: numpy scalars unwrapped, NaN and NA become None."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or value is pd.NA or value is pd.NaT:
@@ -107,10 +112,26 @@ def label(column: str) -> str:
 
 def session_value(session: Any) -> int | float | None:
     """A session number as a plain int when it is whole (3.0 → 3)."""
+    if type(session) is int:
+        return session
     session = plain(session)
     if isinstance(session, float) and session.is_integer():
         return int(session)
     return session
+
+
+def session_list(sessions) -> list:
+    """Session numbers as a list of plain values (ints when whole)."""
+    sessions = np.asarray(sessions, dtype=float)
+    if np.array_equal(sessions, np.floor(sessions)):
+        return sessions.astype(np.int64).tolist()
+    return [session_value(s) for s in sessions.tolist()]
+
+
+def rows_of(rows, codes, labels, sessions) -> tuple[list, list]:
+    """Client identifiers and session numbers of the given rows, as plain Python lists."""
+    ids = np.asarray(labels, dtype=object)[codes[rows]].tolist()
+    return [plain(c) for c in ids], session_list(sessions[rows])
 
 
 def session_text(session: Any) -> str:

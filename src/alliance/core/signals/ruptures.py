@@ -75,8 +75,8 @@ class RuptureResult:
 
     def records(self) -> list[dict[str, Any]]:
         """The ruptures as JSON-ready dictionaries (missing values are None)."""
-        frame = self.ruptures.astype(object).where(self.ruptures.notna(), None)
-        return [_plain_record(r) for r in frame.to_dict("records")]
+        columns = {name: _plain_list(self.ruptures[name]) for name in self.ruptures.columns}
+        return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "parameters": dict(self.parameters),
@@ -230,7 +230,8 @@ def _check_options(rule: str, reference: str, window) -> tuple[str, str, int]:
     if reference not in REFERENCES:
         raise InputError(f"unknown reference {reference!r}; choose one of {', '.join(REFERENCES)}")
     if isinstance(window, bool) or int(window) != window or window < 1:
-        raise InputError(f"the repair window must be a whole number of sessions ≥ 1, not {window!r}")
+        raise InputError(f"the repair window must be a whole number of sessions ≥ 1, "
+                         f"not {window!r}")
     return rule, reference, int(window)
 
 
@@ -300,15 +301,18 @@ def _repair(a: np.ndarray, ref: np.ndarray, groups: Groups, at: np.ndarray,
     return repaired_at, state.astype(object)
 
 
-def _plain_record(record: dict[str, Any]) -> dict[str, Any]:
-    plain = {}
-    for key, value in record.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        plain[key] = value
-    return plain
+def _plain_list(column: pd.Series) -> list:
+    """A column as plain Python values; NaN and NA become None."""
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_float_dtype(column.dtype):
+        values = column.to_numpy(dtype=float).tolist()
+    else:
+        values = [v.item() if isinstance(v, np.generic) else v
+                  for v in column.astype(object).tolist()]
+    if missing.any():
+        for i in np.flatnonzero(missing).tolist():
+            values[i] = None
+    return values
 
 
 def rupture_signals(result: RuptureResult, *, score_label: str = "Alliance") -> list[Signal]:
