@@ -179,10 +179,13 @@ def test_therapists_differ_in_the_alliance_their_clients_report(clinic):
     assert np.corrcoef(mean_alliance[effect.index], effect)[0, 1] > 0.2
 
 
-def test_therapists_rate_higher_than_clients_on_average_and_sometimes_much_higher(clinic):
+def test_clients_rate_a_little_higher_on_average_but_some_therapists_see_much_more(clinic):
+    # Clients rate the alliance somewhat more favourably than therapists on average
+    # (Tryon, Blackwell & Hammel 2007); for a minority the therapist sees a far better
+    # alliance than the client feels, which is what the discrepancy signal looks for.
     s = clinic.sessions.dropna(subset=["alliance", "therapist_alliance"])
     gap = s["therapist_alliance"] - s["alliance"]
-    assert 0.4 < gap.mean() < 1.2
+    assert -0.6 < gap.mean() < 0.0
     per_client = gap.groupby(s["client_id"]).mean()
     assert (per_client > 2).mean() > 0.05
     # The two views agree only moderately (r = .36 across clients; Tryon et al. 2007).
