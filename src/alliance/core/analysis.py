@@ -399,6 +399,4 @@ def _summary(result: WithinBetweenResult) -> str:
         + (f"; {result.n_dropped} rows with missing values were left out" if result.n_dropped
            else "") + ".",
     ]
-    if result.singular:
-        lines.append("Note: a random-effect variance was estimated as zero.")
     return "\n".join(lines)
