@@ -7,6 +7,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alliance.web.care.events import case_ended, session_recorded
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.clinics.models import StaffMember
 from alliance.web.errors import DomainError
@@ -65,10 +66,13 @@ def record_session(case: Case, *, date, status: str, number: int | None = None) 
         raise CareError("A session cannot be before the case started.")
     try:
         with transaction.atomic():
-            return Session.objects.create(case=case, number=number or case.next_session_number(),
-                                          date=date, status=status)
+            session = Session.objects.create(case=case,
+                                             number=number or case.next_session_number(),
+                                             date=date, status=status)
     except IntegrityError:
         raise CareError("This session number is already recorded for the case.") from None
+    transaction.on_commit(lambda: session_recorded.send(sender=Session, session=session))
+    return session
 
 
 def end_case(case: Case, *, status: str, end_date=None) -> None:
@@ -81,3 +85,4 @@ def end_case(case: Case, *, status: str, end_date=None) -> None:
     case.status = status
     case.end_date = end_date
     case.save(update_fields=["status", "end_date"])
+    transaction.on_commit(lambda: case_ended.send(sender=Case, case=case))
