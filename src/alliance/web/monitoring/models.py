@@ -2,7 +2,8 @@
 
 Signals are computed by `alliance.core.signals` from a case's scores and sessions and
 stored here, with the rule, its parameters and the data that fired it, so that the page
-can always show them (DESIGN.md section 5).
+can always show them (DESIGN.md section 5). `alliance.web.monitoring.services` keeps them
+up to date; `ClinicBaseline` holds what a clinic's signals are measured against.
 """
 
 from __future__ import annotations
@@ -10,18 +11,42 @@ from __future__ import annotations
 from django.db import models
 
 from alliance.web.care.models import Case, Session
-from alliance.web.clinics.models import StaffMember
+from alliance.web.clinics.models import Clinic, StaffMember
+
+
+class SignalQuerySet(models.QuerySet):
+    def needing_attention(self):
+        """Open signals, except ruptures that the client's later ratings show repaired.
+
+        What a caseload counts and orders by: nobody has acted on these yet, and the
+        data do not already show that things got better.
+        """
+        return (self.filter(state=Signal.State.OPEN)
+                .exclude(type=Signal.Type.RUPTURE, repair_state=Signal.RepairState.REPAIRED))
+
+    def unrepaired_ruptures(self):
+        """Ruptures still waiting for a repair or past their window without one (not dismissed)."""
+        return (self.filter(type=Signal.Type.RUPTURE,
+                            repair_state__in=[Signal.RepairState.PENDING,
+                                              Signal.RepairState.UNRESOLVED])
+                .exclude(state=Signal.State.DISMISSED))
 
 
 class Signal(models.Model):
+    # The identifiers are those of `alliance.core.signals.SIGNAL_TYPES`, plus client
+    # feedback (an open-text answer, which needs no rule).
     class Type(models.TextChoices):
         RUPTURE = "rupture", "Possible rupture"
-        LOW_ALLIANCE = "low_alliance", "Low alliance"
+        LOW_ALLIANCE = "low_alliance", "Lower alliance rating"
         DISCREPANCY = "discrepancy", "Client and therapist see it differently"
-        NOT_ON_TRACK = "not_on_track", "Not on track"
-        DISENGAGEMENT = "disengagement", "Signs of disengagement"
-        GOAL = "goal", "Goals"
-        TASK = "task", "Tasks"
+        NOT_ON_TRACK = "not_on_track", "Progress slower than expected"
+        DISENGAGEMENT = "disengagement", "Signs of drifting away"
+        GOAL_NOT_AGREED = "goal_not_agreed", "A goal not yet agreed"
+        GOAL_RATINGS_APART = "goal_ratings_apart", "Different views of a goal's progress"
+        GOAL_REVIEW_OVERDUE = "goal_review_overdue", "A goal review is due"
+        GOAL_PROGRESS_FLAT = "goal_progress_flat", "A goal's progress has levelled off"
+        TASK_NOT_DONE = "task_not_done", "An agreed task is not getting done"
+        TASK_UNHELPFUL = "task_unhelpful", "A task that is not helping"
         CLIENT_FEEDBACK = "client_feedback", "Client feedback"
 
     class State(models.TextChoices):
@@ -40,7 +65,8 @@ class Signal(models.Model):
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="signals")
     type = models.CharField(max_length=20, choices=Type)
-    # Which score or item the signal is about, e.g. "total" or "bond" (blank when none).
+    # Which score, rule, goal or question the signal is about, e.g. "total", "bond",
+    # "missed_in_a_row" or "alliance-client:more_helpful" (blank when none).
     subject = models.CharField(max_length=64, blank=True)
     rule = models.CharField(max_length=32)
     parameters = models.JSONField(default=dict)
@@ -49,18 +75,30 @@ class Signal(models.Model):
     state = models.CharField(max_length=12, choices=State, default=State.OPEN)
     dismiss_reason = models.TextField(blank=True)
     repair_state = models.CharField(max_length=12, choices=RepairState, blank=True, default="")
+    # False when the clinic's current rules no longer produce the signal (the rule or a
+    # threshold changed, or data were corrected) but it is kept because a therapist
+    # acted on it. Signals nobody acted on are deleted instead.
+    is_current = models.BooleanField(default=True)
     changed_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SignalQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["case", "state"])]
         constraints = [
-            # Recomputation updates a signal in place rather than firing it twice.
+            # Recomputation updates a signal in place rather than firing it twice. A NULL
+            # session would be distinct from every other NULL in a plain unique constraint,
+            # so signals without a session get their own (partial) constraint.
             models.UniqueConstraint(fields=["case", "type", "subject", "session"],
+                                    condition=models.Q(session__isnull=False),
                                     name="one_signal_per_case_type_subject_session"),
+            models.UniqueConstraint(fields=["case", "type", "subject"],
+                                    condition=models.Q(session__isnull=True),
+                                    name="one_sessionless_signal_per_case_type_subject"),
             models.CheckConstraint(
                 condition=~models.Q(state="dismissed") | ~models.Q(dismiss_reason=""),
                 name="a_dismissed_signal_has_a_reason"),
@@ -68,3 +106,51 @@ class Signal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} in case {self.case_id}"
+
+    @property
+    def acted_on(self) -> bool:
+        """A therapist acknowledged, resolved or dismissed it (recomputation keeps it)."""
+        return self.state != self.State.OPEN
+
+    @property
+    def needs_attention(self) -> bool:
+        return (self.state == self.State.OPEN
+                and not (self.type == self.Type.RUPTURE
+                         and self.repair_state == self.RepairState.REPAIRED))
+
+    @property
+    def why(self):
+        """The rule, its parameters and the data in words, for the "why" disclosure."""
+        from alliance.web.monitoring.display import explain
+
+        return explain(self)
+
+
+class ClinicBaseline(models.Model):
+    """What a clinic's signals are measured against, cached because it spans every case.
+
+    - `pooled_sd`: the pooled within-client SD of each client-rated alliance score
+      (`alliance.core.signals.pooled_within_sd`), refreshed when the clinic's number of
+      rated check-ins has grown by a tenth since the last computation;
+    - `expected_model`: the expected treatment response (`alliance.core.expected`) fitted
+      on the clinic's closed cases, refitted when closed cases have grown by a tenth, or by
+      `alliance manage refit_expected`; `expected_note` says why there is none;
+    - `settings_fingerprint`: the signal settings last applied, so that saving the clinic
+      settings recomputes the signals only when a rule or threshold changed.
+    """
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="baseline")
+    pooled_instrument = models.CharField(max_length=64, blank=True)
+    # Score id ("total", "bond", …) → {"pooled_sd", "n_rated", "n_clients", "source"}.
+    pooled_sd = models.JSONField(default=dict, blank=True)
+    pooled_n_rated = models.PositiveIntegerField(default=0)
+    pooled_at = models.DateTimeField(null=True, blank=True)
+    expected_instrument = models.CharField(max_length=64, blank=True)
+    expected_model = models.JSONField(null=True, blank=True)
+    expected_n_cases = models.PositiveIntegerField(default=0)
+    expected_note = models.TextField(blank=True)
+    expected_at = models.DateTimeField(null=True, blank=True)
+    settings_fingerprint = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"Signal baseline of {self.clinic}"
