@@ -6,3 +6,6 @@ class MonitoringConfig(AppConfig):
 
     name = "alliance.web.monitoring"
     label = "monitoring"
+
+    def ready(self) -> None:
+        from alliance.web.monitoring import receivers  # noqa: F401 - connects the receivers

@@ -1,0 +1,55 @@
+"""Recompute signals when their data change.
+
+Connected in `MonitoringConfig.ready()`. Every event arrives after the change committed,
+so recomputation reads committed data, and a failure here is logged without undoing (or
+failing) what the person just did: a client's answers are stored even if recomputing the
+signals hits a bug. Django 5.2 has no tasks framework; when the project moves to one,
+these receivers enqueue the same service functions instead of calling them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from alliance.web.care.events import case_ended, session_recorded
+from alliance.web.checkins.events import administration_submitted
+from alliance.web.clinics.models import Clinic
+from alliance.web.monitoring import services
+
+logger = logging.getLogger(__name__)
+
+
+def _safely(what: str, function, *args) -> None:
+    try:
+        function(*args)
+    except Exception:  # never fail the request that sent the event
+        logger.exception("recomputing signals after %s failed", what)
+
+
+@receiver(administration_submitted, dispatch_uid="monitoring.administration_submitted")
+def on_administration_submitted(sender, administration, **kwargs):
+    _safely("a submitted form", services.request_recompute, administration.session.case_id)
+
+
+@receiver(session_recorded, dispatch_uid="monitoring.session_recorded")
+def on_session_recorded(sender, session, **kwargs):
+    _safely("a recorded session", services.request_recompute, session.case_id)
+
+
+@receiver(case_ended, dispatch_uid="monitoring.case_ended")
+def on_case_ended(sender, case, **kwargs):
+    _safely("the end of a case", services.case_ended, case)
+
+
+@receiver(post_save, sender=Clinic, dispatch_uid="monitoring.clinic_saved")
+def on_clinic_saved(sender, instance, created, raw=False, **kwargs):
+    # The settings page saves the clinic with a model form; recompute once it commits,
+    # and only when a rule or threshold changed (not for a new name).
+    if created or raw:
+        return
+    transaction.on_commit(lambda: _safely("a change of clinic settings",
+                                          services.clinic_settings_saved, instance))
