@@ -61,6 +61,18 @@ def case_url(name, *extra):
     return lambda w: reverse(f"care:{name}", args=[w.case.pk, *extra])
 
 
+def signal_url(name):
+    """A signal of the therapist's case (created on first use, shared by every role)."""
+    def build(w):
+        from alliance.web.monitoring.models import Signal
+        signal, _ = Signal.objects.get_or_create(
+            case=w.case, type="client_feedback", subject="alliance-client:more_helpful",
+            session=w.case.sessions.get(number=1),
+            defaults={"rule": "open_answer", "explanation": "The client wrote something."})
+        return reverse(f"monitoring:{name}", args=[w.case.pk, signal.pk])
+    return build
+
+
 MATRIX: dict[str, Row] = {
     "home": Row(lambda w: reverse("home"), signed_in(302)),
     "login": Row(lambda w: reverse("login"), {**signed_in(302), "anonymous": 200}),
@@ -84,6 +96,15 @@ MATRIX: dict[str, Row] = {
     # Public: a check-in link is a capability, not a login.
     "checkins:form": Row(lambda w: w.issued.path, everyone(200)),
     "checkins:thanks": Row(lambda w: reverse("checkins:thanks"), everyone(200)),
+    # Signals: the case's therapist acts on them; the supervisor reads them (403 on changes).
+    "monitoring:acknowledge": Row(signal_url("acknowledge"), record(302, 403), method="post"),
+    "monitoring:dismiss": Row(signal_url("dismiss"), record(302, 403), method="post",
+                              data={"reason": "Talked it through in the session."}),
+    "monitoring:reopen": Row(signal_url("reopen"), record(302, 403), method="post"),
+    "monitoring:supervision": Row(lambda w: reverse("monitoring:supervision"),
+                                  {"anonymous": LOGIN, "therapist": 403,
+                                   "other_therapist": 403, "supervisor": 200, "admin": 403,
+                                   "other_admin": 403}),
     "clinics:staff": Row(lambda w: reverse("clinics:staff"), ADMIN_PAGE),
     "clinics:staff_create": Row(lambda w: reverse("clinics:staff_create"), ADMIN_PAGE),
     "clinics:settings": Row(lambda w: reverse("clinics:settings"), ADMIN_PAGE),

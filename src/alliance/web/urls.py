@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("alliance.web.care.urls")),
     path("", include("alliance.web.checkins.urls")),
     path("clinic/", include("alliance.web.clinics.urls")),
+    path("", include("alliance.web.monitoring.urls")),
 ]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from alliance.web.monitoring import views
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("cases/<int:pk>/signals/<int:signal_pk>/acknowledge/", views.acknowledge,
+         name="acknowledge"),
+    path("cases/<int:pk>/signals/<int:signal_pk>/dismiss/", views.dismiss, name="dismiss"),
+    path("cases/<int:pk>/signals/<int:signal_pk>/reopen/", views.reopen, name="reopen"),
+    path("supervision/", views.supervision, name="supervision"),
+]

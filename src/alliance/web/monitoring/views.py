@@ -1,0 +1,121 @@
+"""Acting on signals (acknowledge, dismiss with a reason, reopen) and the supervisor overview.
+
+Thin views: records come through `alliance.web.scoping` (out of scope → 404); only the
+case's own therapist changes its signals (a supervisor reads them: 403 on a change);
+changes are POST only, with Django's CSRF check.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Max, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from alliance.web import scoping
+from alliance.web.access import role_required, staff_required
+from alliance.web.care.models import Case
+from alliance.web.clinics.models import StaffMember
+from alliance.web.monitoring import services
+from alliance.web.monitoring.forms import DismissForm
+from alliance.web.monitoring.models import Signal
+
+
+def _signal_for_change(request, pk, signal_pk) -> Signal:
+    case = scoping.get_case_or_404(request.user, pk, for_change=True)
+    try:
+        signal = case.signals.select_related("session").get(pk=signal_pk)
+    except (Signal.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such signal.") from None
+    signal.case = case
+    return signal
+
+
+def _back(request, signal: Signal):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target.split("#")[0] + f"#signal-{signal.pk}")
+    return redirect(reverse("care:case", args=[signal.case_id]) + f"#signal-{signal.pk}")
+
+
+@staff_required
+@require_POST
+def acknowledge(request, pk, signal_pk):
+    signal = _signal_for_change(request, pk, signal_pk)
+    try:
+        services.acknowledge(signal, by=request.staff)
+    except services.SignalError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Acknowledged: {signal.get_type_display().lower()}.")
+    return _back(request, signal)
+
+
+@staff_required
+@require_POST
+def dismiss(request, pk, signal_pk):
+    signal = _signal_for_change(request, pk, signal_pk)
+    form = DismissForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dismiss(signal, by=request.staff, reason=form.cleaned_data["reason"])
+        except services.SignalError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Dismissed: {signal.get_type_display().lower()}.")
+            return _back(request, signal)
+    # Without JavaScript the reason box is part of the case page; an empty reason comes
+    # back here, on a page of its own, with the problem next to the box.
+    return render(request, "monitoring/dismiss.html",
+                  {"case": signal.case, "signal": signal, "form": form,
+                   "next": request.POST.get("next", "")})
+
+
+@staff_required
+@require_POST
+def reopen(request, pk, signal_pk):
+    signal = _signal_for_change(request, pk, signal_pk)
+    try:
+        services.reopen(signal, by=request.staff)
+    except services.SignalError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Reopened: {signal.get_type_display().lower()}.")
+    return _back(request, signal)
+
+
+@role_required(StaffMember.Role.SUPERVISOR)
+def supervision(request):
+    """Each supervisee's active cases, with what needs attention and unrepaired ruptures."""
+    supervisor = request.staff
+    supervisees = list(supervisor.supervisees.filter(clinic_id=supervisor.clinic_id,
+                                                     is_active=True)
+                       .order_by("display_name"))
+    attention = Signal.objects.needing_attention()
+    ruptures = Signal.objects.unrepaired_ruptures()
+    cases = (scoping.cases_for(request.user)
+             .filter(status=Case.Status.ACTIVE, therapist__in=supervisees)
+             .select_related("client")
+             .annotate(session_count=Count("sessions", distinct=True),
+                       last_session=Max("sessions__date"),
+                       attention=Count("signals", distinct=True,
+                                       filter=Q(signals__in=attention)),
+                       ruptures=Count("signals", distinct=True, filter=Q(signals__in=ruptures)))
+             .order_by("-ruptures", "-attention", "client__code"))
+    by_therapist: dict[int, list] = {member.pk: [] for member in supervisees}
+    for case in cases:
+        by_therapist[case.therapist_id].append(case)
+    open_types = services.attention_types([c.pk for cs in by_therapist.values() for c in cs])
+    rows = []
+    for member in supervisees:
+        member_cases = by_therapist[member.pk]
+        for case in member_cases:
+            case.attention_types = open_types.get(case.pk, [])
+        rows.append({"therapist": member, "cases": member_cases,
+                     "attention": sum(c.attention for c in member_cases),
+                     "ruptures": sum(c.ruptures for c in member_cases)})
+    return render(request, "monitoring/supervision.html", {"rows": rows})
