@@ -71,7 +71,7 @@ def ratings(case, after_commit, values, *, first_session_exists=True):
             checkin(case, answers(value), session=session)
 
 
-def ruptures(case, subject="alliance"):
+def ruptures(case, subject="total"):
     return list(Signal.objects.filter(case=case, type="rupture", subject=subject)
                 .select_related("session").order_by("session__number"))
 
@@ -99,7 +99,7 @@ def test_a_drop_in_the_clients_alliance_fires_a_rupture_with_its_explanation(
     assert signal.data["threshold"] == pytest.approx(8 - math.sqrt(0.6), abs=1e-9)
     # Every subscale fell as well: each is watched on its own.
     assert {s.subject for s in Signal.objects.filter(type="rupture")} == {
-        "alliance", "bond", "goals", "tasks"}
+        "total", "bond", "goals", "tasks"}
 
 
 def test_a_drop_in_one_subscale_fires_only_for_that_part_of_the_alliance(case, after_commit):
@@ -134,7 +134,7 @@ def test_a_rupture_not_back_to_its_reference_within_the_window_is_unresolved(
     ratings(case, after_commit, [8, 8, 8, 5, 6, 6, 6])
     [signal] = ruptures(case)
     assert signal.repair_state == "unresolved"
-    assert list(Signal.objects.unrepaired_ruptures().filter(subject="alliance")) == [signal]
+    assert list(Signal.objects.unrepaired_ruptures().filter(subject="total")) == [signal]
 
 
 def test_a_dismissed_signal_stays_dismissed_after_recomputation(case, therapist, after_commit):

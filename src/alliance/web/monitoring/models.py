@@ -141,7 +141,8 @@ class ClinicBaseline(models.Model):
 
     clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="baseline")
     pooled_instrument = models.CharField(max_length=64, blank=True)
-    # Score id ("total", "bond", …) → {"pooled_sd", "n_rated", "n_clients", "source"}.
+    # Score ("alliance" for the total, "bond", …) → {"pooled_sd", "n_rated", "n_clients",
+    # "source"}, where source is "clinic" or "default" (too few ratings yet).
     pooled_sd = models.JSONField(default=dict, blank=True)
     pooled_n_rated = models.PositiveIntegerField(default=0)
     pooled_at = models.DateTimeField(null=True, blank=True)

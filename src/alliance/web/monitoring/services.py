@@ -369,10 +369,11 @@ def _json(value):
 
 
 def _subject(signal, score_column: str | None) -> str:
+    # Alliance scores by the instrument's words: "total", or the subscale "bond", …
     if signal.type == "rupture":
-        return score_column or "alliance"
+        return "total" if score_column in (None, "alliance") else score_column
     if signal.type in ("low_alliance", "discrepancy"):
-        return "alliance"
+        return "total"
     if signal.type == "not_on_track":
         return "wellbeing"
     if signal.type == "disengagement":
