@@ -266,6 +266,9 @@ def test_the_signal_list_shows_kind_words_the_explanation_the_why_and_the_forms(
     ratings(case, after_commit, [8, 8, 8, 5])
     with after_commit():
         checkin(case, answers(6), text="It felt rushed.")
+    listed = services.signals_for_case(case)
+    assert [s.subject for s in listed if s.type == "rupture"] == ["total", "bond", "goals",
+                                                                  "tasks"]
     request = RequestFactory().get(f"/cases/{case.pk}/")
     request.user = therapist.user
     html = render_to_string("monitoring/includes/signal_list.html",
@@ -359,7 +362,7 @@ def test_the_supervisor_overview_shows_only_supervisees(
     assert other_therapist_case.client.code not in html
     [row] = response.context["rows"]
     [shown] = row["cases"]
-    assert shown.ruptures == 4 and shown.attention == 4
+    assert shown.ruptures == 1 and shown.attention == 4  # total and parts at session 4
     assert "Possible rupture" in shown.attention_types
     assert len(queries) <= 12
 

@@ -679,10 +679,13 @@ def refresh_clinic(clinic: Clinic) -> tuple[ExpectedStatus, RecomputeResult]:
 
 def signals_for_case(case: Case):
     """The case's signals for the page: those needing attention first, then newest first."""
+    rank = {kind: i for i, kind in enumerate(Signal.Type.values)}
+    parts = {"total": 0, "bond": 1, "goals": 2, "tasks": 3}
     rows = list(case.signals.select_related("session"))
     return sorted(rows, key=lambda s: (not s.needs_attention, s.state == Signal.State.DISMISSED,
                                        -(s.session.number if s.session else 10 ** 9),
-                                       s.type))
+                                       rank.get(s.type, 99), parts.get(s.subject, 9),
+                                       s.subject))
 
 
 def attention_counts(case_ids: Iterable[int]) -> dict[int, int]:
@@ -695,12 +698,14 @@ def attention_counts(case_ids: Iterable[int]) -> dict[int, int]:
 def attention_types(case_ids: Iterable[int]) -> dict[int, list[str]]:
     """Case id → the kinds of signal needing attention, in kind words (one query)."""
     labels = dict(Signal.Type.choices)
-    found: dict[int, list[str]] = {}
+    rank = {kind: i for i, kind in enumerate(labels)}
+    kinds: dict[int, set[str]] = {}
     rows = (Signal.objects.needing_attention().filter(case_id__in=list(case_ids))
-            .values_list("case_id", "type").distinct().order_by("case_id", "type"))
+            .values_list("case_id", "type").distinct())
     for case_id, kind in rows:
-        found.setdefault(case_id, []).append(labels.get(kind, kind))
-    return found
+        kinds.setdefault(case_id, set()).add(kind)
+    return {case_id: [labels.get(k, k) for k in sorted(found, key=lambda k: rank.get(k, 99))]
+            for case_id, found in kinds.items()}
 
 
 # --------------------------------------------------------------------------- actions

@@ -104,7 +104,9 @@ def supervision(request):
                        last_session=Max("sessions__date"),
                        attention=Count("signals", distinct=True,
                                        filter=Q(signals__in=attention)),
-                       ruptures=Count("signals", distinct=True, filter=Q(signals__in=ruptures)))
+                       # A drop in the total and its parts at one session is one rupture.
+                       ruptures=Count("signals__session", distinct=True,
+                                      filter=Q(signals__in=ruptures)))
              .order_by("-ruptures", "-attention", "client__code"))
     by_therapist: dict[int, list] = {member.pk: [] for member in supervisees}
     for case in cases:
