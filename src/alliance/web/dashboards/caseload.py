@@ -1,0 +1,139 @@
+"""The caseload: every active case with its recent scores, trends and signals, ordered by
+how much attention it needs (see `attention`).
+
+Four queries (plus one per scoping call for a supervisor, to find the supervisees),
+however many cases: the cases, their recent sessions, those sessions' forms, and the
+signals needing attention. Sparklines are drawn per row from numbers already loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Max, OuterRef, Subquery
+
+from alliance.core.trends import Trend
+from alliance.web import scoping
+from alliance.web.care.models import Case, Session
+from alliance.web.dashboards import attention, charts, text
+from alliance.web.dashboards.series import (RECENT_SESSIONS, CaseSeries, Measures,
+                                            SessionScores, mark_signals)
+from alliance.web.monitoring.models import Signal
+
+
+@dataclass
+class Sparkline:
+    src: str   # a data: URI
+    alt: str
+
+
+@dataclass
+class Trendline:
+    """A measure's latest value, its recent trend and sparkline, for one caseload cell."""
+
+    latest: SessionScores | None
+    trend: Trend
+    word: str
+    arrow: str
+    sparkline: Sparkline
+
+
+@dataclass
+class CaseloadRow:
+    case: Case
+    recent: CaseSeries
+    alliance: Trendline
+    wellbeing: Trendline
+    signals: list = field(default_factory=list)  # needing attention, most important first
+    level: attention.Level = attention.NONE
+    last_session: dt.date | None = None
+    session_count: int = 0
+
+    @property
+    def top_signal_text(self) -> str:
+        return attention.short_text(self.signals[0]) if self.signals else ""
+
+    @property
+    def top_signal_headline(self) -> str:
+        return attention.headline(self.signals[0]) if self.signals else ""
+
+    @property
+    def top_signal_detail(self) -> str:
+        return attention.detail(self.signals[0]) if self.signals else ""
+
+    @property
+    def more_signals(self) -> int:
+        return max(0, len(self.signals) - 1)
+
+
+def _trendline(recent: CaseSeries, measure: str, label: str, scale) -> Trendline:
+    trend = recent.trend(measure)
+    numbers = [s.number for s in recent.sessions]
+    span = (numbers[0], numbers[-1]) if numbers else None
+    kind = "alliance" if measure == "alliance" else "wellbeing"
+    svg = charts.sparkline(kind, numbers, recent.values(measure), scale, span)
+    return Trendline(latest=recent.latest(measure), trend=trend, word=text.trend_word(trend),
+                     arrow=text.ARROWS.get(trend.direction, ""),
+                     sparkline=Sparkline(charts.data_uri(svg),
+                                         text.sparkline_alt(label, recent, measure)))
+
+
+def caseload_rows(user, clinic) -> list[CaseloadRow]:
+    """The user's active cases (through `scoping`), most in need of attention first."""
+    measures = Measures.of(clinic)
+    cases = list(scoping.cases_for(user)
+                 .filter(status=Case.Status.ACTIVE)
+                 .select_related("client", "therapist")
+                 .annotate(session_count=Count("sessions"), last_session=Max("sessions__date")))
+    if not cases:
+        return []
+    ids = [c.pk for c in cases]
+
+    # The last RECENT_SESSIONS sessions of each case: those numbered above its last
+    # session's number minus RECENT_SESSIONS.
+    last_number = (Session.objects.filter(case_id=OuterRef("case_id"))
+                   .order_by("-number").values("number")[:1])
+    recent_sessions = (scoping.sessions_for(user).filter(case_id__in=ids)
+                       .annotate(case_last=Subquery(last_number))
+                       .filter(number__gt=F("case_last") - RECENT_SESSIONS))
+    rows_by_session: dict[int, SessionScores] = {}
+    sessions_by_case: dict[int, list[SessionScores]] = defaultdict(list)
+    for pk, case_id, number, date, status in (recent_sessions.order_by("case_id", "number")
+                                              .values_list("pk", "case_id", "number", "date",
+                                                           "status")):
+        row = SessionScores(number=number, date=date, status=status)
+        rows_by_session[pk] = row
+        sessions_by_case[case_id].append(row)
+
+    forms = (scoping.administrations_for(user)
+             .filter(session__in=recent_sessions.values("pk"), submitted_at__isnull=False,
+                     instrument_id__in=measures.instrument_ids)
+             .values_list("session_id", "instrument_id", "respondent", "scores"))
+    for session_id, instrument_id, respondent, scores in forms:
+        row = rows_by_session.get(session_id)
+        if row is not None:
+            row.add(measures, instrument_id, respondent, scores)
+
+    signals_by_case: dict[int, list] = defaultdict(list)
+    needing = (Signal.objects.needing_attention().filter(case_id__in=ids)
+               .select_related("session"))
+    for signal in needing:
+        signals_by_case[signal.case_id].append(signal)
+    mark_signals(rows_by_session, (s for group in signals_by_case.values() for s in group))
+
+    rows = []
+    for case in cases:
+        recent = CaseSeries(sessions_by_case.get(case.pk, []), measures)
+        signals = attention.most_important(signals_by_case.get(case.pk, []))
+        rows.append(CaseloadRow(
+            case=case, recent=recent,
+            alliance=_trendline(recent, "alliance", "Client-rated alliance",
+                                measures.alliance_scale),
+            wellbeing=_trendline(recent, "wellbeing", measures.outcome_title,
+                                 measures.outcome_scale),
+            signals=signals, level=attention.case_level(signals),
+            last_session=case.last_session, session_count=case.session_count))
+    rows.sort(key=lambda r: attention.attention_key(r.level, r.last_session, r.case.client.code))
+    return rows

@@ -1,0 +1,109 @@
+"""What the case page shows: the scores in words, the charts' numbers, the session list,
+signals and the client's own words.
+
+The case itself comes from `scoping.get_case_or_404`; then three queries however long
+the case: its sessions, their forms, its signals (and one for the clinic's expected
+range).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from alliance.web import instruments
+from alliance.web.checkins.models import Administration
+from alliance.web.dashboards import text
+from alliance.web.dashboards.expected import ExpectedRange, apply_expected, expected_model
+from alliance.web.dashboards.series import CaseSeries, Measures, series_from_sessions
+from alliance.web.monitoring.services import signals_for_case
+
+
+@dataclass
+class CaseData:
+    """A case's sessions and series, loaded once for the page or a chart."""
+
+    measures: Measures
+    sessions: list            # Session objects, in session order, forms prefetched
+    signals: list             # the case's signals, needing attention first
+    series: CaseSeries
+    expected: ExpectedRange
+
+
+def load_case(case) -> CaseData:
+    clinic = case.client.clinic
+    measures = Measures.of(clinic)
+    sessions = list(case.sessions.order_by("number").prefetch_related(
+        Prefetch("administrations",
+                 queryset=Administration.objects.order_by("respondent", "instrument_id"))))
+    signals = signals_for_case(case)
+    series = series_from_sessions(sessions, measures, signals)
+    expected = apply_expected(series, expected_model(clinic, measures), measures)
+    return CaseData(measures, sessions, signals, series, expected)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    session: int
+    date: dt.date
+    question: str
+    text: str
+
+
+def _question_text(instrument_id: str, question_id: str) -> str:
+    try:
+        instrument = instruments.get_instrument(instrument_id)
+    except Exception:  # an instrument no longer bundled: show the answer without it
+        return ""
+    for question in instrument.open_questions:
+        if question.id == question_id:
+            return question.text.get(instruments.LANGUAGE) or next(iter(question.text.values()),
+                                                                   "")
+    return ""
+
+
+def client_feedback(sessions) -> list[Feedback]:
+    """The client's open-text answers, newest first, with the question they answer."""
+    found = []
+    for session in sessions:
+        for a in session.administrations.all():
+            if a.submitted_at is None or a.respondent != "client" or not a.answers:
+                continue
+            for question_id, answer in a.answers.items():
+                if isinstance(answer, str) and answer.strip():
+                    found.append(Feedback(session.number, session.date,
+                                          _question_text(a.instrument_id, question_id),
+                                          answer.strip()))
+    return sorted(found, key=lambda f: -f.session)
+
+
+@dataclass
+class Summary:
+    """The latest scores in plain words, one sentence each."""
+
+    alliance: list[str] = field(default_factory=list)
+    wellbeing: list[str] = field(default_factory=list)
+
+
+def summary(data: CaseData, *, own: bool) -> Summary:
+    series, measures = data.series, data.measures
+    result = Summary()
+    latest = series.latest("alliance")
+    if latest is not None:
+        result.alliance.append(text.alliance_sentence(latest, measures.alliance_scale))
+        result.alliance.append(text.trend_sentence(series.trend("alliance")))
+    therapist = series.latest("therapist")
+    if therapist is not None and measures.therapist_comparable:
+        result.alliance.append(text.therapist_sentence(therapist, own=own,
+                                                       scale=measures.alliance_scale))
+    if series.latest("wellbeing") is not None:
+        result.wellbeing.append(text.wellbeing_sentence(series, measures.outcome_title,
+                                                        measures.outcome_scale))
+        result.wellbeing.append(text.trend_sentence(series.trend("wellbeing")))
+        where = text.expected_sentence(series.latest("wellbeing"),
+                                       measures.outcome_higher_is_better)
+        if where:
+            result.wellbeing.append(where)
+    return result
