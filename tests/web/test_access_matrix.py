@@ -86,6 +86,8 @@ MATRIX: dict[str, Row] = {
     "care:client_new": Row(lambda w: reverse("care:client_new"), TREATING),
     "care:case": Row(case_url("case"), record(200, 200)),
     "care:case_end": Row(case_url("case_end"), record(302, 403), method="post"),
+    "care:alliance_chart": Row(case_url("alliance_chart"), record(200, 200)),
+    "care:wellbeing_chart": Row(case_url("wellbeing_chart"), record(200, 200)),
     "care:session_new": Row(case_url("session_new"), record(200, 403)),
     "care:session": Row(case_url("session", 1), record(200, 200)),
     "care:checkin_link": Row(case_url("checkin_link", 1), record(200, 403), method="post",

@@ -6,29 +6,27 @@ Every record is fetched through `alliance.web.scoping`; out-of-scope ids answer 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Max, Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from alliance.web import instruments, scoping
 from alliance.web.access import staff_required, treating_staff_required
 from alliance.web.care import services
 from alliance.web.care.forms import EndCaseForm, NewClientForm, SessionForm
-from alliance.web.care.models import Case
-from alliance.web.checkins.models import Administration
+from alliance.web.dashboards import attention, casepage, charts
+from alliance.web.dashboards.caseload import caseload_rows
 from alliance.web.errors import DomainError
 
 
 @treating_staff_required
 def caseload(request):
-    cases = (scoping.cases_for(request.user)
-             .filter(status=Case.Status.ACTIVE)
-             .select_related("client", "therapist")
-             .annotate(session_count=Count("sessions"), last_session=Max("sessions__date"))
-             .order_by("therapist__display_name", "client__code"))
+    rows = caseload_rows(request.user, request.staff.clinic)
     return render(request, "care/caseload.html", {
-        "cases": cases,
+        "rows": rows,
+        "needing_attention": sum(1 for r in rows if r.signals),
         "shows_therapist": request.staff.is_supervisor,
+        "levels": attention.LEVELS,
     })
 
 
@@ -48,31 +46,51 @@ def client_new(request):
     return render(request, "care/client_new.html", {"form": form})
 
 
-def _sessions_with_forms(case):
-    """The case's sessions, newest first, each with its administrations (two queries)."""
-    return (case.sessions.order_by("-number")
-            .prefetch_related(Prefetch("administrations",
-                                       queryset=Administration.objects.order_by("respondent"))))
-
-
 @staff_required
 def case_detail(request, pk):
     case = scoping.get_case_or_404(request.user, pk)
-    sessions = list(_sessions_with_forms(case))
-    feedback = [
-        {"session": s, "answers": a.answers}
-        for s in sessions for a in s.administrations.all()
-        if a.is_submitted and a.respondent == "client" and a.answers and any(a.answers.values())
-    ]
+    data = casepage.load_case(case)
+    can_change = case.therapist_id == request.staff.pk
+    needing = attention.most_important(data.signals)
     return render(request, "care/case_detail.html", {
+        "attention_count": len(needing),
+        "top_signal": attention.short_text(needing[0]) if needing else "",
         "case": case,
-        "sessions": sessions,
-        "feedback": feedback,
+        "series": data.series,
+        "sessions": list(reversed(data.series.sessions)),
+        "measures": data.measures,
+        "expected": data.expected,
+        "summary": casepage.summary(data, own=can_change),
+        "signals": data.signals,
+        "feedback": casepage.client_feedback(data.sessions),
         "session_form": SessionForm(),
         "end_form": EndCaseForm(),
-        "can_change": case.therapist_id == request.staff.pk,
-        # Charts and signals are added to this page as their own sections.
+        "can_change": can_change,
     })
+
+
+CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+@staff_required
+@require_GET
+def case_chart(request, pk, chart):
+    """A case's chart as SVG, for `<img src>` on the case page (scoped: 404 out of scope)."""
+    case = scoping.get_case_or_404(request.user, pk)
+    data = casepage.load_case(case)
+    narrow = request.GET.get("size") == "narrow"
+    if chart == "alliance":
+        svg = charts.alliance_chart(data.series, narrow=narrow)
+    elif chart == "wellbeing":
+        svg = charts.wellbeing_chart(data.series, data.expected.band, narrow=narrow)
+    else:  # pragma: no cover - the URL patterns name only these two
+        raise Http404("No such chart.")
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    # Client data: never kept by a browser or a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    # matplotlib writes its styles inline; the image has no script and loads nothing.
+    response["Content-Security-Policy"] = CHART_POLICY
+    return response
 
 
 @staff_required
