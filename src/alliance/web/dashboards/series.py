@@ -186,7 +186,9 @@ class SessionScores:
         """E.g. "Possible rupture (bond, goals); repaired" for the chart's table."""
         if not self.ruptures:
             return ""
-        names = ", ".join("alliance" if r == "total" else r for r in self.ruptures)
+        order = {"total": 0, "bond": 1, "goals": 2, "tasks": 3}
+        subjects = sorted(self.ruptures, key=lambda r: order.get(r, 4))
+        names = ", ".join("alliance" if r == "total" else r for r in subjects)
         text = f"Possible rupture ({names})"
         if self.rupture_repaired:
             text += "; repaired"
