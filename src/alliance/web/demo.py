@@ -1,0 +1,493 @@
+"""The demo clinic: staff, clients with months of history, check-ins and signals.
+
+`seed_demo` fills an empty database with a realistic clinic drawn from the simulator
+(`alliance.core.simulator.simulate_clinic`, fixed seed), with real dates ending around
+today so that the pages look current. It is what `alliance demo` serves.
+
+- Staff: an administrator, a supervisor who supervises two therapists, three therapists.
+- About forty active cases, each with weeks to months of weekly sessions, and closed and
+  ended-early cases from the past year (enough for the clinic's expected treatment
+  response, `alliance.core.expected.MIN_CASES`).
+- Every attended session has the client's alliance and wellbeing check-ins and the
+  therapist's alliance form as `Administration` rows. The item answers are derived from
+  the simulated subscale scores and then scored by the core engine, so each stored score
+  is the core's scoring of the stored answers. Some answers carry open text: everyday
+  wishes, words of withdrawal or confrontation at a rupture, relief after a repair.
+- A few recent sessions have a pending check-in link instead of answers.
+
+Signals are then computed through the monitoring service, as in daily use
+(`compute_signals`). Seeding is idempotent: when the demo clinic exists, `seed_demo`
+returns it unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import secrets
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from alliance.core.expected import MIN_CASES
+from alliance.core.simulator import simulate_clinic
+from alliance.web import demo_texts, instruments
+from alliance.web.care import services as care
+from alliance.web.care.models import Case, Client, Session
+from alliance.web.checkins import services as checkins
+from alliance.web.checkins.models import Administration, CheckinLink, hash_token
+from alliance.web.clinics.models import Clinic, StaffMember
+
+DEMO_SEED = 7
+DEMO_CLINIC_NAME = "Lakeside Counselling Centre"
+EMAIL_DOMAIN = "demo.alliance"
+
+ACTIVE_CASES = 40          # 36 going well or bumpy, 4 drifting away (missed sessions at the end)
+ACTIVE_DRIFTING = 4
+NEW_CASES = 4              # active cases only 2–4 sessions in
+CLOSED_CASES = 45          # completed; well above MIN_CASES
+DROPPED_OUT_CASES = 10
+PENDING_LINKS = 4          # recent sessions whose client check-in is still open
+SESSIONS = 20              # scheduled sessions of a completed case in the simulation
+
+CLIENT_FORM = "alliance-client"
+THERAPIST_FORM = "alliance-therapist"
+WELLBEING_FORM = "wellbeing"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+    name: str
+
+
+# The logins `alliance demo` prints. Only the therapists carry cases; the supervisor
+# supervises the first two.
+LOGINS = (
+    DemoLogin(f"therapist@{EMAIL_DOMAIN}", StaffMember.Role.THERAPIST, "Sam Rivera"),
+    DemoLogin(f"supervisor@{EMAIL_DOMAIN}", StaffMember.Role.SUPERVISOR, "Dr Ruth Adeyemi"),
+    DemoLogin(f"admin@{EMAIL_DOMAIN}", StaffMember.Role.ADMIN, "Morgan Ellis"),
+    DemoLogin(f"therapist2@{EMAIL_DOMAIN}", StaffMember.Role.THERAPIST, "Jonas Berg"),
+    DemoLogin(f"therapist3@{EMAIL_DOMAIN}", StaffMember.Role.THERAPIST, "Priya Nair"),
+)
+THERAPIST_EMAILS = (LOGINS[0].email, LOGINS[3].email, LOGINS[4].email)
+SUPERVISEE_EMAILS = THERAPIST_EMAILS[:2]
+ADMIN_EMAIL = LOGINS[2].email
+
+
+@dataclass(frozen=True)
+class DemoClinic:
+    """The seeded clinic. `created` is False when an earlier seed was reused.
+
+    `pending_tokens` are the tokens of the pending check-in links this seed issued (empty
+    when reused: only their hashes are stored).
+    """
+
+    clinic: Clinic
+    created: bool
+    logins: tuple[DemoLogin, ...] = LOGINS
+    pending_tokens: tuple[str, ...] = field(default=())
+
+
+def demo_clinic() -> Clinic | None:
+    """The demo clinic in this database, or None before seeding."""
+    admin = (StaffMember.objects.select_related("clinic")
+             .filter(user__username=ADMIN_EMAIL, role=StaffMember.Role.ADMIN).first())
+    return admin.clinic if admin else None
+
+
+def seed_demo(password: str, *, today: dt.date | None = None,
+              seed: int = DEMO_SEED) -> DemoClinic:
+    """Create the demo clinic (or return the one already there).
+
+    Parameters
+    ----------
+    password : the password of every demo login.
+    today : the date the history ends around (default: today).
+    seed : seed of the simulated clinic; the same seed and date give the same clinic.
+
+    The signals are computed last (`compute_signals`).
+    """
+    existing = demo_clinic()
+    if existing is not None:
+        return DemoClinic(clinic=existing, created=False)
+    today = today or timezone.localdate()
+    rng = random.Random(seed)
+    with transaction.atomic():
+        # The strict rupture rule keeps the number of signals a caseload shows calm;
+        # an administrator can switch to the sensitive one on the settings page.
+        clinic = Clinic.objects.create(name=DEMO_CLINIC_NAME,
+                                       rupture_rule=Clinic.RuptureRule.SD2)
+        staff = _create_staff(clinic, password)
+        therapists = [staff[email] for email in THERAPIST_EMAILS]
+        plans = _plan_cases(seed, today, rng)
+        sessions = _create_cases(clinic, therapists, plans, rng)
+        pending = _create_administrations(plans, sessions, therapists, rng)
+    tokens = tuple(checkins.issue_link(session, CLIENT_FORM, by=session.case.therapist).token
+                   for session in pending)
+    for session in pending:
+        checkins.issue_link(session, WELLBEING_FORM, by=session.case.therapist)
+    compute_signals(clinic, today=today, seed=seed)
+    return DemoClinic(clinic=clinic, created=True, pending_tokens=tokens)
+
+
+def set_password(password: str) -> None:
+    """Give every demo login `password` (one hash, shared: hashing is deliberately slow)."""
+    encoded = make_password(password)
+    get_user_model().objects.filter(
+        username__in=[login.email for login in LOGINS]).update(password=encoded)
+
+
+def password_matches(password: str) -> bool:
+    user = get_user_model().objects.filter(username=LOGINS[0].email).first()
+    return user is not None and user.check_password(password)
+
+
+def compute_signals(clinic: Clinic, *, today: dt.date | None = None, seed: int = DEMO_SEED,
+                    settled_after_days: int = 28) -> int:
+    """Compute the clinic's signals through the monitoring service, as in daily use.
+
+    Fits the clinic's expected course on its closed cases and recomputes every active
+    case (`monitoring.services.refresh_clinic`, what a bulk import calls). A clinic in
+    daily use has worked through its older signals, so those from sessions more than
+    `settled_after_days` before `today` are acknowledged by the case's therapist, or now
+    and then dismissed with a reason; recent ones stay open. Returns the number of signals.
+    """
+    from alliance.web.monitoring import services as monitoring
+    from alliance.web.monitoring.models import Signal
+
+    today = today or timezone.localdate()
+    rng = random.Random(seed)
+    monitoring.refresh_clinic(clinic)
+    signals = Signal.objects.filter(case__client__clinic=clinic)
+    older = (signals.filter(state=Signal.State.OPEN,
+                            session__date__lt=today - dt.timedelta(days=settled_after_days))
+             .select_related("case__therapist").order_by("pk"))
+    for signal in older:
+        if signal.type != Signal.Type.CLIENT_FEEDBACK and rng.random() < 0.15:
+            monitoring.dismiss(signal, by=signal.case.therapist,
+                               reason=rng.choice(demo_texts.DISMISS_REASONS))
+        else:
+            monitoring.acknowledge(signal, by=signal.case.therapist)
+    return signals.count()
+
+
+def attention_count(clinic: Clinic) -> int:
+    """Signals needing attention in the clinic's active cases (what caseloads count)."""
+    from alliance.web.monitoring.models import Signal
+
+    return (Signal.objects.needing_attention()
+            .filter(case__client__clinic=clinic, case__status=Case.Status.ACTIVE).count())
+
+
+def checkin_link(clinic: Clinic, *, today: dt.date | None = None) -> checkins.IssuedLink:
+    """A fresh link to a pending client check-in of the first demo therapist's caseload.
+
+    Uses the most recent attended session whose check-in is still open; when there is
+    none (someone answered them all), records today's session for one of their cases.
+    A newer link for the same form replaces the older one.
+    """
+    therapist = StaffMember.objects.get(clinic=clinic, user__username=THERAPIST_EMAILS[0])
+    pending = (Administration.objects
+               .filter(session__case__therapist=therapist, session__case__status="active",
+                       instrument_id=CLIENT_FORM, respondent="client",
+                       submitted_at__isnull=True)
+               .select_related("session__case__client__clinic")
+               .order_by("-session__date", "-pk").first())
+    if pending is not None:
+        session = pending.session
+    else:
+        # The case seen longest ago is the one whose session is due.
+        case = (Case.objects.filter(therapist=therapist, status=Case.Status.ACTIVE)
+                .annotate(last=Max("sessions__date")).order_by("last", "pk").first())
+        date = max(today or timezone.localdate(), case.last or case.start_date)
+        session = care.record_session(case, date=date, status=Session.Status.ATTENDED)
+    return checkins.issue_link(session, CLIENT_FORM, by=therapist)
+
+
+# --- staff -------------------------------------------------------------------------------
+
+def _create_staff(clinic: Clinic, password: str) -> dict[str, StaffMember]:
+    User = get_user_model()
+    encoded = make_password(password)
+    staff = {}
+    for login in LOGINS:
+        first, _, last = login.name.removeprefix("Dr ").partition(" ")
+        user = User.objects.create(username=login.email, email=login.email, password=encoded,
+                                   first_name=first, last_name=last)
+        staff[login.email] = StaffMember.objects.create(
+            user=user, clinic=clinic, role=login.role, display_name=login.name)
+    supervisor = staff[LOGINS[1].email]
+    supervisor.supervisees.set([staff[email] for email in SUPERVISEE_EMAILS])
+    return staff
+
+
+# --- the plan: which simulated client becomes which case, with which dates ----------------
+
+@dataclass
+class _CasePlan:
+    code: str
+    status: str
+    modality: str
+    therapist: int                # index into THERAPIST_EMAILS
+    rows: pd.DataFrame            # the simulated sessions kept, with real dates
+    ruptures: pd.DataFrame        # planted ruptures within the kept sessions
+    pending_last: bool = False    # the last session's client check-in is still open
+
+
+_MODALITIES = (Case.Modality.CBT, Case.Modality.INTEGRATIVE, Case.Modality.HUMANISTIC,
+               Case.Modality.PSYCHODYNAMIC, Case.Modality.OTHER)
+_MODALITY_WEIGHTS = (40, 25, 15, 15, 5)
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def _plan_cases(seed: int, today: dt.date, rng: random.Random) -> list[_CasePlan]:
+    n_clients = 2 * (ACTIVE_CASES + CLOSED_CASES + DROPPED_OUT_CASES)
+    simulated = simulate_clinic(n_clients, SESSIONS, seed, n_therapists=3)
+    sessions, ruptures, truth = simulated.sessions, simulated.ruptures, simulated.truth
+    completers = truth.loc[truth["dropout"] == 0, "client_id"].tolist()
+    dropouts = truth.loc[truth["dropout"] == 1, "client_id"].tolist()
+    active = completers[:ACTIVE_CASES - ACTIVE_DRIFTING] + dropouts[:ACTIVE_DRIFTING]
+    closed = completers[ACTIVE_CASES - ACTIVE_DRIFTING:][:CLOSED_CASES]
+    dropped = dropouts[ACTIVE_DRIFTING:][:DROPPED_OUT_CASES]
+    if len(closed) < max(MIN_CASES, CLOSED_CASES) or len(dropped) < DROPPED_OUT_CASES:
+        raise RuntimeError("the simulated clinic is too small for the demo")  # pragma: no cover
+    by_client = dict(tuple(sessions.groupby("client_id", sort=False)))
+    ruptures_by_client = dict(tuple(ruptures.groupby("client_id", sort=False)))
+    codes = _codes(rng, len(active) + len(closed) + len(dropped))
+
+    plans = []
+    for k, client_id in enumerate(active):
+        rows = by_client[client_id]
+        planted = ruptures_by_client.get(client_id)
+        if k < NEW_CASES:
+            keep = rng.randint(2, 4)
+        elif client_id in dropouts:
+            keep = len(rows)          # drifting away: ends with missed sessions
+        elif planted is not None:
+            # Far enough past the first rupture that its repair window has closed.
+            keep = rng.randint(min(int(planted["session"].min()) + 4, SESSIONS), SESSIONS)
+        else:
+            keep = rng.randint(6, SESSIONS)
+        plans.append(_plan(codes.pop(), Case.Status.ACTIVE, rows, planted, keep,
+                           today - dt.timedelta(days=rng.randint(0, 6)), k % 3, rng))
+    for k, client_id in enumerate(closed + dropped):
+        rows = by_client[client_id]
+        status = Case.Status.CLOSED if client_id in closed else Case.Status.DROPPED_OUT
+        keep = rng.randint(8, SESSIONS) if status == Case.Status.CLOSED else len(rows)
+        plans.append(_plan(codes.pop(), status, rows, ruptures_by_client.get(client_id), keep,
+                           today - dt.timedelta(days=rng.randint(21, 400)), k % 3, rng))
+
+    # A few of the most recent attended sessions still wait for the client's answers.
+    answered_last = [p for p in plans if p.status == Case.Status.ACTIVE and len(p.rows) > 1
+                     and not math.isnan(p.rows["alliance"].iloc[-1])]
+    recent = [p for p in answered_last if p.rows["date"].iloc[-1] >= today - dt.timedelta(days=3)]
+    for plan in sorted(recent, key=lambda p: (p.therapist, p.code))[:PENDING_LINKS]:
+        plan.pending_last = True
+    if not any(p.pending_last and p.therapist == 0 for p in plans):
+        # The first therapist's caseload always shows one (the link `alliance demo` prints).
+        next(p for p in answered_last if p.therapist == 0).pending_last = True
+    return plans
+
+
+def _plan(code, status, rows, planted, keep, last_date, therapist, rng) -> _CasePlan:
+    rows = rows.iloc[:keep].copy()
+    if status == Case.Status.CLOSED:
+        # A planned ending is an attended session.
+        attended = np.flatnonzero(rows["attended"].to_numpy() == 1)
+        rows = rows.iloc[:attended[-1] + 1]
+    dates = rows["date"].to_numpy(dtype="datetime64[D]")
+    shift = np.datetime64(last_date, "D") - dates[-1]
+    rows["date"] = (dates + shift).tolist()
+    if planted is None:
+        planted = rows.iloc[0:0]
+    else:
+        planted = planted[planted["session"] <= rows["session"].iloc[-1]]
+    modality = rng.choices(_MODALITIES, weights=_MODALITY_WEIGHTS)[0]
+    return _CasePlan(code=code, status=status, modality=modality, therapist=therapist,
+                     rows=rows, ruptures=planted)
+
+
+def _codes(rng: random.Random, n: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < n:
+        codes.add("C-" + "".join(rng.choice(_CODE_ALPHABET) for _ in range(5)))
+    return sorted(codes, reverse=True)
+
+
+# --- cases and sessions ------------------------------------------------------------------
+
+def _create_cases(clinic, therapists, plans, rng) -> list[list[Session]]:
+    clients = Client.objects.bulk_create([
+        Client(clinic=clinic, code=p.code,
+               contact_email=f"{p.code.lower().replace('-', '.')}@example.org")
+        for p in plans])
+    cases = Case.objects.bulk_create([
+        Case(client=client, therapist=therapists[p.therapist], modality=p.modality,
+             start_date=p.rows["date"].iloc[0], status=p.status,
+             end_date=None if p.status == Case.Status.ACTIVE else p.rows["date"].iloc[-1])
+        for client, p in zip(clients, plans)])
+    new_sessions = []
+    for case, plan in zip(cases, plans):
+        for number, date, attended in zip(plan.rows["session"], plan.rows["date"],
+                                          plan.rows["attended"]):
+            status = (Session.Status.ATTENDED if attended else
+                      rng.choice((Session.Status.CANCELLED, Session.Status.NO_SHOW)))
+            new_sessions.append(Session(case=case, number=int(number), date=date, status=status))
+    created = Session.objects.bulk_create(new_sessions, batch_size=500)
+    by_case: list[list[Session]] = []
+    position = 0
+    for plan in plans:
+        by_case.append(created[position:position + len(plan.rows)])
+        position += len(plan.rows)
+    return by_case
+
+
+# --- administrations ---------------------------------------------------------------------
+
+def _create_administrations(plans, sessions, therapists, rng) -> list[Session]:
+    """Store every form: answered, or sent and left unanswered (an expired link).
+
+    Returns the recent sessions whose client check-in is still open.
+    """
+    forms = {i: instruments.get_instrument(i) for i in (CLIENT_FORM, THERAPIST_FORM,
+                                                        WELLBEING_FORM)}
+    rows: list[Administration] = []
+    unanswered: list[Administration] = []
+    pending: list[Session] = []
+    for plan, case_sessions in zip(plans, sessions):
+        therapist = therapists[plan.therapist]
+        rupture_at = {int(r.session): r.subscale for r in plan.ruptures.itertuples()}
+        repaired_at = {int(r.repaired_session) for r in plan.ruptures.itertuples()
+                       if r.repaired and not pd.isna(r.repaired_session)}
+        last = len(case_sessions) - 1
+        for k, (session, row) in enumerate(zip(case_sessions, plan.rows.itertuples())):
+            if not row.attended:
+                continue
+            answered = not math.isnan(row.alliance)
+            if k == last and plan.pending_last and answered:
+                pending.append(session)   # its live link is issued after this transaction
+                answered = False
+            elif not answered:
+                # Sent after the session, never answered: the link has expired.
+                for form in (CLIENT_FORM, WELLBEING_FORM):
+                    unanswered.append(Administration(
+                        session=session, instrument_id=form,
+                        instrument_version=forms[form].version, respondent="client",
+                        via=Administration.Via.LINK, created_by=therapist))
+            when = _submitted_at(session.date, rng)
+            if answered:
+                text = _client_text(rng, rupture_at.get(row.session),
+                                    row.session in repaired_at)
+                rows.append(_administration(
+                    session, forms[CLIENT_FORM], "client", _client_via(rng), when,
+                    _client_items(row, rng), {"more_helpful": text}, therapist))
+                rows.append(_administration(
+                    session, forms[WELLBEING_FORM], "client", "link", when,
+                    _spread(row.wellbeing, ("self", "close", "everyday", "overall"), rng), {},
+                    therapist))
+            if not math.isnan(row.therapist_alliance):
+                note = _therapist_text(rng, row.session in rupture_at)
+                rows.append(_administration(
+                    session, forms[THERAPIST_FORM], "therapist", "staff",
+                    when - dt.timedelta(hours=3),
+                    _spread(row.therapist_alliance, [i.id for i in forms[THERAPIST_FORM].items],
+                            rng), {"try_next": note}, therapist))
+    Administration.objects.bulk_create(rows, batch_size=500)
+    Administration.objects.bulk_create(unanswered, batch_size=500)
+    CheckinLink.objects.bulk_create([
+        CheckinLink(administration=a, token_hash=hash_token(secrets.token_urlsafe(32)),
+                    created_by=a.created_by, expires_at=_expiry(a.session.date))
+        for a in unanswered], batch_size=500)
+    return pending
+
+
+def _expiry(date: dt.date) -> dt.datetime:
+    hours = settings.CHECKIN_LINK_EXPIRY_HOURS
+    return timezone.make_aware(dt.datetime.combine(date, dt.time(18, 0)),
+                               dt.UTC) + dt.timedelta(hours=hours)
+
+
+def _administration(session, instrument, respondent, via, when, responses, answers, by):
+    """An answered form; `by` is who sent it (client forms) or filled it in (therapist's)."""
+    return Administration(
+        session=session, instrument_id=instrument.id, instrument_version=instrument.version,
+        respondent=respondent, via=via, responses=responses,
+        scores=_score(instrument, responses), answers=answers, created_by=by,
+        submitted_at=when)
+
+
+_scored: dict[tuple, dict] = {}
+
+
+def _score(instrument, responses: dict) -> dict:
+    """The core engine's scores (the same answers recur often: remember them)."""
+    key = (instrument.id, instrument.version, tuple(sorted(responses.items())))
+    if key not in _scored:
+        _scored[key] = instruments.score(instrument, responses)
+    return dict(_scored[key])
+
+
+def _submitted_at(date: dt.date, rng: random.Random) -> dt.datetime:
+    """Evening of the session day, when most clients answer a check-in link."""
+    moment = dt.datetime.combine(date, dt.time(17, 0)) + dt.timedelta(
+        minutes=rng.randint(0, 240))
+    return timezone.make_aware(moment, dt.UTC)
+
+
+def _client_via(rng: random.Random) -> str:
+    return Administration.Via.IN_ROOM if rng.random() < 0.2 else Administration.Via.LINK
+
+
+def _client_items(row, rng: random.Random) -> dict[str, float]:
+    """Two whole-number sliders per subscale whose mean is the simulated subscale score."""
+    responses = {}
+    for subscale in ("bond", "goals", "tasks"):
+        responses.update(_spread(getattr(row, subscale), (f"{subscale}1", f"{subscale}2"), rng))
+    return responses
+
+
+def _spread(mean: float, items, rng: random.Random) -> dict[str, float]:
+    """Whole numbers 0–10 for `items` whose mean is `mean` (a point of the items' grid).
+
+    The sum is split as evenly as possible, then a point or two is moved between items
+    (people do not answer every question alike); the sum, and so the mean, stays.
+    """
+    items = list(items)
+    total = round(float(mean) * len(items))
+    base, extra = divmod(total, len(items))
+    values = [base + (1 if k < extra else 0) for k in range(len(items))]
+    rng.shuffle(values)
+    for _ in range(rng.choice((0, 1, 1, 2))):
+        give, take = rng.sample(range(len(items)), 2)
+        if values[give] < 10 and values[take] > 0:
+            values[give] += 1
+            values[take] -= 1
+    return {item: float(value) for item, value in zip(items, values)}
+
+
+def _client_text(rng: random.Random, rupture_subscale: str | None, repaired: bool) -> str:
+    if rupture_subscale is not None and rng.random() < 0.75:
+        return rng.choice(demo_texts.CLIENT_RUPTURE[rupture_subscale])
+    if repaired and rng.random() < 0.6:
+        return rng.choice(demo_texts.CLIENT_REPAIRED)
+    if rng.random() < 0.12:
+        return rng.choice(demo_texts.CLIENT_EVERYDAY)
+    return ""
+
+
+def _therapist_text(rng: random.Random, rupture: bool) -> str:
+    if rupture and rng.random() < 0.5:
+        return rng.choice(demo_texts.THERAPIST_RUPTURE)
+    if rng.random() < 0.08:
+        return rng.choice(demo_texts.THERAPIST_EVERYDAY)
+    return ""
