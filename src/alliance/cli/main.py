@@ -47,6 +47,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "signals",
     "server",
+    "demo",
 )
 
 
