@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint bench clean browser
+.PHONY: install demo test lint bench clean browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,11 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+# A demo clinic with months of history, served on http://localhost:8000/ (data in var/;
+# seeded on the first run). Options go in DEMO_ARGS, e.g. make demo DEMO_ARGS="--reset".
+demo: install
+	$(BIN)/alliance demo $(DEMO_ARGS)
 
 lint: install
 	$(BIN)/lint-imports
