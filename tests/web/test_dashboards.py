@@ -98,8 +98,8 @@ def test_the_caseload_shows_latest_scores_trend_sparklines_and_signal_count(logi
     assert "bond 8 · goals 7 · tasks 7.5" in html
     # Alliance 5, 6, 7, 7.5 at sessions 1–4: slope 0.85, fitted change 2.55 ≥ 1 → rising.
     # Wellbeing 4, 4, 4.25, 4: fitted change 0.075 → steady.
-    assert re.search(r'trend-rising"><span class="trend-arrow" aria-hidden="true">↗</span>'
-                     r'rising', html)
+    assert re.search(r'trend-rising trend-better"><span class="trend-arrow" aria-hidden="true">'
+                     r'↗</span>rising', html)
     assert "steady" in html
     assert html.count('src="data:image/svg+xml;base64,') == 2
     assert 'alt="Client-rated alliance at sessions 1–4: 5, 6, 7, 7.5."' in html

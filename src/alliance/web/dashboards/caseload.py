@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Max, OuterRef, Subquery
 
-from alliance.core.trends import Trend
+from alliance.core.trends import FALLING, RISING, Trend
 from alliance.web import scoping
 from alliance.web.care.models import Case, Session
 from alliance.web.dashboards import attention, charts, text
@@ -38,6 +38,7 @@ class Trendline:
     word: str
     arrow: str
     sparkline: Sparkline
+    tone: str = ""  # "better" or "worse" when rising or falling, for the colour of the word
 
 
 @dataclass
@@ -68,14 +69,18 @@ class CaseloadRow:
         return max(0, len(self.signals) - 1)
 
 
-def _trendline(recent: CaseSeries, measure: str, label: str, scale) -> Trendline:
+def _trendline(recent: CaseSeries, measure: str, label: str, scale,
+               higher_is_better: bool = True) -> Trendline:
     trend = recent.trend(measure)
+    tone = ""
+    if trend.direction in (RISING, FALLING):
+        tone = "better" if (trend.direction == RISING) == higher_is_better else "worse"
     numbers = [s.number for s in recent.sessions]
     span = (numbers[0], numbers[-1]) if numbers else None
     kind = "alliance" if measure == "alliance" else "wellbeing"
     svg = charts.sparkline(kind, numbers, recent.values(measure), scale, span)
     return Trendline(latest=recent.latest(measure), trend=trend, word=text.trend_word(trend),
-                     arrow=text.ARROWS.get(trend.direction, ""),
+                     arrow=text.ARROWS.get(trend.direction, ""), tone=tone,
                      sparkline=Sparkline(charts.data_uri(svg),
                                          text.sparkline_alt(label, recent, measure)))
 
@@ -132,7 +137,7 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
             alliance=_trendline(recent, "alliance", "Client-rated alliance",
                                 measures.alliance_scale),
             wellbeing=_trendline(recent, "wellbeing", measures.outcome_title,
-                                 measures.outcome_scale),
+                                 measures.outcome_scale, measures.outcome_higher_is_better),
             signals=signals, level=attention.case_level(signals),
             last_session=case.last_session, session_count=case.session_count))
     rows.sort(key=lambda r: attention.attention_key(r.level, r.last_session, r.case.client.code))
