@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 import numpy as np
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -261,6 +262,23 @@ def test_with_the_clinics_model_the_expected_range_is_shown_and_tabled(login, th
             "who started at a similar level (4.19 to 6).") in html
     chart = login(therapist).get(f"/cases/{case.pk}/charts/wellbeing.svg").content.decode()
     assert 'id="expected-range"' in chart and 'id="outside-expected"' in chart
+
+
+def test_the_expected_range_stops_at_the_ends_of_the_scale(clinic):
+    from alliance.web.dashboards.expected import apply_expected
+    from alliance.web.dashboards.series import CaseSeries, Measures, SessionScores
+
+    model = simple_model()
+    model = ExpectedResponseModel(**{**model.__dict__, "coefficients": dict(zip(
+        COEFFICIENTS, (5.0, 0.5, 1.0, 0.0)))})
+    rows = [SessionScores(number=n, date=START, status="attended", wellbeing=w)
+            for n, w in ((1, 9.0), (2, 9.5))]
+    measures = Measures.of(clinic)
+    shown = apply_expected(CaseSeries(rows, measures), model, measures)
+    # Session 2, intake 9: 5 + 4.5 + log 2 = 10.19 ± 0.906 → 9.29–11.10, shown as 9.29–10.
+    assert shown.band.upper == [10.0] and shown.band.expected == [10.0]
+    assert rows[1].expected_low == pytest.approx(9.2869, abs=1e-4)
+    assert rows[1].expected_high == 10.0
 
 
 def case_page_queries(client, case) -> int:

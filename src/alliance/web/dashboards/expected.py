@@ -74,12 +74,15 @@ def apply_expected(series: CaseSeries, model: ExpectedResponseModel | None,
     if not later:
         return ExpectedRange(None, INTAKE_ONLY_NOTE)
     band = model.band(intake, np.asarray(later, dtype=float))
-    by_number = dict(zip(later, zip(band.lower.tolist(), band.expected.tolist(),
-                                    band.upper.tolist())))
+    # The model's band is a normal interval and may reach past the ends of the scale;
+    # shown, it stops where the scale stops ("6.1 to 10", not "6.1 to 10.23").
+    low_end, high_end = measures.outcome_scale
+    lower, expected, upper = (np.clip(values, low_end, high_end).tolist()
+                              for values in (band.lower, band.expected, band.upper))
+    by_number = dict(zip(later, zip(lower, expected, upper)))
     for session in series.sessions:
         if session.number in by_number:
             session.expected_low, session.expected, session.expected_high = \
                 by_number[session.number]
-    return ExpectedRange(BandSeries(sessions=later, lower=band.lower.tolist(),
-                                    expected=band.expected.tolist(),
-                                    upper=band.upper.tolist(), coverage=band.coverage), "")
+    return ExpectedRange(BandSeries(sessions=later, lower=lower, expected=expected, upper=upper,
+                                    coverage=band.coverage), "")
