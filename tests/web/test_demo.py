@@ -246,6 +246,18 @@ def test_the_demo_answers_on_localhost_and_names_other_hosts_it_is_reached_at(tm
         local["ALLIANCE_SECRET_KEY"]
 
 
+def test_a_data_folder_that_cannot_be_written_is_a_one_line_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    # The command edits the environment: let monkeypatch restore it afterwards.
+    monkeypatch.setenv("DATABASE_URL", os.environ.get("DATABASE_URL", ""))
+    monkeypatch.setenv("ALLIANCE_DATA_DIR", str(blocker))
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 1
+    assert f"cannot use the data folder {blocker / 'var'}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -113,8 +113,13 @@ def demo(host: str, port: int, reset: bool) -> None:
     folder = data_folder()
     # The demo always uses its own local database, key and e-mail (printed, never sent).
     os.environ.pop("DATABASE_URL", None)
-    os.environ.update(demo_environment(folder, host, port))
-    password = _kept(folder / PASSWORD_FILE, new_password)
+    try:
+        os.environ.update(demo_environment(folder, host, port))
+        password = _kept(folder / PASSWORD_FILE, new_password)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot use the data folder {folder} ({exc.strerror}); run the demo in a "
+            "writable folder or set ALLIANCE_DATA_DIR") from None
 
     from alliance.cli.server import prepare_server, setup_django
 
