@@ -209,9 +209,6 @@ def test_seeding_again_reuses_the_clinic_and_changes_nothing(seeded, db):
     assert demo.password_matches(PASSWORD)
 
 
-@pytest.mark.xfail(raises=TypeError, strict=False,
-                   reason="monitoring.display.plain_value looks up list parameters (the "
-                          "discrepancy signal's scales) in a dict and raises TypeError")
 def test_every_page_a_demo_login_reaches_shows_without_error(clinic, client):
     """What a visitor clicks through: each role's pages, every case of the first therapist."""
     def member(email):

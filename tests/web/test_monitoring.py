@@ -90,28 +90,42 @@ def test_a_drop_in_the_clients_alliance_fires_a_rupture_with_its_explanation(
     assert signal.session.number == 4 and signal.state == "open"
     assert signal.repair_state == "pending" and signal.rule == "sd1" and signal.is_current
     assert signal.explanation == ("Alliance dropped from 8.0 to 5.0 at session 4 — at least "
-                                  "this client's usual session-to-session variation.")
+                                  "this client's usual session-to-session variation. Bond, "
+                                  "goals and tasks also fell at this session.")
     assert signal.parameters["m"] == 1 and signal.parameters["pooled_sd"] == 1.0
     assert signal.parameters["pooled_sd_source"] == "default"
     assert signal.parameters["instrument"] == "Alliance check-in (client)"
     assert signal.data["reference"] == 8.0 and signal.data["score"] == 5.0
     assert signal.data["s_t"] == pytest.approx(math.sqrt(0.6), abs=1e-9)
     assert signal.data["threshold"] == pytest.approx(8 - math.sqrt(0.6), abs=1e-9)
-    # Every subscale fell as well: each is watched on its own.
-    assert {s.subject for s in Signal.objects.filter(type="rupture")} == {
-        "total", "bond", "goals", "tasks"}
+    # Every subscale fell as well: one drop is one signal, which names the parts that moved.
+    assert Signal.objects.filter(type="rupture").count() == 1
+    assert [(a["subject"], a["score"]) for a in signal.data["also"]] == [
+        ("bond", 5.0), ("goals", 5.0), ("tasks", 5.0)]
 
 
 def test_a_drop_in_one_subscale_fires_only_for_that_part_of_the_alliance(case, after_commit):
     ratings(case, after_commit, [8, 8, 8])
     with after_commit():
-        checkin(case, answers(8, bond1=5, bond2=5))  # total 7.0, bond 5.0
+        checkin(case, answers(8, bond1=6, bond2=6))  # total 7.33, bond 6.0
+    # The total fell by 0.67, less than s_t = 0.7746: only the bond speaks for the session.
     bond = ruptures(case, "bond")
     assert [s.session.number for s in bond] == [4]
-    assert bond[0].explanation.startswith("Bond dropped from 8.0 to 5.0 at session 4")
-    # The total fell by 1.0, more than s_t = 0.7746: it fires too under sd1.
-    assert [s.session.number for s in ruptures(case)] == [4]
-    assert not ruptures(case, "goals") and not ruptures(case, "tasks")
+    assert bond[0].explanation.startswith("Bond dropped from 8.0 to 6.0 at session 4")
+    assert "also" not in bond[0].data
+    assert not ruptures(case) and not ruptures(case, "goals") and not ruptures(case, "tasks")
+
+
+def test_when_the_total_and_one_subscale_fall_the_total_speaks_and_names_the_subscale(
+        case, after_commit):
+    ratings(case, after_commit, [8, 8, 8])
+    with after_commit():
+        checkin(case, answers(8, bond1=5, bond2=5))  # total 7.0, bond 5.0
+    # The total fell by 1.0, more than s_t = 0.7746: it fires, and the bond is named.
+    [signal] = Signal.objects.filter(case=case, type="rupture")
+    assert signal.subject == "total" and signal.session.number == 4
+    assert [a["subject"] for a in signal.data["also"]] == ["bond"]
+    assert signal.explanation.endswith("Bond also fell at this session.")
 
 
 def test_the_rupture_is_repaired_when_a_later_check_in_returns_to_the_reference(
@@ -267,8 +281,7 @@ def test_the_signal_list_shows_kind_words_the_explanation_the_why_and_the_forms(
     with after_commit():
         checkin(case, answers(6), text="It felt rushed.")
     listed = services.signals_for_case(case)
-    assert [s.subject for s in listed if s.type == "rupture"] == ["total", "bond", "goals",
-                                                                  "tasks"]
+    assert [s.subject for s in listed if s.type == "rupture"] == ["total"]
     request = RequestFactory().get(f"/cases/{case.pk}/")
     request.user = therapist.user
     html = render_to_string("monitoring/includes/signal_list.html",
@@ -362,7 +375,7 @@ def test_the_supervisor_overview_shows_only_supervisees(
     assert other_therapist_case.client.code not in html
     [row] = response.context["rows"]
     [shown] = row["cases"]
-    assert shown.ruptures == 1 and shown.attention == 4  # total and parts at session 4
+    assert shown.ruptures == 1 and shown.attention == 1  # one drop at session 4, one signal
     assert "Possible rupture" in shown.attention_types
     assert len(queries) <= 12
 
@@ -530,3 +543,13 @@ def test_the_refit_command_reports_each_clinic(therapist, case, capsys):
     call_command("refit_expected")
     out = capsys.readouterr().out
     assert "Riverside Counselling" in out and "Not-on-track signals start once" in out
+
+
+def test_the_why_of_a_merged_rupture_names_the_other_scores_that_fell():
+    from alliance.web.monitoring.display import plain_value
+
+    also = [{"subject": "bond", "reference": 8.0, "score": 5.0, "state": "pending"},
+            {"subject": "tasks", "reference": 7.5, "score": 6.0, "state": "pending"}]
+    assert plain_value(also, "also") == "bond 8 → 5; tasks 7.5 → 6"
+    # Lists among the parameters (a form's scale) are shown as ranges, not looked up.
+    assert plain_value([0.0, 10.0], "client_scale") == "0–10"

@@ -92,6 +92,7 @@ DATA = {
     "to_session": "To session",
     "gap_days": "Gap (days)",
     "usual_days": "Usual interval (days)",
+    "also": "Also fell at this session",
 }
 
 VALUES = {
@@ -118,7 +119,7 @@ class Why:
 
 
 def plain_value(value, key: str = "") -> str:
-    if (key, value) in VALUES:
+    if isinstance(value, (str, int, float, bool)) and (key, value) in VALUES:
         return VALUES[(key, value)]
     if value is None:
         return "—"
@@ -128,6 +129,9 @@ def plain_value(value, key: str = "") -> str:
         if value.is_integer():
             return str(int(value))
         return f"{value:.2f}".rstrip("0").rstrip(".")
+    if key == "also" and isinstance(value, list):
+        return "; ".join(f"{part.get('subject')} {plain_value(part.get('reference'))} → "
+                         f"{plain_value(part.get('score'))}" for part in value)
     if isinstance(value, list) and len(value) == 2:
         return f"{plain_value(value[0])}–{plain_value(value[1])}"
     if isinstance(value, list):

@@ -406,6 +406,31 @@ def _found(signal, data: CaseData, plan: Plan, score_column: str | None = None) 
                  explanation=signal.explanation, repair_state=repair or "")
 
 
+def _one_rupture_per_session(ruptures: list[Found]) -> list[Found]:
+    """Merge the ruptures of one session into one signal, so one drop is one alert.
+
+    The total speaks for the session when it fell; otherwise the subscale that dropped
+    most. The other scores that fell at that session are named in its data ("also") and
+    in its explanation, so the therapist still sees which part of the alliance moved.
+    """
+    by_session: dict[tuple, list[Found]] = {}
+    for f in ruptures:
+        by_session.setdefault((f.case_id, f.session_id), []).append(f)
+    merged = []
+    for group in by_session.values():
+        group.sort(key=lambda f: (f.subject != "total", -float(f.data.get("drop") or 0.0)))
+        main, others = group[0], group[1:]
+        if others:
+            names = [f.subject for f in others]
+            also = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+            main = replace(main, data={**main.data, "also": [
+                {"subject": f.subject, "reference": f.data.get("reference"),
+                 "score": f.data.get("score"), "state": f.data.get("state")} for f in others]},
+                explanation=f"{main.explanation} {also.capitalize()} also fell at this session.")
+        merged.append(main)
+    return merged
+
+
 def _feedback(data: CaseData) -> list[Found]:
     found = []
     for entry in data.feedback:
@@ -458,12 +483,14 @@ def detect(data: CaseData, plan: Plan, *, reference: pd.DataFrame | None = None,
     s = plan.settings
     found: list[Found] = []
     if plan.ruptures_possible:
+        ruptures: list[Found] = []
         for column in plan.rupture_columns:
             if frame[column].notna().sum() < 2:
                 continue
             settings = replace(s, score=column, pooled_sd=plan.pooled[column]["pooled_sd"])
-            found += [_found(x, data, plan, column)
-                      for x in detect_signals(frame, settings, types=["rupture"])]
+            ruptures += [_found(x, data, plan, column)
+                         for x in detect_signals(frame, settings, types=["rupture"])]
+        found += _one_rupture_per_session(ruptures)
     found += [_found(x, data, plan) for x in
               detect_signals(frame, s, types=["discrepancy", "not_on_track"], expected=expected)]
     found += _low_alliance(data, plan, reference)
