@@ -7,6 +7,8 @@ the core become a one-line message and exit status 1, never a traceback.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from alliance import __version__
@@ -14,7 +16,18 @@ from alliance.core.errors import AllianceError
 
 
 class AllianceGroup(click.Group):
-    """A click group that turns core errors into clean command-line errors."""
+    """The top-level group: imports a command's module only when that command is used,
+    and turns core errors into clean command-line errors."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            module = importlib.import_module(f"alliance.cli.{COMMANDS[name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return self.commands.get(name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -39,25 +52,20 @@ def cli() -> None:
     """
 
 
-# Command groups, one module each. Each module exposes COMMANDS, a list of click commands.
-COMMAND_MODULES: tuple[str, ...] = (
-    "analyze",
-    "psychometrics",
-    "instruments",
-    "simulate",
-    "signals",
-    "server",
-    "demo",
-)
-
-
-def _register() -> None:
-    import importlib
-
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"alliance.cli.{name}")
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
+# Every command and the module (in alliance.cli) that defines it. A module is imported
+# only when one of its commands runs, so `alliance signals` does not pay for importing
+# the statistics of `alliance analyze`. Each module lists its commands in COMMANDS.
+COMMANDS: dict[str, str] = {
+    "instruments": "instruments",
+    "score": "instruments",
+    "psychometrics": "psychometrics",
+    "rci": "psychometrics",
+    "cutoff": "psychometrics",
+    "signals": "signals",
+    "analyze": "analyze",
+    "simulate": "simulate",
+    "demo": "demo",
+    "serve": "server",
+    "manage": "server",
+    "createclinic": "server",
+}
