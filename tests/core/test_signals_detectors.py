@@ -69,6 +69,16 @@ def test_low_alliance_below_an_instrument_cutoff():
                                     "cutoff of 5.0.")
 
 
+def test_an_at_or_below_cutoff_fires_at_the_cutoff_itself():
+    # The SRS flags totals at or below 36 (Duncan et al. 2003): 36 fires, 36.5 does not.
+    found = low_alliance(["a", "a", "a"], [1, 2, 3], [36.5, 36.0, 30.0], cutoff=36.0,
+                         cutoff_inclusive=True, score_label="SRS total")
+    assert [s.session for s in found] == [2, 3]
+    assert found[0].parameters["at_or_below"] is True
+    assert found[0].explanation == ("SRS total was 36.0 at session 2, at or below this "
+                                    "measure's cutoff of 36.0.")
+
+
 # --- discrepancy --------------------------------------------------------------------------
 
 def test_discrepancy_when_the_therapist_rates_more_than_20_pomp_points_higher():

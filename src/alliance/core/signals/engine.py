@@ -34,7 +34,8 @@ class SignalSettings:
         window (3 rated sessions), pooled_sd (None = estimated from the data),
         sd and reliability (required by "rci").
     Low alliance
-        low_cutoff (None = use the clinic percentile), low_percentile (10),
+        low_cutoff (None = use the clinic percentile), low_cutoff_inclusive (False:
+        strictly below; True: at or below), low_percentile (10),
         low_min_reference (20 scores).
     Discrepancy
         scale (0, 10) of the client form, therapist_scale (None = same),
@@ -67,6 +68,7 @@ class SignalSettings:
     reliability: float | None = None
 
     low_cutoff: float | None = None
+    low_cutoff_inclusive: bool = False
     low_percentile: float = 10.0
     low_min_reference: int = 20
 
@@ -179,6 +181,7 @@ def detect_signals(sessions: pd.DataFrame, settings: SignalSettings | None = Non
     dates = sessions[s.date].to_numpy() if s.date in has else None
     if "low_alliance" in wanted and score is not None:
         signals += low_alliance(client, session, score, date=dates, cutoff=s.low_cutoff,
+                                cutoff_inclusive=s.low_cutoff_inclusive,
                                 percentile=s.low_percentile, min_reference=s.low_min_reference,
                                 score_label=name)
     therapist = _column(sessions, s.therapist_score)

@@ -102,7 +102,8 @@ def _day_numbers(date) -> np.ndarray:
 
 
 def low_alliance(client, session, score, *, date=None, cutoff: float | None = None,
-                 percentile: float = 10.0, min_reference: int = 20,
+                 cutoff_inclusive: bool = False, percentile: float = 10.0,
+                 min_reference: int = 20,
                  score_label: str = "Alliance") -> list[Signal]:
     """Sessions whose alliance score is low: below a cutoff, or below a clinic percentile.
 
@@ -113,6 +114,8 @@ def low_alliance(client, session, score, *, date=None, cutoff: float | None = No
         `clinic_percentiles`).
     cutoff : the instrument's cutoff. When given, a score strictly below it fires
         (rule "cutoff") and no percentile is used.
+    cutoff_inclusive : a score exactly at the cutoff fires too (for instruments whose
+        cutoff reads "at or below", e.g. SRS ≤ 36).
     percentile, min_reference : rule "percentile" (default: below the clinic's
         10th percentile at the same session number, once at least 20 scores
         form the reference group).
@@ -120,7 +123,7 @@ def low_alliance(client, session, score, *, date=None, cutoff: float | None = No
 
     Notes
     -----
-    Rule "cutoff": a_t < c. Rule "percentile": a_t < q_p(k, d), the p-th
+    Rule "cutoff": a_t < c (a_t ≤ c when inclusive). Rule "percentile": a_t < q_p(k, d), the p-th
     percentile (`percentile_of_sorted`) of the rated scores at session number k
     dated on or before d (all scores at k when there are no dates). The group
     includes the client's own score. Only data up to the session is used.
@@ -130,14 +133,17 @@ def low_alliance(client, session, score, *, date=None, cutoff: float | None = No
     values = np.asarray(score, dtype=float)
     if cutoff is not None:
         cutoff = float(cutoff)
-        fired = np.flatnonzero(values < cutoff - TOLERANCE)
-        parameters = MappingProxyType({"score": score_label, "cutoff": cutoff})
+        limit = cutoff + TOLERANCE if cutoff_inclusive else cutoff - TOLERANCE
+        fired = np.flatnonzero(values < limit)
+        words = "at or below" if cutoff_inclusive else "below"
+        parameters = MappingProxyType({"score": score_label, "cutoff": cutoff,
+                                       "at_or_below": bool(cutoff_inclusive)})
         ids, sess = rows_of(fired, codes, labels, sessions)
         return [Signal(
             type="low_alliance", client_id=c, session=t, rule="cutoff", parameters=parameters,
             data={"score": a, "cutoff": cutoff},
-            explanation=(f"{score_label} was {number(a)} at session {t}, below this measure's "
-                         f"cutoff of {number(cutoff)}."))
+            explanation=(f"{score_label} was {number(a)} at session {t}, {words} this "
+                         f"measure's cutoff of {number(cutoff)}."))
             for c, t, a in zip(ids, sess, values[fired].tolist())]
     threshold, n_reference = clinic_percentiles(sessions, values, date=date, percentile=percentile,
                                                 min_reference=min_reference)

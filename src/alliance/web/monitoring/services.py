@@ -130,14 +130,15 @@ class Plan:
     ruptures_possible: bool
 
 
-def _low_cutoff(instrument) -> float | None:
-    """The instrument's own cutoff for a low total, when it has one (e.g. SRS 36)."""
+def _low_cutoff(instrument) -> tuple[float | None, bool]:
+    """The instrument's own cutoff for a low total, when it has one (e.g. SRS at or below
+    36), and whether a score exactly at it counts."""
     if instrument is None:
-        return None
+        return None, False
     for cutoff in instrument.cutoffs:
         if cutoff.score == "total" and cutoff.when in ("below", "at_or_below"):
-            return float(cutoff.value)
-    return None
+            return float(cutoff.value), cutoff.when == "at_or_below"
+    return None, False
 
 
 def _default_pooled(instruments: ClinicInstruments, column: str) -> float:
@@ -172,11 +173,12 @@ def make_plan(clinic: Clinic, baseline: ClinicBaseline,
         logger.warning("clinic %s uses the reliable-change rule without an SD and reliability; "
                        "no ruptures are looked for", clinic.pk)
     client_scale = instruments.scale(instruments.client) or (0.0, 10.0)
+    low_cutoff, inclusive = _low_cutoff(instruments.client)
     settings = SignalSettings(
         rule=rule if possible else "sd2", reference=clinic.rupture_reference,
         window=clinic.repair_window, pooled_sd=pooled["alliance"]["pooled_sd"],
         sd=clinic.rci_sd, reliability=clinic.rci_reliability,
-        low_cutoff=_low_cutoff(instruments.client),
+        low_cutoff=low_cutoff, low_cutoff_inclusive=inclusive,
         low_percentile=float(clinic.low_alliance_percentile),
         scale=tuple(client_scale),
         therapist_scale=instruments.scale(instruments.therapist),
