@@ -71,6 +71,37 @@ class Clinic(models.Model):
         default=2.0, validators=[MinValueValidator(1.0), MaxValueValidator(10.0)],
         help_text="A gap this many times longer than the case's usual interval.")
 
+    # Goals and tasks
+    goal_review_interval = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="The client's check-in asks for a progress rating of each agreed goal after "
+                  "this many sessions without one (the therapist can also ask for a review "
+                  "at any time). More sessions than this without a review are flagged.")
+    goal_agree_sessions = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="A goal proposed but not agreed by both after this many sessions is flagged.")
+    goal_agree_days = models.PositiveSmallIntegerField(
+        default=21, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="… or after this many days, whichever comes first.")
+    goal_ratings_apart = models.FloatField(
+        default=3.0, validators=[MinValueValidator(0.5), MaxValueValidator(10.0)],
+        help_text="Client and therapist progress ratings (0–10) at least this many points apart "
+                  "are flagged.")
+    goal_flat_reviews = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(2), MaxValueValidator(10)],
+        help_text="The client's progress rating staying level over this many reviews is "
+                  "flagged.")
+    goal_flat_tolerance = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(5.0)],
+        help_text="Ratings within this many points of each other count as level.")
+    task_in_a_row = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="A task reported not done, or rated not helpful, this many times in a row is "
+                  "flagged.")
+    task_unhelpful_rating = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(0), MaxValueValidator(9)],
+        help_text="A task's helpfulness rating (0–10) at or below this counts as not helpful.")
+
     # Check-ins and clients
     checkin_link_expiry_hours = models.PositiveSmallIntegerField(
         default=default_checkin_link_expiry_hours,
