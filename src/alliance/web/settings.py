@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "alliance.web.care",
     "alliance.web.checkins",
     "alliance.web.monitoring",
+    "alliance.web.portal",
     "alliance.web",  # templates and static files of the site itself
 ]
 
@@ -141,6 +142,11 @@ SESSION_COOKIE_AGE = env_int("ALLIANCE_SESSION_HOURS", 10, minimum=1, maximum=24
 # Default for new clinics; each clinic can change it in its settings.
 CHECKIN_LINK_EXPIRY_HOURS = env_int("ALLIANCE_CHECKIN_LINK_EXPIRY_HOURS", 72, minimum=1,
                                     maximum=24 * 30)
+
+# --- Client portal ------------------------------------------------------------------------
+# A sign-in link e-mailed to a client works once, for this many minutes (at most 20).
+PORTAL_SIGN_IN_LINK_MINUTES = env_int("ALLIANCE_PORTAL_SIGN_IN_LINK_MINUTES", 15, minimum=1,
+                                      maximum=20)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("ALLIANCE_EMAIL_BACKEND",
