@@ -12,17 +12,20 @@ first of each list below that the clinic uses).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from alliance.core.instruments import Instrument
 from alliance.web import instruments as web_instruments
 from alliance.web.care.models import Session
 from alliance.web.checkins.models import Administration, CheckinLink
+from alliance.web.portal.models import ClientFeedback
 
 #: Client-rated alliance instruments, in order of preference.
 CLIENT_ALLIANCE = ("alliance-client", "wai-sr", "srs")
@@ -92,6 +95,16 @@ class Feedback:
     text: str
 
 
+@dataclass(frozen=True)
+class PortalFeedback:
+    """Something the client wrote to the therapist in the client portal (no session)."""
+
+    case_id: int
+    feedback_id: int
+    written_on: dt.date
+    text: str
+
+
 @dataclass
 class CaseData:
     """The long-format table of some cases, with what the signals need besides it."""
@@ -102,6 +115,7 @@ class CaseData:
     # Per row of `frame`: ANSWERED, UNANSWERED, WAITING or NOT_SENT (client check-in).
     checkin: list[str] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
+    portal_feedback: list[PortalFeedback] = field(default_factory=list)
 
 
 def _number(value) -> float:
@@ -116,7 +130,8 @@ def _number(value) -> float:
 
 
 def load_cases(case_ids, instruments: ClinicInstruments) -> CaseData:
-    """The long-format table of these cases (two queries, however many sessions).
+    """The long-format table of these cases (three queries, however many sessions: the
+    sessions, their forms, and what the clients wrote in the portal).
 
     Rows are ordered by case, then session number.
     """
@@ -183,6 +198,11 @@ def load_cases(case_ids, instruments: ClinicInstruments) -> CaseData:
     for name in SCORE_COLUMNS:
         frame[name] = frame[name].astype(float)
     data.frame = frame
+    data.portal_feedback = [
+        PortalFeedback(case_id=case_id, feedback_id=pk, written_on=timezone.localdate(created),
+                       text=text)
+        for pk, case_id, created, text in ClientFeedback.objects.filter(case_id__in=case_ids)
+        .order_by("pk").values_list("pk", "case_id", "created_at", "text")]
     return data
 
 

@@ -34,6 +34,7 @@ RULES = {
     "done_in_a_row": "An agreed task reported not done several times in a row.",
     "helpful_in_a_row": "An agreed task rated not helpful several times in a row.",
     "open_answer": "The client wrote an answer to an open question of the check-in.",
+    "portal_message": "The client wrote to their therapist in the client portal.",
 }
 
 PARAMETERS = {
@@ -93,6 +94,7 @@ DATA = {
     "gap_days": "Gap (days)",
     "usual_days": "Usual interval (days)",
     "also": "Also fell at this session",
+    "written_on": "Written on",
 }
 
 VALUES = {

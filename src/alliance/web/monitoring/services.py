@@ -447,6 +447,17 @@ def _feedback(data: CaseData) -> list[Found]:
     return found
 
 
+def _portal_feedback(data: CaseData) -> list[Found]:
+    # What a client wrote in the client portal: the same kind of item as an open answer,
+    # without a session (one signal per message).
+    return [Found(case_id=entry.case_id, session_id=None, type="client_feedback",
+                  subject=f"portal:{entry.feedback_id}", rule="portal_message", parameters={},
+                  data={"text": entry.text, "written_on": entry.written_on.isoformat()},
+                  explanation=f"On {entry.written_on.day} {entry.written_on:%B %Y} the "
+                              "client wrote to you in the client portal.")
+            for entry in data.portal_feedback]
+
+
 def _instrument_title(instrument_id: str) -> str:
     try:
         return case_data.web_instruments.get_instrument(instrument_id).title
@@ -477,11 +488,11 @@ def detect(data: CaseData, plan: Plan, *, reference: pd.DataFrame | None = None,
     - disengagement: missed sessions and long gaps on every scheduled session; unanswered
       check-ins only over sessions whose check-in was sent and is no longer waiting (a
       session without a check-in, or with a link still valid, is not "unanswered");
-    - client feedback from open-text answers.
+    - client feedback from open-text answers and from messages left in the client portal.
     """
     frame = data.frame
     if frame.empty:
-        return []
+        return _portal_feedback(data)
     s = plan.settings
     found: list[Found] = []
     if plan.ruptures_possible:
@@ -508,6 +519,7 @@ def detect(data: CaseData, plan: Plan, *, reference: pd.DataFrame | None = None,
                   detect_signals(sent, replace(s, score="checkin"), types=["disengagement"])
                   if x.rule == "unanswered_in_a_row"]
     found += _feedback(data)
+    found += _portal_feedback(data)
     return found
 
 
