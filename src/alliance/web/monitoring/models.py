@@ -155,3 +155,42 @@ class ClinicBaseline(models.Model):
 
     def __str__(self) -> str:
         return f"Signal baseline of {self.clinic}"
+
+
+class RepairAction(models.Model):
+    """What the case's therapist did about a signal: a rupture, a low alliance rating, a
+    discrepancy or signs of disengagement (DESIGN.md sections 3 and 5).
+
+    The outcome is not recorded here: the client's following check-ins decide it through
+    the core's repair rule (`Signal.repair_state`).
+    """
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "Acknowledged it with the client"
+        EXPLORED = "explored", "Explored the client's view"
+        RENEGOTIATED_GOALS = "renegotiated_goals", "Renegotiated goals"
+        ADJUSTED_TASKS = "adjusted_tasks", "Adjusted tasks or pace"
+        CHANGED_APPROACH = "changed_approach", "Changed approach"
+        CONSULTED_SUPERVISION = "consulted_supervision", "Consulted supervision"
+        OTHER = "other", "Something else"
+
+    class ShowedAs(models.TextChoices):
+        WITHDRAWAL = "withdrawal", "Withdrawal (going quiet, holding back, missing sessions)"
+        CONFRONTATION = "confrontation", "Confrontation (a complaint or disagreement)"
+        NOT_SURE = "not_sure", "Not sure"
+
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="repair_actions")
+    kind = models.CharField(max_length=24, choices=Kind)
+    showed_as = models.CharField(max_length=16, choices=ShowedAs, default=ShowedAs.NOT_SURE)
+    note = models.TextField(blank=True)
+    # The session in which the therapist did it, when it happened in one (optional).
+    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="repair_actions")
+    by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (signal {self.signal_id})"

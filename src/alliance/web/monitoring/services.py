@@ -48,7 +48,7 @@ from alliance.web.clinics.models import Clinic, StaffMember
 from alliance.web.errors import DomainError
 from alliance.web.monitoring import data as case_data
 from alliance.web.monitoring.data import ANSWERED, UNANSWERED, CaseData, ClinicInstruments
-from alliance.web.monitoring.models import ClinicBaseline, Signal
+from alliance.web.monitoring.models import ClinicBaseline, RepairAction, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -563,8 +563,12 @@ def _apply(case_ids: list[int], found: Iterable[Found]) -> RecomputeResult:
             updated += 1
         else:
             unchanged += 1
+    # A signal with a recorded repair action is kept like one a therapist acted on.
+    unacted = [row.pk for row in existing.values() if not row.acted_on]
+    with_actions = set(RepairAction.objects.filter(signal_id__in=unacted)
+                       .values_list("signal_id", flat=True)) if unacted else set()
     for row in existing.values():
-        if not row.acted_on:
+        if not row.acted_on and row.pk not in with_actions:
             delete.append(row.pk)
         else:
             kept += 1
@@ -790,3 +794,55 @@ def reopen(signal: Signal, *, by: StaffMember) -> Signal:
     signal.state, signal.dismiss_reason, signal.changed_by = Signal.State.OPEN, "", by
     signal.save(update_fields=["state", "dismiss_reason", "changed_by", "updated_at"])
     return signal
+
+
+# --------------------------------------------------------------------------- repair
+
+#: The longest note a repair action keeps.
+REPAIR_NOTE_LENGTH = 2000
+
+
+def record_repair(signal: Signal, *, by: StaffMember, kind: str, showed_as: str,
+                  note: str = "", session=None) -> RepairAction:
+    """Record what the case's therapist did about a rupture, low alliance, discrepancy or
+    disengagement signal.
+
+    `kind` is one of `RepairAction.Kind` (what they did), `showed_as` one of
+    `RepairAction.ShowedAs` (how the rupture showed: withdrawal, confrontation, not sure),
+    `note` a short note (needed when the kind is "other"), `session` the session of the
+    case in which it happened (optional; not before the signal's own session).
+
+    An open signal becomes acknowledged: the therapist is attending to it. The outcome
+    is left to the client's following check-ins (the core's repair rule, stored as
+    `Signal.repair_state`). Raises `SignalError` when a rule says no.
+    """
+    from alliance.web.monitoring.prompts import REPAIRABLE
+
+    _check_actor(signal, by)
+    if signal.type not in REPAIRABLE:
+        raise SignalError("Repair actions are recorded for ruptures, lower alliance ratings, "
+                          "differing views of the alliance and signs of drifting away.")
+    if signal.state == Signal.State.DISMISSED:
+        raise SignalError("This signal was dismissed; reopen it first to record what you did.")
+    if kind not in RepairAction.Kind.values:
+        raise SignalError("Please choose what you did.")
+    if showed_as not in RepairAction.ShowedAs.values:
+        raise SignalError("Please choose how it showed: withdrawal, confrontation or not sure.")
+    note = (note or "").strip()
+    if kind == RepairAction.Kind.OTHER and not note:
+        raise SignalError("Please say in a few words what you did.")
+    if len(note) > REPAIR_NOTE_LENGTH:
+        raise SignalError(f"Please keep the note under {REPAIR_NOTE_LENGTH} characters.")
+    if session is not None:
+        if session.case_id != signal.case_id:
+            raise SignalError("That session belongs to another case.")
+        if signal.session is not None and session.number < signal.session.number:
+            raise SignalError(f"The session can be session {signal.session.number} or a later "
+                              f"one, not one before the signal.")
+    with transaction.atomic():
+        action = RepairAction.objects.create(signal=signal, kind=kind, showed_as=showed_as,
+                                             note=note, session=session, by=by)
+        if signal.state == Signal.State.OPEN:
+            signal.state, signal.changed_by = Signal.State.ACKNOWLEDGED, by
+            signal.save(update_fields=["state", "changed_by", "updated_at"])
+    return action
