@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "alliance.web.care",
     "alliance.web.checkins",
     "alliance.web.monitoring",
+    "alliance.web.goals",
     "alliance.web.portal",
     "alliance.web",  # templates and static files of the site itself
 ]
