@@ -46,6 +46,7 @@ from alliance.web.care.models import Case
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic, StaffMember
 from alliance.web.errors import DomainError
+from alliance.web.goals import detection as goal_detection
 from alliance.web.monitoring import data as case_data
 from alliance.web.monitoring.data import ANSWERED, UNANSWERED, CaseData, ClinicInstruments
 from alliance.web.monitoring.models import ClinicBaseline, RepairAction, Signal
@@ -110,7 +111,8 @@ class ExpectedStatus:
 SETTING_FIELDS = ("instruments_in_use", "rupture_rule", "rupture_reference", "repair_window",
                   "rci_sd", "rci_reliability", "low_alliance_percentile",
                   "discrepancy_threshold", "disengagement_missed_sessions",
-                  "disengagement_unanswered_checkins", "disengagement_gap_factor")
+                  "disengagement_unanswered_checkins", "disengagement_gap_factor",
+                  *goal_detection.SETTING_FIELDS)
 
 
 def settings_fingerprint(clinic: Clinic) -> str:
@@ -605,6 +607,9 @@ def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> Re
                     session_numbers=None if whole_clinic else sorted(set(rated["session"])),
                     until=None if whole_clinic else max(rated["date"]))
         found = detect(data, plan, reference=reference, expected=expected)
+        # Goals and tasks: the clinic's thresholds, the case's goals, reviews and reports.
+        found += [_found(x, data, plan)
+                  for x in goal_detection.detect(data.frame, plan.settings, clinic)]
         result = _apply(locked, found)
         if whole_clinic:
             ClinicBaseline.objects.filter(pk=baseline.pk).update(
