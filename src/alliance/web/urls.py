@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("alliance.web.checkins.urls")),
     path("clinic/", include("alliance.web.clinics.urls")),
     path("", include("alliance.web.monitoring.urls")),
+    path("", include("alliance.web.goals.urls")),
 ]
