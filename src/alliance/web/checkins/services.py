@@ -151,8 +151,12 @@ def _store(administration_id: int, instrument, responses, answers, scores, now) 
                     instrument_version=instrument.version, submitted_at=now))
 
 
-def submit_link(token: str, responses: dict, answers: dict, now=None) -> Administration:
+def submit_link(token: str, responses: dict, answers: dict, now=None, *,
+                also=None) -> Administration:
     """Store the client's answers and consume the link, exactly once.
+
+    `also(administration)`, when given, stores what else the form asked (the goal and
+    task questions) in the same transaction: all of it is stored once, or nothing.
 
     The link is consumed by one conditional UPDATE (… WHERE used_at IS NULL AND not revoked
     AND not expired): of two concurrent submits, exactly one changes a row; the other finds
@@ -173,6 +177,8 @@ def submit_link(token: str, responses: dict, answers: dict, now=None) -> Adminis
             raise LinkExpired("This check-in link is no longer valid.")
         if _store(administration.pk, instrument, responses, answers, scores, now) != 1:
             raise LinkUsed("These answers have already been sent. Thank you.")
+        if also is not None:
+            also(administration)
     administration.refresh_from_db()
     _announce(administration)
     return administration

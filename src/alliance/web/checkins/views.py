@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_protect
 from alliance.web import instruments
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
+from alliance.web.goals import checkin as goal_questions
 
 
 def _link_problem(request, exc):
@@ -34,10 +35,14 @@ def checkin_form(request, token):
     administration = link.administration
     instrument = instruments.get_instrument(administration.instrument_id)
     form = InstrumentForm(request.POST or None, instrument=instrument)
+    # Goal ratings, task reports and agreements, when the alliance check-in asks any.
+    goals_form = goal_questions.form_for(administration, request.POST or None)
     error = None
-    if request.method == "POST" and form.is_valid():
+    valid = [form.is_valid(), goals_form is None or goals_form.is_valid()]
+    if request.method == "POST" and all(valid):
         try:
-            services.submit_link(token, form.responses(), form.answers())
+            services.submit_link(token, form.responses(), form.answers(),
+                                 also=goals_form.store if goals_form else None)
         except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
             return _link_problem(request, exc)
         except services.InvalidAnswers as exc:
@@ -48,7 +53,7 @@ def checkin_form(request, token):
     # A re-shown form keeps every answer given, with the problem next to the question.
     status = 400 if request.method == "POST" else 200
     return render(request, "checkins/form.html", {
-        "form": form, "spec": form.spec, "error": error,
+        "form": form, "spec": form.spec, "error": error, "goals_form": goals_form,
         "clinic": administration.session.case.client.clinic,
     }, status=status)
 
