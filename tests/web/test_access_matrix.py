@@ -73,6 +73,24 @@ def signal_url(name):
     return build
 
 
+def goal_url(name, task=False):
+    """An agreed goal (or a task waiting for the client) of the therapist's case, created on
+    first use and shared by every role."""
+    def build(w):
+        from alliance.web.goals import services as goal_services
+        from alliance.web.goals.models import Goal
+
+        goal = Goal.objects.filter(case=w.case).first()
+        if goal is None:
+            goal = goal_services.propose_goal(w.case, "Sleep through most nights",
+                                              by=w.therapist)
+            goal_services.confirm_goal(goal, by=w.case.client)
+            goal_services.propose_task(goal, "Phone away at 10 pm", by=w.therapist)
+        target = goal.tasks.first() if task else goal
+        return reverse(f"goals:{name}", args=[w.case.pk, target.pk])
+    return build
+
+
 MATRIX: dict[str, Row] = {
     "home": Row(lambda w: reverse("home"), signed_in(302)),
     "login": Row(lambda w: reverse("login"), {**signed_in(302), "anonymous": 200}),
@@ -107,6 +125,25 @@ MATRIX: dict[str, Row] = {
                                   {"anonymous": LOGIN, "therapist": 403,
                                    "other_therapist": 403, "supervisor": 200, "admin": 403,
                                    "other_admin": 403}),
+    # Goals and tasks: the case's therapist changes them; the supervisor reads (403).
+    "goals:propose": Row(lambda w: reverse("goals:propose", args=[w.case.pk]),
+                         record(302, 403), method="post",
+        data={"text": "Walk to work twice a week", "proposed_by": "client"}),
+    "goals:request_review": Row(lambda w: goal_url("confirm")(w) and reverse(
+        "goals:request_review", args=[w.case.pk]), record(302, 403), method="post"),
+    "goals:confirm": Row(goal_url("confirm"), record(302, 403), method="post"),
+    "goals:revise": Row(goal_url("revise"), record(302, 403), method="post",
+                        data={"text": "Sleep well on most nights"}),
+    "goals:status": Row(goal_url("status"), record(302, 403), method="post",
+                        data={"status": "dropped"}),
+    "goals:rating": Row(goal_url("rating"), record(302, 403), method="post",
+                        data={"rating": "6"}),
+    "goals:task_propose": Row(goal_url("task_propose"), record(302, 403), method="post",
+                              data={"what": "A short walk", "how_often": "", "until": ""}),
+    "goals:task_confirm": Row(goal_url("task_confirm", task=True), record(302, 403),
+                              method="post"),
+    "goals:task_status": Row(goal_url("task_status", task=True), record(302, 403),
+                             method="post", data={"status": "stopped"}),
     "clinics:staff": Row(lambda w: reverse("clinics:staff"), ADMIN_PAGE),
     "clinics:staff_create": Row(lambda w: reverse("clinics:staff_create"), ADMIN_PAGE),
     "clinics:settings": Row(lambda w: reverse("clinics:settings"), ADMIN_PAGE),
