@@ -25,7 +25,7 @@ lint: install
 # server (installed with apt-get when missing; see scripts/test-postgres.sh).
 test: install lint browser
 	$(BIN)/pytest -n 2 -q
-	scripts/test-postgres.sh $(BIN)/pytest -n 2 -q tests/web
+	scripts/test-postgres.sh $(BIN)/pytest -n 2 -q tests/web tests/e2e
 
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
