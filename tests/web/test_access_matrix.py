@@ -73,6 +73,18 @@ def signal_url(name):
     return build
 
 
+def rupture_url(name):
+    """A rupture signal of the therapist's case at session 1 (created on first use)."""
+    def build(w):
+        from alliance.web.monitoring.models import Signal
+        signal, _ = Signal.objects.get_or_create(
+            case=w.case, type="rupture", subject="total", session=w.case.sessions.get(number=1),
+            defaults={"rule": "sd1", "repair_state": "pending",
+                      "explanation": "Alliance dropped from 8.0 to 5.0 at session 1."})
+        return reverse(f"monitoring:{name}", args=[w.case.pk, signal.pk])
+    return build
+
+
 def goal_url(name, task=False):
     """An agreed goal (or a task waiting for the client) of the therapist's case, created on
     first use and shared by every role."""
@@ -121,6 +133,14 @@ MATRIX: dict[str, Row] = {
     "monitoring:dismiss": Row(signal_url("dismiss"), record(302, 403), method="post",
                               data={"reason": "Talked it through in the session."}),
     "monitoring:reopen": Row(signal_url("reopen"), record(302, 403), method="post"),
+    # Repair: the case's therapist records what they did; the supervisor reads it (403).
+    "monitoring:repair": Row(rupture_url("repair"), record(302, 403), method="post",
+                             data={"kind": "explored", "showed_as": "not_sure"}),
+    # The clinic's signal report: aggregates for administrators and supervisors.
+    "monitoring:report": Row(lambda w: reverse("monitoring:report"),
+                             {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403,
+                              "supervisor": 200, "admin": 200, "other_admin": 200,
+                              "portal_client": 403, "other_portal_client": 403}),
     "monitoring:supervision": Row(lambda w: reverse("monitoring:supervision"),
                                   {"anonymous": LOGIN, "therapist": 403,
                                    "other_therapist": 403, "supervisor": 200, "admin": 403,

@@ -1,4 +1,5 @@
-"""Acting on signals (acknowledge, dismiss with a reason, reopen) and the supervisor overview.
+"""Acting on signals (acknowledge, dismiss with a reason, reopen, record a repair), the
+supervisor overview and the clinic's signal report.
 
 Thin views: records come through `alliance.web.scoping` (out of scope → 404); only the
 case's own therapist changes its signals (a supervisor reads them: 403 on a change);
@@ -19,9 +20,11 @@ from alliance.web import scoping
 from alliance.web.access import role_required, staff_required
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import StaffMember
+from alliance.web.monitoring import repair as repair_reading
 from alliance.web.monitoring import services
-from alliance.web.monitoring.forms import DismissForm
+from alliance.web.monitoring.forms import DismissForm, RepairForm
 from alliance.web.monitoring.models import Signal
+from alliance.web.monitoring.prompts import REPAIRABLE
 
 
 def _signal_for_change(request, pk, signal_pk) -> Signal:
@@ -88,6 +91,45 @@ def reopen(request, pk, signal_pk):
     return _back(request, signal)
 
 
+@staff_required
+@require_POST
+def repair(request, pk, signal_pk):
+    """Record what the therapist did about a signal ("Record what you did" on the case page)."""
+    signal = _signal_for_change(request, pk, signal_pk)
+    form = RepairForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        session = None
+        if data["session"] is not None:
+            session = signal.case.sessions.filter(number=data["session"]).first()
+            if session is None:
+                form.add_error("session", f"This case has no session {data['session']}.")
+        if not form.errors:
+            try:
+                services.record_repair(signal, by=request.staff, kind=data["kind"],
+                                       showed_as=data["showed_as"], note=data["note"],
+                                       session=session)
+            except services.SignalError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Recorded what you did. The client's next check-ins "
+                                          "will show whether the alliance recovers.")
+                return _back(request, signal)
+    # Without JavaScript the form is part of the case page; a problem comes back here, on a
+    # page of its own, with the form as it was sent.
+    return render(request, "monitoring/repair.html",
+                  {"case": signal.case, "signal": repair_reading.attach_repair([signal])[0],
+                   "form": form, "next": request.POST.get("next", "")})
+
+
+@role_required(StaffMember.Role.ADMIN, StaffMember.Role.SUPERVISOR)
+def report(request):
+    """How often signals fire and how ruptures turn out: aggregates only."""
+    return render(request, "monitoring/report.html",
+                  {"report": repair_reading.clinic_report(request.staff),
+                   "repairable": REPAIRABLE})
+
+
 @role_required(StaffMember.Role.SUPERVISOR)
 def supervision(request):
     """Each supervisee's active cases, with what needs attention and unrepaired ruptures."""
@@ -111,13 +153,17 @@ def supervision(request):
     by_therapist: dict[int, list] = {member.pk: [] for member in supervisees}
     for case in cases:
         by_therapist[case.therapist_id].append(case)
-    open_types = services.attention_types([c.pk for cs in by_therapist.values() for c in cs])
+    case_ids = [c.pk for cs in by_therapist.values() for c in cs]
+    open_types = services.attention_types(case_ids)
+    followed = repair_reading.supervision_ruptures(case_ids)
     rows = []
     for member in supervisees:
         member_cases = by_therapist[member.pk]
         for case in member_cases:
             case.attention_types = open_types.get(case.pk, [])
+            case.followed_ruptures = followed.get(case.pk, [])
         rows.append({"therapist": member, "cases": member_cases,
                      "attention": sum(c.attention for c in member_cases),
-                     "ruptures": sum(c.ruptures for c in member_cases)})
+                     "ruptures": sum(c.ruptures for c in member_cases),
+                     "followed": [c for c in member_cases if c.followed_ruptures]})
     return render(request, "monitoring/supervision.html", {"rows": rows})
