@@ -115,7 +115,8 @@ def seed_demo(password: str, *, today: dt.date | None = None,
     today : the date the history ends around (default: today).
     seed : seed of the simulated clinic; the same seed and date give the same clinic.
 
-    The signals are computed last (`compute_signals`).
+    The signals are computed last (`compute_signals`), then some repair actions are
+    recorded (`seed_repair_actions`).
     """
     existing = demo_clinic()
     if existing is not None:
@@ -137,6 +138,7 @@ def seed_demo(password: str, *, today: dt.date | None = None,
     for session in pending:
         checkins.issue_link(session, WELLBEING_FORM, by=session.case.therapist)
     compute_signals(clinic, today=today, seed=seed)
+    seed_repair_actions(clinic, today=today, seed=seed)
     return DemoClinic(clinic=clinic, created=True, pending_tokens=tokens)
 
 
@@ -491,3 +493,80 @@ def _therapist_text(rng: random.Random, rupture: bool) -> str:
     if rng.random() < 0.08:
         return rng.choice(demo_texts.THERAPIST_EVERYDAY)
     return ""
+
+
+# --- repair actions ----------------------------------------------------------------------
+
+#: What the demo's therapists recorded doing about a rupture, by the part of the alliance
+#: that fell: (kind, note) pairs in everyday clinical words.
+REPAIR_NOTES = {
+    "bond": (("acknowledged", "Said I had noticed the lower rating and asked how last time "
+                              "felt. They said I had seemed rushed."),
+             ("explored", "Asked what it was like to be in the room with me lately; we "
+                          "talked about the session they left early.")),
+    "goals": (("renegotiated_goals", "Went back to what they want from coming here. The work "
+                                     "goal matters less now; we rewrote it together."),
+              ("explored", "Asked what they had hoped would be different by now.")),
+    "tasks": (("adjusted_tasks", "The diary felt like homework. Agreed on a shorter note on "
+                                 "the phone instead, twice a week."),
+              ("adjusted_tasks", "Slowed down: more time to talk before any exercise.")),
+    "total": (("explored", "Asked openly how the sessions have been going for them."),
+              ("acknowledged", "Named the dip in the check-in and thanked them for being "
+                               "honest about it.")),
+}
+REPAIR_FOLLOW_UPS = (
+    ("consulted_supervision", "Took it to supervision: looked at what happens when the "
+                              "client goes quiet."),
+    ("changed_approach", "Moved from structured exercises to more open conversation for a "
+                         "few sessions."),
+)
+
+
+def seed_repair_actions(clinic: Clinic, *, today: dt.date | None = None,
+                        seed: int = DEMO_SEED) -> int:
+    """Record repair actions for some of the demo's ruptures, as its therapists would have.
+
+    A separate step after the signals (`compute_signals`): most ruptures already repaired
+    or unresolved get an action at the session after the rupture (some repaired after an
+    action, some unresolved despite one); others have none, and recent ones needing
+    attention are left for a visitor to record. Actions go through
+    `monitoring.services.record_repair`; their dates are set to the session's. Returns the
+    number of actions recorded.
+    """
+    from alliance.web.monitoring import services as monitoring
+    from alliance.web.monitoring.models import RepairAction, Signal
+
+    today = today or timezone.localdate()
+    rng = random.Random(seed + 1)
+    ruptures = list(Signal.objects.filter(case__client__clinic=clinic, type=Signal.Type.RUPTURE,
+                                          repair_state__in=[Signal.RepairState.REPAIRED,
+                                                            Signal.RepairState.UNRESOLVED])
+                    .exclude(state=Signal.State.DISMISSED)
+                    .select_related("case__therapist", "session").order_by("pk"))
+    sessions = {(s.case_id, s.number): s for s in
+                Session.objects.filter(case__in={r.case_id for r in ruptures})}
+    recorded = 0
+    for signal in ruptures:
+        if signal.state == Signal.State.OPEN or rng.random() < 0.35:
+            continue  # left as it is: open for a visitor, or nothing recorded
+        number = signal.session.number
+        back = (signal.data or {}).get("repaired_session")
+        # The session after the rupture, unless the client was back at the earlier level
+        # by then already.
+        later = sessions.get((signal.case_id, number + 1))
+        session = later if later is not None and (back is None or number + 1 <= back) \
+            else signal.session
+        kind, note = rng.choice(REPAIR_NOTES.get(signal.subject, REPAIR_NOTES["total"]))
+        showed_as = rng.choices(["withdrawal", "confrontation", "not_sure"], [5, 3, 2])[0]
+        actions = [monitoring.record_repair(signal, by=signal.case.therapist, kind=kind,
+                                            showed_as=showed_as, note=note, session=session)]
+        if signal.repair_state == Signal.RepairState.UNRESOLVED and rng.random() < 0.5:
+            kind, note = rng.choice(REPAIR_FOLLOW_UPS)
+            actions.append(monitoring.record_repair(signal, by=signal.case.therapist,
+                                                    kind=kind, showed_as=showed_as, note=note))
+        for k, action in enumerate(actions):
+            when = min(session.date + dt.timedelta(days=k), today)
+            RepairAction.objects.filter(pk=action.pk).update(
+                created_at=timezone.make_aware(dt.datetime.combine(when, dt.time(17, 30))))
+        recorded += len(actions)
+    return recorded
