@@ -29,4 +29,5 @@ urlpatterns = [
     path("clinic/", include("alliance.web.clinics.urls")),
     path("", include("alliance.web.monitoring.urls")),
     path("", include("alliance.web.goals.urls")),
+    path("", include("alliance.web.portal.urls")),
 ]

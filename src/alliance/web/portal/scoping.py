@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from alliance.web.care.models import Case
+from alliance.web.goals.models import Goal, Task
 from alliance.web.portal.models import ClientAccount, ClientFeedback
 
 
@@ -63,36 +64,28 @@ def feedback_of(account: ClientAccount | None) -> QuerySet[ClientFeedback]:
     return ClientFeedback.objects.filter(account=account, case__in=cases_of(account))
 
 
-def goals_of(account: ClientAccount | None) -> QuerySet:
+def goals_of(account: ClientAccount | None) -> QuerySet[Goal]:
     """Goals of the client's own cases."""
-    from alliance.web.goals.models import Goal
-
     if account is None:
         return Goal.objects.none()
     return Goal.objects.filter(case__in=cases_of(account))
 
 
-def get_goal_or_404(account: ClientAccount | None, pk):
-    from alliance.web.goals.models import Goal
-
+def get_goal_or_404(account: ClientAccount | None, pk) -> Goal:
     try:
         return goals_of(account).select_related("case__client__clinic").get(pk=pk)
     except (Goal.DoesNotExist, ValueError, TypeError):
         raise Http404("No such goal.") from None
 
 
-def tasks_of(account: ClientAccount | None) -> QuerySet:
+def tasks_of(account: ClientAccount | None) -> QuerySet[Task]:
     """Tasks of the goals of the client's own cases."""
-    from alliance.web.goals.models import Task
-
     if account is None:
         return Task.objects.none()
     return Task.objects.filter(goal__case__in=cases_of(account))
 
 
-def get_task_or_404(account: ClientAccount | None, pk):
-    from alliance.web.goals.models import Task
-
+def get_task_or_404(account: ClientAccount | None, pk) -> Task:
     try:
         return tasks_of(account).select_related("goal__case__client__clinic").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):

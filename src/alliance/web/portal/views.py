@@ -1,0 +1,300 @@
+"""The client portal's pages: signing in, home, goals and tasks, feedback, progress.
+
+Thin views: `client_required` lets in signed-in clients of a clinic whose portal is on;
+records come through `alliance.web.portal.scoping` (another client's record answers 404);
+changes go through services (`portal.services`, `goals.services`) that raise a
+`DomainError` with a message for the client when a rule says no. Every page works
+without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.views import PasswordResetConfirmView
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from alliance.web.errors import DomainError
+from alliance.web.portal import goals as portal_goals
+from alliance.web.portal import progress, scoping, services
+from alliance.web.portal.access import client_required
+from alliance.web.portal.forms import (ChoosePasswordForm, FeedbackForm, GoalForm,
+                                       LinkRequestForm, PasswordSignInForm, TaskReportForm)
+from alliance.web.portal.models import ClientAccount
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The same policy as the staff charts: matplotlib writes its styles inline; the image has
+# no script and loads nothing.
+CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+def _sign_in(request, account: ClientAccount) -> None:
+    login(request, account.user, backend=BACKEND)
+
+
+# --------------------------------------------------------------------------- signing in
+
+@never_cache
+@csrf_protect
+def sign_in(request):
+    """Ask for a sign-in link by e-mail, or sign in with a password."""
+    if scoping.is_client_user(request.user):
+        return redirect("portal:home")
+    link_form = LinkRequestForm(prefix="link")
+    password_form = PasswordSignInForm(prefix="password")
+    status = 200
+    if request.method == "POST" and request.POST.get("method") == "link":
+        link_form = LinkRequestForm(request.POST, prefix="link")
+        if link_form.is_valid():
+            services.request_sign_in_link(link_form.cleaned_data["email"],
+                                          base_url=request.build_absolute_uri("/"))
+            # The same answer whether or not the address is known.
+            return redirect("portal:sign_in_sent")
+        status = 400
+    elif request.method == "POST" and request.POST.get("method") == "password":
+        password_form = PasswordSignInForm(request.POST, prefix="password")
+        if password_form.is_valid():
+            account = services.authenticate_client(password_form.cleaned_data["email"],
+                                                   password_form.cleaned_data["password"])
+            if account is not None:
+                _sign_in(request, account)
+                return redirect("portal:home")
+            password_form.add_error(None, "That e-mail address and password do not match. "
+                                          "You can also ask for a sign-in link instead.")
+        status = 400
+    return render(request, "portal/sign_in.html", {
+        "link_form": link_form, "password_form": password_form,
+        "minutes": services.link_minutes(),
+    }, status=status)
+
+
+@never_cache
+def sign_in_sent(request):
+    return render(request, "portal/sign_in_sent.html", {"minutes": services.link_minutes()})
+
+
+def _link_problem(request, exc):
+    if isinstance(exc, (services.LinkUsed, services.LinkExpired)):
+        return render(request, "portal/link_expired.html",
+                      {"used": isinstance(exc, services.LinkUsed)}, status=410)
+    return render(request, "portal/link_not_found.html", status=404)
+
+
+@never_cache
+@csrf_protect
+def sign_in_link(request, token):
+    """Opening the link shows a button (mail scanners open links too); pressing it signs in."""
+    try:
+        if request.method == "POST":
+            account = services.use_sign_in_link(token)
+        else:
+            link = services.open_sign_in_link(token)
+    except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
+        return _link_problem(request, exc)
+    if request.method == "POST":
+        _sign_in(request, account)
+        return redirect("portal:home")
+    return render(request, "portal/sign_in_link.html",
+                  {"clinic": link.account.client.clinic})
+
+
+class SetPasswordView(PasswordResetConfirmView):
+    """Choosing a password from the invitation link (Django's one-time token, validators)."""
+
+    template_name = "portal/set_password.html"
+    form_class = ChoosePasswordForm
+    post_reset_login = True
+    post_reset_login_backend = BACKEND
+    success_url = reverse_lazy("portal:home")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        # Only client accounts of a clinic whose portal is on; a staff token is no use here.
+        account = scoping.account_for(user) if user is not None else None
+        if account is None or not services.portal_open(account.client.clinic):
+            return None
+        return user
+
+    def form_valid(self, form):
+        messages.success(self.request, "Your password is set. Welcome.")
+        return super().form_valid(form)
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    messages.success(request, "You are signed out. Take care.")
+    return redirect("portal:sign_in")
+
+
+@client_required
+def password(request):
+    """Choose a new password while signed in (e.g. after signing in with a link)."""
+    form = ChoosePasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, form.user)
+        messages.success(request, "Your new password is set.")
+        return redirect("portal:home")
+    return render(request, "portal/password.html", {"form": form})
+
+
+# --------------------------------------------------------------------------- pages
+
+def _page(request, template, context=None, status=200):
+    account = request.portal_account
+    return render(request, template, {"account": account, "clinic": account.client.clinic,
+                                      **(context or {})}, status=status)
+
+
+@client_required
+def home(request):
+    account = request.portal_account
+    case = scoping.current_case(account)
+    feedback = list(scoping.feedback_of(account)[:3])
+    discussed = services.discussed_subjects(feedback)
+    return _page(request, "portal/home.html", {
+        "case": case,
+        "plan": _plan(account, case),
+        "feedback": [(f, f.signal_subject in discussed) for f in feedback],
+    })
+
+
+def _plan(account, case):
+    return portal_goals.client_plan(account, case) if case is not None else None
+
+
+@client_required
+def goals(request):
+    account = request.portal_account
+    case = scoping.current_case(account)
+    return _page(request, "portal/goals.html", {
+        "case": case, "plan": _plan(account, case), "form": GoalForm(),
+    })
+
+
+@client_required
+def goal_new(request):
+    account = request.portal_account
+    case = scoping.current_case(account)
+    if case is None or not case.is_active:
+        raise Http404("No current case.")
+    form = GoalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            portal_goals.propose(account, case, form.cleaned_data["text"])
+        except DomainError as exc:
+            form.add_error("text", str(exc))
+        else:
+            messages.success(request, "Thank you. Your goal is on your list; your therapist "
+                                      "will look at it with you.")
+            return redirect("portal:goals")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "portal/goal_new.html", {"form": form}, status=status)
+
+
+@client_required
+@require_POST
+def goal_confirm(request, pk):
+    goal = scoping.get_goal_or_404(request.portal_account, pk)
+    try:
+        portal_goals.confirm_goal(request.portal_account, goal)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Thank you. You have confirmed this goal.")
+    return redirect(reverse("portal:goals") + f"#goal-{goal.pk}")
+
+
+@client_required
+@require_POST
+def task_confirm(request, pk):
+    task = scoping.get_task_or_404(request.portal_account, pk)
+    try:
+        portal_goals.confirm_task(request.portal_account, task)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Thank you. You have agreed to this task.")
+    return redirect(reverse("portal:goals") + f"#task-{task.pk}")
+
+
+@client_required
+def task_report(request, pk):
+    task = scoping.get_task_or_404(request.portal_account, pk)
+    form = TaskReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            portal_goals.report_task(request.portal_account, task,
+                                     done=form.cleaned_data["done"],
+                                     helpful=form.cleaned_data["helpful"])
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Thank you for letting your therapist know.")
+            return redirect(reverse("portal:goals") + f"#task-{task.pk}")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "portal/task_report.html", {"task": task, "form": form},
+                 status=status)
+
+
+@client_required
+def feedback(request):
+    account = request.portal_account
+    case = scoping.current_case(account)
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST":
+        if case is None:
+            raise Http404("No current case.")
+        if form.is_valid():
+            try:
+                services.leave_feedback(account, case, form.cleaned_data["text"])
+            except DomainError as exc:
+                form.add_error("text", str(exc))
+            else:
+                messages.success(request, "Thank you. Your therapist will read this before "
+                                          "your next session.")
+                return redirect("portal:feedback")
+    sent = list(scoping.feedback_of(account)[:20])
+    discussed = services.discussed_subjects(sent)
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "portal/feedback.html", {
+        "case": case, "form": form,
+        "sent": [(f, f.signal_subject in discussed) for f in sent],
+    }, status=status)
+
+
+@client_required
+def progress_page(request):
+    account = request.portal_account
+    case = scoping.current_case(account)
+    series = progress.client_series(case) if case is not None else None
+    clinic = account.client.clinic
+    return _page(request, "portal/progress.html", {
+        "case": case, "series": series,
+        "measures": series.measures if series else None,
+        "words": progress.in_words(series) if series else None,
+        "show_alliance": progress.shows_alliance(clinic),
+    })
+
+
+@client_required
+@require_GET
+def progress_chart(request, pk, chart):
+    """The client's own chart as SVG (another client's case answers 404)."""
+    case = scoping.get_case_or_404(request.portal_account, pk)
+    if chart not in progress.CHARTS:  # pragma: no cover - the URL patterns name only these
+        raise Http404("No such chart.")
+    if chart == "alliance" and not progress.shows_alliance(case.client.clinic):
+        raise Http404("No such chart.")
+    series = progress.client_series(case)
+    svg = progress.chart_svg(series, chart, narrow=request.GET.get("size") == "narrow")
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = CHART_POLICY
+    return response
