@@ -5,7 +5,10 @@ fails `test_every_url_has_a_row_in_the_matrix`. Each row says how to build the U
 records of `therapist` in clinic Riverside), the method, and the status each role gets.
 
 Roles: anonymous; therapist (owns the case); other_therapist (same clinic); supervisor
-(supervises therapist); admin (same clinic); other_admin (another clinic).
+(supervises therapist); admin (same clinic); other_admin (another clinic); portal_client
+(the case's client, signed in to the client portal); other_portal_client (another client of
+the same therapist). Staff pages reject client accounts (403) and portal pages reject staff
+(403); one client's records answer 404 to another client.
 """
 
 from __future__ import annotations
@@ -14,10 +17,17 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
+from django.core import mail
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-ROLES = ("anonymous", "therapist", "other_therapist", "supervisor", "admin", "other_admin")
+from alliance.web.goals import services as goals
+from alliance.web.portal import services as portal_services
+
+ROLES = ("anonymous", "therapist", "other_therapist", "supervisor", "admin", "other_admin",
+         "portal_client", "other_portal_client")
+CLIENT_ROLES = ("portal_client", "other_portal_client")
 LOGIN = "login"  # a redirect to the login page
+PORTAL_LOGIN = "portal_login"  # a redirect to the client portal's sign-in page
 
 
 @dataclass(frozen=True)
@@ -37,24 +47,36 @@ def signed_in(status, anonymous=LOGIN):
 
 
 # Client records: the case's own therapist may act; the supervisor may read (403 on
-# changes); everybody else gets 404, as if the record did not exist.
+# changes); everybody else gets 404, as if the record did not exist. A client account
+# is not staff: the page is not for it (403).
 def record(owner, supervisor, others=404):
     return {"anonymous": LOGIN, "therapist": owner, "supervisor": supervisor,
-            "other_therapist": others, "admin": others, "other_admin": others}
+            "other_therapist": others, "admin": others, "other_admin": others,
+            "portal_client": 403, "other_portal_client": 403}
+
+
+# Client portal pages: clients only (staff get 403), anonymous visitors go to the portal's
+# sign-in page. `mine`: the signed-in client's own record; `theirs`: another client's
+# record shown to `other_portal_client` (404, as if it did not exist).
+def portal(mine=200, theirs=None):
+    return {**dict.fromkeys(ROLES, 403), "anonymous": PORTAL_LOGIN, "portal_client": mine,
+            "other_portal_client": mine if theirs is None else theirs}
 
 
 # Pages for people who carry cases (not records: a wrong role gets a plain 403).
 TREATING = {"anonymous": LOGIN, "therapist": 200, "other_therapist": 200, "supervisor": 200,
-            "admin": 403, "other_admin": 403}
+            "admin": 403, "other_admin": 403, "portal_client": 403, "other_portal_client": 403}
 # Administration pages of one's own clinic.
 ADMIN_PAGE = {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403, "supervisor": 403,
-              "admin": 200, "other_admin": 200}
+              "admin": 200, "other_admin": 200, "portal_client": 403,
+              "other_portal_client": 403}
 
 
 # A staff record of clinic Riverside: its admin may act, another clinic's admin gets 404.
 def staff_record(status):
     return {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403, "supervisor": 403,
-            "admin": status, "other_admin": 404}
+            "admin": status, "other_admin": 404, "portal_client": 403,
+            "other_portal_client": 403}
 
 
 def case_url(name, *extra):
@@ -83,6 +105,18 @@ def rupture_url(name):
                       "explanation": "Alliance dropped from 8.0 to 5.0 at session 1."})
         return reverse(f"monitoring:{name}", args=[w.case.pk, signal.pk])
     return build
+
+
+def portal_url(name, record=None):
+    """A portal URL, with the id of the world's `record` ("case", "goal", "task") if any."""
+    return lambda w: reverse(f"portal:{name}",
+                             args=[getattr(w, record).pk] if record else [])
+
+
+def feedback_signal_url(w):
+    signal_path = signal_url("acknowledge")(w)
+    signal_pk = signal_path.rstrip("/").split("/")[-2]
+    return reverse("portal:discussed", args=[w.case.pk, signal_pk])
 
 
 def goal_url(name, task=False):
@@ -144,7 +178,8 @@ MATRIX: dict[str, Row] = {
     "monitoring:supervision": Row(lambda w: reverse("monitoring:supervision"),
                                   {"anonymous": LOGIN, "therapist": 403,
                                    "other_therapist": 403, "supervisor": 200, "admin": 403,
-                                   "other_admin": 403}),
+                                   "other_admin": 403, "portal_client": 403,
+                                   "other_portal_client": 403}),
     # Goals and tasks: the case's therapist changes them; the supervisor reads (403).
     "goals:propose": Row(lambda w: reverse("goals:propose", args=[w.case.pk]),
                          record(302, 403), method="post",
@@ -178,6 +213,37 @@ MATRIX: dict[str, Row] = {
     "clinics:staff_reactivate": Row(lambda w: reverse("clinics:staff_reactivate",
                                                       args=[w.therapist.pk]),
                                     staff_record(302), method="post"),
+    # The client portal. Signing in is open to everyone; a sign-in link is a capability
+    # (opening it changes nothing); a signed-in client is sent on from the sign-in page.
+    "portal:sign_in": Row(portal_url("sign_in"),
+                          {**everyone(200), "portal_client": 302, "other_portal_client": 302}),
+    "portal:sign_in_sent": Row(portal_url("sign_in_sent"), everyone(200)),
+    "portal:sign_in_link": Row(lambda w: reverse("portal:sign_in_link", args=[w.sign_in_token]),
+                               everyone(200)),
+    "portal:set_password": Row(lambda w: reverse("portal:set_password",
+                                                 args=["MQ", "not-a-token"]), everyone(200)),
+    "portal:sign_out": Row(portal_url("sign_out"), everyone(302), method="post"),
+    "portal:home": Row(portal_url("home"), portal()),
+    "portal:password": Row(portal_url("password"), portal()),
+    "portal:goals": Row(portal_url("goals"), portal()),
+    "portal:goal_new": Row(portal_url("goal_new"), portal()),
+    "portal:feedback": Row(portal_url("feedback"), portal()),
+    "portal:progress": Row(portal_url("progress"), portal()),
+    # One client trying another client's goal, task and charts: 404.
+    "portal:goal_confirm": Row(portal_url("goal_confirm", "goal"), portal(302, 404),
+                               method="post"),
+    "portal:task_confirm": Row(portal_url("task_confirm", "task"), portal(302, 404),
+                               method="post"),
+    "portal:task_report": Row(portal_url("task_report", "running_task"), portal(200, 404)),
+    "portal:wellbeing_chart": Row(portal_url("wellbeing_chart", "case"), portal(200, 404)),
+    "portal:alliance_chart": Row(portal_url("alliance_chart", "case"), portal(200, 404)),
+    # The therapist's side of the portal, from the case page.
+    "portal:invite": Row(lambda w: reverse("portal:invite", args=[w.case.pk]), record(302, 403),
+                         method="post"),
+    # Of a second case, so that removing access leaves the world's own client signed in.
+    "portal:remove": Row(lambda w: reverse("portal:remove", args=[w.removable.pk]),
+                         record(302, 403), method="post"),
+    "portal:discussed": Row(feedback_signal_url, record(302, 403), method="post"),
 }
 
 
@@ -205,11 +271,43 @@ class World:
     case: object
     therapist: object
     issued: object
+    goal: object = None          # proposed by the therapist, waiting for the client
+    task: object = None          # proposed by the therapist, waiting for the client
+    running_task: object = None  # agreed by both: the client reports on it
+    sign_in_token: str = ""
+    removable: object = None     # another case whose client has portal access
 
 
 @pytest.fixture
-def world(request, therapist, other_therapist, supervisor, admin, other_admin, case, issued):
-    return World(case=case, therapist=therapist, issued=issued)
+def portal_client(clinic, case, therapist):
+    """The client of the therapist's case, with a portal account (the portal is on)."""
+    clinic.client_portal_enabled = True
+    clinic.clients_see_alliance_scores = True
+    clinic.save()
+    return portal_services.invite(case, by=therapist)
+
+
+@pytest.fixture
+def other_portal_client(portal_client, therapist, open_case):
+    other = open_case(therapist, "C-PORTAL2", email="other.client@example.org")
+    return portal_services.invite(other, by=therapist)
+
+
+@pytest.fixture
+def world(request, therapist, other_therapist, supervisor, admin, other_admin, case, issued,
+          portal_client, other_portal_client, open_case):
+    agreed = goals.propose_goal(case, "Feel calmer at work", by=therapist)
+    goals.confirm_goal(agreed, by=case.client)
+    running = goals.propose_task(agreed, "A ten-minute walk at lunch", by=therapist)
+    goals.confirm_task(running, by=case.client)
+    removable = open_case(therapist, "C-REMOVE", email="remove@example.org")
+    portal_services.invite(removable, by=therapist)
+    portal_services.request_sign_in_link(case.client.contact_email)
+    token = mail.outbox[-1].body.split("/portal/sign-in/")[1].split("/")[0]
+    return World(case=case, therapist=therapist, issued=issued,
+                 goal=goals.propose_goal(case, "Sleep through the night", by=therapist),
+                 task=goals.propose_task(agreed, "Note one good moment each day", by=therapist),
+                 running_task=running, sign_in_token=token, removable=removable)
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
@@ -225,10 +323,14 @@ def test_access(name, world, client, request):
             client.force_login(request.getfixturevalue(role).user)
         path = row.url(world)
         response = getattr(client, row.method)(path, row.data)
-        expected = row.expect[role]
+        # Rows written for staff only: a client account gets the staff pages' 403.
+        expected = row.expect.get(role, 403 if role in CLIENT_ROLES else None)
         if expected == LOGIN:
             ok = (response.status_code == 302
                   and response["Location"].startswith(reverse("login")))
+        elif expected == PORTAL_LOGIN:
+            ok = (response.status_code == 302
+                  and response["Location"].startswith(reverse("portal:sign_in")))
         else:
             ok = response.status_code == expected
         if not ok:
