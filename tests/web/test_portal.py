@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from dashboard_data import add_sessions
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -619,3 +621,44 @@ def test_a_goal_is_not_proposed_for_an_ended_case(account, case, client):
     as_client(client, account)
     assert client.get(reverse("portal:goal_new")).status_code == 404
     assert "Suggest a goal" not in client.get(reverse("portal:goals")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_concurrent_uses_of_one_sign_in_link_exactly_one_signs_in(therapist, clinic,
+                                                                     open_case, monkeypatch):
+    clinic.client_portal_enabled = True
+    clinic.save()
+    case = open_case(therapist, "C-RACE2", email="race@example.org")
+    services.invite(case, by=therapist)
+    services.request_sign_in_link("race@example.org")
+    token = token_of(link_in(mail.outbox[-1]))
+    contenders = 4
+    # Every thread finds the link live before any consumes it: the race is on the UPDATE.
+    all_read = threading.Barrier(contenders, timeout=30)
+    real_open = services.open_sign_in_link
+
+    def open_then_wait(token, now=None):
+        link = real_open(token, now)
+        all_read.wait()
+        return link
+
+    monkeypatch.setattr(services, "open_sign_in_link", open_then_wait)
+    outcomes: list[str] = []
+
+    def use():
+        try:
+            services.use_sign_in_link(token)
+            outcomes.append("signed in")
+        except services.LinkUsed:
+            outcomes.append("refused")
+        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=use) for _ in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused"] * (contenders - 1) + ["signed in"], outcomes
