@@ -220,10 +220,12 @@ def case_goals(user, case, *, can_change: bool) -> CaseGoals:
 
 
 def _confirmations(record, own_id) -> list[str]:
+    """Who agreed and when, leaving out the proposing side (its proposal is its agreement)."""
     parts = []
-    if record.client_confirmed_at:
+    proposed = {record.proposed_at, getattr(record, "revised_at", None)}
+    if record.client_confirmed_at and record.client_confirmed_at not in proposed:
         parts.append(f"the client on {_day(record.client_confirmed_at)}")
-    if record.therapist_confirmed_at:
+    if record.therapist_confirmed_at and record.therapist_confirmed_at not in proposed:
         person = who(Side.THERAPIST, record.therapist_confirmed_by, None, own_id=own_id)
         parts.append(f"{person} on {_day(record.therapist_confirmed_at)}")
     return parts
