@@ -45,6 +45,7 @@ from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration, CheckinLink, hash_token
 from alliance.web.clinics.models import Clinic, StaffMember
+from alliance.web.goals.demo import seed_goals
 
 DEMO_SEED = 7
 DEMO_CLINIC_NAME = "Lakeside Counselling Centre"
@@ -133,6 +134,8 @@ def seed_demo(password: str, *, today: dt.date | None = None,
         plans = _plan_cases(seed, today, rng)
         sessions = _create_cases(clinic, therapists, plans, rng)
         pending = _create_administrations(plans, sessions, therapists, rng)
+        # Goals and tasks agreed along the way, with reviews and reports (goals.demo).
+        seed_goals(clinic, pending, seed=seed)
     tokens = tuple(checkins.issue_link(session, CLIENT_FORM, by=session.case.therapist).token
                    for session in pending)
     for session in pending:
