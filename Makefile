@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean browser
+.PHONY: install demo test lint bench bench-web clean browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ browser:
 
 bench: install
 	$(BIN)/python benchmarks/signals_engine.py
+
+# The production server under load on SQLite and PostgreSQL (docs/benchmarks.md).
+bench-web: install
+	$(BIN)/python benchmarks/web_load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
