@@ -257,8 +257,8 @@ def feedback(request):
             except DomainError as exc:
                 form.add_error("text", str(exc))
             else:
-                messages.success(request, "Thank you. Your therapist will read this before "
-                                          "your next session.")
+                messages.success(request, "Thank you. Your message has gone to your "
+                                          "therapist.")
                 return redirect("portal:feedback")
     sent = list(scoping.feedback_of(account)[:20])
     discussed = services.discussed_subjects(sent)
