@@ -63,3 +63,64 @@ def test_required_value_may_not_be_empty(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         read_csv(tmp_path / "nope.csv")
+
+
+def test_a_byte_order_mark_and_windows_line_endings_change_nothing(tmp_path):
+    # Excel's "CSV UTF-8" starts with a byte order mark; Windows ends lines with \r\n.
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffclient,session,score\r\n007,1,5.5\r\n008,2,\r\n".encode())
+    frame = read_csv(path, required=["client"], numeric=["score"], integer=["session"])
+    assert list(frame.columns) == ["client", "session", "score"]
+    assert list(frame["client"]) == ["007", "008"]
+    assert frame["score"].iloc[0] == 5.5
+
+
+def test_a_semicolon_separated_file_gets_a_hint(tmp_path):
+    path = write(tmp_path, "client;session;score\n007;1;5,5\n", "export.csv")
+    with pytest.raises(InputError) as info:
+        read_csv(path, required=["client", "score"], numeric=["score"])
+    assert info.value.line == 1
+    assert "export.csv, line 1: the file seems to use ';' as separator" in str(info.value)
+
+
+def test_a_decimal_comma_gets_a_hint(tmp_path):
+    path = write(tmp_path, 'client,score\na,"5,5"\n')
+    with pytest.raises(InputError, match=r"line 2, column 'score': '5,5' is not a number "
+                                         r"\(a decimal comma\? write 5.5\)"):
+        read_csv(path, numeric=["score"])
+
+
+def test_an_excel_workbook_renamed_to_csv_is_named_as_such(tmp_path):
+    path = tmp_path / "book.csv"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5U\x8c\x9e" + bytes(200))
+    with pytest.raises(InputError, match=r"book.csv: an Excel workbook"):
+        read_csv(path)
+
+
+def test_a_file_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("client,note\na,ok\nb,caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin1.csv, line 3: not a UTF-8 text file"):
+        read_csv(path)
+
+
+def test_a_value_too_large_to_compute_with_is_rejected(tmp_path):
+    # Squares of 1e200 overflow: every variance downstream would be inf or nan.
+    path = write(tmp_path, "client,score\na,5\nb,1e200\n")
+    with pytest.raises(InputError, match=r"line 3, column 'score': 1e\+200 is too large"):
+        read_csv(path, numeric=["score"])
+
+
+def test_the_row_names_column_of_r_write_csv_is_dropped(tmp_path):
+    # write.csv(x, "x.csv") in R: quoted header with an empty first name, NA for missing.
+    path = write(tmp_path, '"","client","score"\n"1","007",NA\n"2","008",5\n')
+    frame = read_csv(path, required=["client"], numeric=["score"])
+    assert list(frame.columns) == ["client", "score"]
+    assert list(frame["client"]) == ["007", "008"]
+    assert frame["score"].isna().iloc[0] and frame["score"].iloc[1] == 5
+
+
+def test_infinity_is_shown_as_written(tmp_path):
+    path = write(tmp_path, "client,score\na,5\nb,inf\n")
+    with pytest.raises(InputError, match=r"line 3, column 'score': inf is not a finite number"):
+        read_csv(path, numeric=["score"])

@@ -8,6 +8,7 @@ line 1) and the column, so a researcher can open the file and fix it.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,6 +19,13 @@ from .errors import InputError
 
 #: Header line plus one because pandas rows are 0-based.
 FIRST_DATA_LINE = 2
+
+#: Largest magnitude accepted in a numeric column: squares and sums of larger
+#: values overflow (inf, nan) in the statistics downstream.
+MAX_MAGNITUDE = 1e15
+
+#: First bytes of spreadsheet workbooks (xlsx/ods are zip archives; xls is OLE2).
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
 
 def read_csv(path: str | Path, *, required: Sequence[str] = (),
@@ -34,12 +42,19 @@ def read_csv(path: str | Path, *, required: Sequence[str] = (),
     allow_missing : True (empty cells allowed in numeric columns), False, or
         the names of the numeric columns that may have empty cells.
 
+    Notes
+    -----
+    Read as exported by the usual tools: a UTF-8 byte order mark and Windows
+    line endings are accepted, ``NA`` is a missing number, and the unnamed
+    row-name column that R's ``write.csv`` puts first is dropped.
+
     Raises
     ------
     InputError
-        When the file is missing, empty or malformed, a column is missing, or a
-        cell of a numeric column does not hold a number. The message names the
-        file, the line and the column.
+        When the file is missing, empty or malformed (not UTF-8, a spreadsheet
+        workbook, separated by ';'), a column is missing, or a cell of a
+        numeric column does not hold a number (or one larger than
+        ``MAX_MAGNITUDE``). The message names the file, the line and the column.
     """
     path = Path(path)
     name = str(path)
@@ -50,6 +65,12 @@ def read_csv(path: str | Path, *, required: Sequence[str] = (),
     integer = set(integer)
     numeric = list(dict.fromkeys([*numeric, *integer]))
     header = _header(path)
+    if len(header) == 1:
+        for separator, called in ((";", "';'"), ("\t", "tabs")):
+            if separator in header[0]:
+                raise InputError(f"the file seems to use {called} as separator; save it with "
+                                 "commas (in Excel: Save As 'CSV UTF-8 (Comma delimited)')",
+                                 file=name, line=1)
     # Identifiers stay text ("007" is not 7); numeric columns are parsed by the
     # fast C reader and checked cell by cell only when it could not parse them.
     missing_markers = ["", "NA", "NaN", "nan"]
@@ -63,7 +84,9 @@ def read_csv(path: str | Path, *, required: Sequence[str] = (),
     except pd.errors.ParserError as exc:
         raise InputError(f"malformed CSV: {_parser_detail(exc)}", file=name) from None
     except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=name) from None
+        raise _not_utf8(path) from None
+    if header and not header[0].strip() and _row_names(frame.iloc[:, 0]):
+        frame = frame.iloc[:, 1:]
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise InputError("the file has a header but no data rows", file=name)
@@ -88,11 +111,33 @@ def read_csv(path: str | Path, *, required: Sequence[str] = (),
 
 
 def _header(path: Path) -> list[str]:
+    with path.open("rb") as handle:
+        if handle.read(4).startswith(_WORKBOOK_SIGNATURES):
+            raise InputError("an Excel workbook (or another spreadsheet file), not a CSV file: "
+                             "in Excel, Save As 'CSV UTF-8 (Comma delimited)'", file=str(path))
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig drops the byte order mark of Excel's "CSV UTF-8", as pandas does.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             return next(csv.reader(handle), [])
     except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=str(path)) from None
+        raise _not_utf8(path) from None
+
+
+def _not_utf8(path: Path) -> InputError:
+    """Point at the first line that is not UTF-8 (often a Latin-1 or Windows-1252 export)."""
+    for number, line in enumerate(path.read_bytes().split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return InputError("not a UTF-8 text file (save it as 'CSV UTF-8')", file=str(path),
+                              line=number)
+    return InputError("not a UTF-8 text file (save it as 'CSV UTF-8')", file=str(path))
+
+
+def _row_names(values: pd.Series) -> bool:
+    """Whether an unnamed first column holds R's row names (distinct whole numbers)."""
+    text = values.astype(str).str.strip()
+    return bool(text.str.fullmatch(r"\d+").all()) and text.is_unique
 
 
 def _to_number(values: pd.Series, file: str, column: str, *, whole: bool,
@@ -107,12 +152,21 @@ def _to_number(values: pd.Series, file: str, column: str, *, whole: bool,
         bad = pd.Series(False, index=values.index)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{values.iloc[row]!r} is not a number", file=file,
+        value = values.iloc[row]
+        hint = ""
+        if re.fullmatch(r"\s*[-+]?\d*,\d+\s*", str(value)):
+            hint = f" (a decimal comma? write {str(value).strip().replace(',', '.')})"
+        raise InputError(f"{value!r} is not a number{hint}", file=file,
                          line=row + FIRST_DATA_LINE, column=column)
     if not np.isfinite(parsed.dropna().to_numpy(dtype=float)).all():
         row = int(np.flatnonzero(~np.isfinite(parsed.fillna(0).to_numpy(dtype=float)))[0])
-        raise InputError(f"{values.iloc[row]!r} is not a finite number", file=file,
+        raise InputError(f"{_shown(values.iloc[row])} is not a finite number", file=file,
                          line=row + FIRST_DATA_LINE, column=column)
+    huge = (parsed.abs() > MAX_MAGNITUDE).to_numpy()
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise InputError(f"{_shown(values.iloc[row])} is too large (more than {MAX_MAGNITUDE:g} in "
+                         "size)", file=file, line=row + FIRST_DATA_LINE, column=column)
     if not may_be_empty and parsed.isna().any():
         row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
         raise InputError("empty cell where a number is required", file=file,
@@ -125,6 +179,11 @@ def _to_number(values: pd.Series, file: str, column: str, *, whole: bool,
             raise InputError(f"{parsed.iloc[row]:g} is not a whole number", file=file,
                              line=row + FIRST_DATA_LINE, column=column)
     return parsed.astype(float)
+
+
+def _shown(value: object) -> str:
+    """A cell as the user typed it: text quoted, a number parsed by the reader as written."""
+    return f"{float(value):g}" if isinstance(value, (float, np.floating)) else repr(value)
 
 
 def _parser_detail(exc: Exception) -> str:
