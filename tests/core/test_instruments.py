@@ -382,3 +382,13 @@ def test_a_csv_text_file_with_an_unknown_item_names_its_line(tmp_path):
         attach_text(load_bundled("srs"), path)
     assert (info.value.line, info.value.column) == (3, "item")
     assert "has no item 'srs9'" in str(info.value)
+
+
+def test_a_definition_saved_with_a_byte_order_mark_and_windows_line_endings_loads(tmp_path):
+    # Windows Notepad saves "UTF-8 with BOM" and \r\n line endings.
+    path = tmp_path / "demo.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.replace("\n", "\r\n").encode())
+    assert load_definition(path).id == load_definition(write(tmp_path, VALID, "plain.toml")).id
+    text = tmp_path / "wai.toml"
+    text.write_bytes(b"\xef\xbb\xbf" + WAI_TEXT_TOML.encode())
+    assert attach_text(load_bundled("wai-sr"), text).can_administer

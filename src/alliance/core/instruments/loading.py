@@ -43,8 +43,8 @@ def load_definition(path: str | Path) -> Instrument:
         raise DefinitionError("file not found" if not path.exists() else "is not a file",
                               file=name)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        # utf-8-sig: editors on Windows may start the file with a byte order mark.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"not valid TOML: {exc}", file=name) from None
     except UnicodeDecodeError:

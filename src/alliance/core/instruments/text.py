@@ -84,8 +84,8 @@ def _known_ids(instrument: Instrument) -> dict[str, str]:
 def _read_toml(instrument: Instrument, path: Path) -> dict[str, dict[str, dict[str, str]]]:
     name = str(path)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        # utf-8-sig: editors on Windows may start the file with a byte order mark.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"not valid TOML: {exc}", file=name) from None
     except UnicodeDecodeError:
