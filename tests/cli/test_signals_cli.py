@@ -197,3 +197,35 @@ def test_with_all_a_bad_date_or_attended_value_names_the_line(tmp_path):
                          "attended.csv")
     assert_clean_failure(run("signals", bad_attended, "--score", "alliance", "--all"),
                          "line 3, column 'attended'", "1 or 0")
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_column(tmp_path):
+    # Excel's "CSV UTF-8" starts with a byte order mark, here before therapist_alliance.
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + b"therapist_alliance,client_id,session,alliance\r\n"
+                     b"9,007,1,7\r\n9,007,2,4\r\n")
+    result = run("signals", path, "--score", "alliance", "--pooled-sd", "1", "--all", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ruptures"][0]["client_id"] == "007"
+    # Session 2: therapist 9 vs client 4, 50 POMP points apart (session 1: 20, not above 20).
+    assert report["signal_counts"].get("discrepancy", 0) == 1
+
+
+def test_a_semicolon_file_gets_the_separator_hint_even_with_an_outcome(tmp_path):
+    path = write(tmp_path, "client_id;session;alliance;wellbeing\nA;1;7;5\n")
+    assert_clean_failure(run("signals", path, "--score", "alliance", "--all", "--outcome",
+                             "wellbeing"),
+                         "data.csv, line 1: the file seems to use ';' as separator")
+
+
+def test_a_score_column_without_any_value_is_an_error(tmp_path):
+    path = write(tmp_path, "client_id,session,alliance,bond\nA,1,,7\nA,2,NA,6\n")
+    assert_clean_failure(run("signals", path, "--score", "alliance"),
+                         "data.csv, column 'alliance': no rated sessions (every cell is empty)")
+
+
+def test_a_negative_session_number_names_the_line(tmp_path):
+    path = write(tmp_path, "client_id,session,alliance\nA,1,7\nA,-2,6\n")
+    assert_clean_failure(run("signals", path, "--score", "alliance"),
+                         "data.csv, line 3, column 'session': session numbers cannot be negative")

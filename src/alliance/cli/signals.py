@@ -132,13 +132,18 @@ def _read(file: str, score: str, client: str, session: str, all_signals: bool,
     header = _header(file)
     numeric = [score]
     if all_signals:
-        numeric += [c for c in (THERAPIST, ATTENDED, outcome) if c and c in header]
-        if outcome and outcome not in header:
-            raise InputError(f"missing column '{outcome}' (the file has: {', '.join(header)})",
-                             file=file, line=1)
+        # The outcome is required (read_csv names it when missing); the others are optional.
+        numeric += [c for c in (THERAPIST, ATTENDED) if c in header]
+        numeric += [outcome] if outcome else []
     numeric = list(dict.fromkeys(c for c in numeric if c not in (client, session)))
     frame = read_csv(file, required=[client, session, score], numeric=numeric,
                      integer=[session], allow_missing=numeric)
+    if frame[score].isna().all():
+        raise InputError("no rated sessions (every cell is empty)", file=file, column=score)
+    negative = (frame[session] < 0).to_numpy()
+    if negative.any():
+        raise InputError("session numbers cannot be negative", file=file,
+                         line=int(np.flatnonzero(negative)[0]) + FIRST_DATA_LINE, column=session)
     ids = frame[client]
     empty = ids.isna()          # empty and blank cells are read as missing
     if empty.any():
@@ -165,7 +170,7 @@ def _read(file: str, score: str, client: str, session: str, all_signals: bool,
 
 def _header(file: str) -> list[str]:
     try:
-        with open(file, newline="", encoding="utf-8") as handle:
+        with open(file, newline="", encoding="utf-8-sig") as handle:
             return [c.strip() for c in next(csv.reader(handle), [])]
     except (OSError, UnicodeDecodeError, csv.Error):
         return []  # read_csv reports the problem precisely
