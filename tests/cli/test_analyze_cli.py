@@ -145,3 +145,35 @@ def test_expected_rejects_an_intake_list_that_is_not_numbers():
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "numbers separated by commas" in result.output
+
+
+EXPECTED_COLUMNS = ["--client", "client_id", "--session", "session", "--outcome", "wellbeing"]
+
+
+def test_a_repeated_session_names_its_line_even_without_lag(tmp_path):
+    # Without --lag the second row would silently count twice.
+    path = write(tmp_path, "client_id,session,alliance,wellbeing\nc1,1,5,6\nc1,2,6,6\nc1,2,6,6\n")
+    assert_clean_error(run(*WB, path, *COLUMNS, "--session", "session"),
+                       "sessions.csv, line 4, column 'session': client 'c1' has a second row "
+                       "for session 2")
+    assert_clean_error(run("analyze", "expected", path, *EXPECTED_COLUMNS),
+                       "sessions.csv, line 4, column 'session'", "second row for session 2")
+
+
+@pytest.mark.parametrize("session, command, problem", [
+    ("-1", WB + ["--session", "session"], "session numbers cannot be negative"),
+    ("0", ["analyze", "expected"], "session numbers start at 1"),
+    ("2.5", WB + ["--session", "session"], "2.5 is not a whole number"),
+    ("2.5", ["analyze", "expected"], "2.5 is not a whole number"),
+])
+def test_a_session_number_out_of_range_names_file_line_and_column(tmp_path, session, command,
+                                                                   problem):
+    path = write(tmp_path, f"client_id,session,alliance,wellbeing\nc1,1,5,6\nc2,{session},6,6\n")
+    columns = COLUMNS if command[1] == "within-between" else EXPECTED_COLUMNS
+    assert_clean_error(run(*command[:2], path, *columns, *command[2:]),
+                       f"sessions.csv, line 3, column 'session': {problem}")
+
+
+def test_a_problem_found_in_the_data_names_the_file(tmp_path):
+    path = write(tmp_path, "client_id,session,alliance,wellbeing\nc1,1,,6\nc1,2,NA,6\n")
+    assert_clean_error(run(*WB, path, *COLUMNS), "sessions.csv: no row has values for all of")

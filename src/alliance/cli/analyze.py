@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 import numpy as np
 
 from alliance.cli.output import print_json, print_pairs, print_table
 from alliance.core.analysis import within_between
+from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.expected import DEFAULT_COVERAGE, MIN_CASES, fit_expected_response
-from alliance.core.tables import read_csv
+from alliance.core.tables import FIRST_DATA_LINE, read_csv
 
 #: Sessions shown by `analyze expected` unless --sessions is given (up to the last fitted one).
 DEFAULT_SESSIONS = (2, 3, 4, 6, 8, 10, 12, 16, 20, 26, 32, 40, 52)
@@ -58,9 +62,13 @@ def within_between_command(file, outcome, predictor, client, therapist, session,
     """
     required = [c for c in (client, therapist) if c]
     numeric = [c for c in (outcome, predictor, session) if c]
-    frame = read_csv(file, required=required, numeric=numeric)
-    result = within_between(frame, outcome, predictor, client, therapist=therapist,
-                            session=session, lag=lag)
+    frame = read_csv(file, required=required, numeric=numeric,
+                     integer=[session] if session else [])
+    if session:
+        _check_sessions(frame, file, client, session, first=0)
+    with _naming(file):
+        result = within_between(frame, outcome, predictor, client, therapist=therapist,
+                                session=session, lag=lag)
     if as_json:
         print_json(result)
         return
@@ -123,9 +131,11 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
     shown = _numbers(sessions, "--sessions") if sessions else None
     if shown and min(shown) < 1:
         raise click.BadParameter("session numbers start at 1", param_hint="--sessions")
-    frame = read_csv(file, required=[client], numeric=[session, outcome])
-    model = fit_expected_response(frame, client, session, outcome, min_cases=min_cases,
-                                  coverage=coverage)
+    frame = read_csv(file, required=[client], numeric=[session, outcome], integer=[session])
+    _check_sessions(frame, file, client, session, first=1)
+    with _naming(file):
+        model = fit_expected_response(frame, client, session, outcome, min_cases=min_cases,
+                                      coverage=coverage)
     intakes = intakes or sorted({round(q, 1) for q in model.intake_quartiles})
     shown = shown or [s for s in DEFAULT_SESSIONS if s <= model.session_range[1]] or [2]
     grid_intake, grid_session = np.meshgrid(intakes, shown, indexing="ij")
@@ -160,6 +170,39 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
     click.echo()
     click.echo(f"A score below the band (when higher {outcome} is better) or above it (when lower "
                "is better) is not on track.")
+
+
+def _check_sessions(frame, file: str, client: str, session: str, *, first: int) -> None:
+    """Point at the first session number below ``first`` or repeated for a client."""
+    numbers = frame[session]
+    low = (numbers < first).to_numpy()
+    if low.any():
+        problem = ("session numbers cannot be negative" if first == 0
+                   else f"session numbers start at {first}")
+        raise InputError(problem, file=file, line=int(np.flatnonzero(low)[0]) + FIRST_DATA_LINE,
+                         column=session)
+    # Rows without a client or a session number are left out by the models; any other
+    # repeat would count one session twice.
+    keyed = frame[[client, session]].dropna()
+    twice = keyed.duplicated()
+    if twice.any():
+        row = keyed.index[np.flatnonzero(twice.to_numpy())[0]]
+        raise InputError(f"client {frame.at[row, client]!r} has a second row for session "
+                         f"{int(frame.at[row, session])}", file=file,
+                         line=int(frame.index.get_loc(row)) + FIRST_DATA_LINE, column=session)
+
+
+@contextmanager
+def _naming(file: str) -> Iterator[None]:
+    """Name the file in problems the models find in its data."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.file is not None:
+            raise
+        raise InputError(exc.problem, file=file, column=exc.column) from None
+    except NotEnoughDataError as exc:
+        raise NotEnoughDataError(f"{file}: {exc}") from None
 
 
 def _signed(value: float) -> str:
