@@ -177,3 +177,13 @@ def test_swapping_pre_and_post_mirrors_the_result(pre, post, sd, reliability, hi
     assert backward.direction == mirror[forward.direction]
     assert forward.reliable == (abs(post - pre) > 1.96 * forward.s_diff) or math.isclose(
         abs(post - pre), 1.96 * forward.s_diff)
+
+
+def test_numbers_too_large_to_compute_with_are_an_error_not_a_missing_index():
+    # 1e308 − (−1e308) overflows to inf; an SD near the smallest float makes S_diff ≈ 0.
+    with pytest.raises(InputError, match="too large"):
+        reliable_change(1e308, -1e308, 5, 0.8)
+    with pytest.raises(InputError, match="too large"):
+        reliable_change(1, 3, 1e-320, 0.8)
+    with pytest.raises(InputError, match="too large"):
+        clinical_cutoff(m0=1e308, sd0=1e308, m1=-1e308, sd1=1e308)

@@ -178,8 +178,13 @@ def reliable_change(pre, post, sd, reliability, higher_is_better: bool = True,
         raise InputError(f"pre and post have different shapes ({np.shape(pre)} and "
                          f"{np.shape(post)})") from None
     s_diff = np.asarray(standard_error_of_difference(sd, reliability_), dtype=float)
-    change = post_ - pre_
-    rci = change / s_diff
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        change = post_ - pre_
+        rci = change / s_diff
+    # Overflow would otherwise end as a missing index (inf or nan) without a word.
+    if not np.isfinite(rci).all():
+        raise InputError("pre, post and sd are too large (or sd too small) to compute the "
+                         "reliable change index")
     reliable = np.abs(rci) > critical_z
     better = change > 0 if higher_is_better else change < 0
     direction = np.where(reliable, np.where(better, IMPROVED, DETERIORATED), NO_RELIABLE_CHANGE)
@@ -278,6 +283,8 @@ def clinical_cutoff(m0: float | None = None, sd0: float | None = None,
         value, criterion = a, "a"
     else:
         value, criterion = b, "b"
+    if not all(np.isfinite(x) for x in (a, b, c) if x is not None):
+        raise InputError("the norms are too large to compute a cutoff")
     return ClinicalCutoff(value=float(value), criterion=criterion, a=a, b=b, c=c,
                           higher_is_better=bool(higher_is_better))
 
