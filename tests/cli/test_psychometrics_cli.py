@@ -93,7 +93,7 @@ def test_too_few_items_is_a_clean_error(waisr):
 def test_too_few_complete_rows_is_a_clean_error(tmp_path):
     path = write(tmp_path, "a,b,c\n1,2,3\n2,,3\n3,4,\n4,4,5\n")
     assert_clean_failure(run("psychometrics", path, "--items", "a,b,c"),
-                         "at least 3 complete rows; 2 of 4 rows")
+                         "items.csv: reliability needs at least 3 complete rows; 2 of 4 rows")
 
 
 def test_reverse_without_min_and_max_is_refused(waisr):
@@ -110,7 +110,7 @@ def test_an_answer_outside_min_max_points_at_the_cell(tmp_path):
 def test_an_item_without_variance_is_a_clean_error(tmp_path):
     path = write(tmp_path, "a,b,c\n1,2,3\n2,2,3\n3,2,4\n4,2,5\n")
     assert_clean_failure(run("psychometrics", path, "--items", "a,b,c"),
-                         "item 'b' has the same answer (2)")
+                         "items.csv, column 'b': item 'b' has the same answer (2)")
 
 
 def test_rci_json_matches_the_worked_example():

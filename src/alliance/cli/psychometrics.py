@@ -7,7 +7,7 @@ import click
 from alliance.cli.output import format_cell, print_json, print_pairs, print_table
 from alliance.core.change import clinical_cutoff, clinically_significant, reliable_change
 from alliance.core.psychometrics import reliability
-from alliance.core.errors import InputError
+from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.tables import FIRST_DATA_LINE, read_csv
 
 
@@ -46,7 +46,15 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
     frame = read_csv(file, required=names, numeric=names)
     if minimum is not None and maximum is not None:
         _check_range(frame, names, minimum, maximum, file)
-    result = reliability(frame, names, reverse=to_reverse, min=minimum, max=maximum)
+    try:
+        result = reliability(frame, names, reverse=to_reverse, min=minimum, max=maximum)
+    except InputError as exc:
+        # Name the file in problems of its data (a column); option problems stay as they are.
+        if exc.column is None or exc.file is not None:
+            raise
+        raise InputError(exc.problem, file=file, column=exc.column) from None
+    except NotEnoughDataError as exc:
+        raise NotEnoughDataError(f"{file}: {exc}") from None
     if as_json:
         print_json(result)
         return
