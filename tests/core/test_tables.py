@@ -124,3 +124,13 @@ def test_infinity_is_shown_as_written(tmp_path):
     path = write(tmp_path, "client,score\na,5\nb,inf\n")
     with pytest.raises(InputError, match=r"line 3, column 'score': inf is not a finite number"):
         read_csv(path, numeric=["score"])
+
+
+def test_a_file_that_cannot_be_written_is_a_clear_error(tmp_path):
+    import pandas as pd
+
+    from alliance.core.tables import write_csv
+
+    (tmp_path / "taken").write_text("")
+    with pytest.raises(InputError, match=r"taken/out.csv: cannot write the file"):
+        write_csv(pd.DataFrame({"a": [1]}), tmp_path / "taken" / "out.csv")

@@ -193,7 +193,18 @@ def _parser_detail(exc: Exception) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a frame as CSV without the index, creating the folder if needed."""
+    """Write a frame as CSV without the index, creating the folder if needed.
+
+    Raises
+    ------
+    InputError
+        When the folder cannot be created or the file cannot be written.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
+        raise InputError(f"cannot write the file ({exc.strerror or exc}{where})",
+                         file=str(path)) from None
