@@ -177,3 +177,16 @@ def test_a_session_number_out_of_range_names_file_line_and_column(tmp_path, sess
 def test_a_problem_found_in_the_data_names_the_file(tmp_path):
     path = write(tmp_path, "client_id,session,alliance,wellbeing\nc1,1,,6\nc1,2,NA,6\n")
     assert_clean_error(run(*WB, path, *COLUMNS), "sessions.csv: no row has values for all of")
+
+
+@pytest.mark.parametrize("command", [
+    WB + ["--outcome", "wellbeing", "--predictor", "alliance", "--client", "session",
+          "--session", "session"],
+    ["analyze", "expected", "--client", "client_id", "--session", "session", "--outcome",
+     "client_id"],
+])
+def test_one_column_in_two_roles_is_a_usage_error(command):
+    result = run(*command[:2], MULTILEVEL, *command[2:])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "must be different columns" in result.output

@@ -229,3 +229,13 @@ def test_a_negative_session_number_names_the_line(tmp_path):
     path = write(tmp_path, "client_id,session,alliance\nA,1,7\nA,-2,6\n")
     assert_clean_failure(run("signals", path, "--score", "alliance"),
                          "data.csv, line 3, column 'session': session numbers cannot be negative")
+
+
+@pytest.mark.parametrize("roles", [["--score", "client_id"], ["--score", "session"],
+                                   ["--score", "alliance", "--client", "session"],
+                                   ["--score", "alliance", "--all", "--outcome", "client_id"]])
+def test_one_column_in_two_roles_is_a_usage_error(sessions, roles):
+    result = run("signals", sessions, *roles)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "must be different columns" in result.output

@@ -60,6 +60,8 @@ def within_between_command(file, outcome, predictor, client, therapist, session,
           --predictor alliance --client client_id --therapist therapist_id \\
           --session session --lag
     """
+    _distinct(outcome=outcome, predictor=predictor, client=client, therapist=therapist,
+              session=session)
     required = [c for c in (client, therapist) if c]
     numeric = [c for c in (outcome, predictor, session) if c]
     frame = read_csv(file, required=required, numeric=numeric,
@@ -131,6 +133,7 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
     shown = _numbers(sessions, "--sessions") if sessions else None
     if shown and min(shown) < 1:
         raise click.BadParameter("session numbers start at 1", param_hint="--sessions")
+    _distinct(client=client, session=session, outcome=outcome)
     frame = read_csv(file, required=[client], numeric=[session, outcome], integer=[session])
     _check_sessions(frame, file, client, session, first=1)
     with _naming(file):
@@ -170,6 +173,14 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
     click.echo()
     click.echo(f"A score below the band (when higher {outcome} is better) or above it (when lower "
                "is better) is not on track.")
+
+
+def _distinct(**roles: str | None) -> None:
+    given = [column for column in roles.values() if column]
+    if len(set(given)) < len(given):
+        options = [f"--{role}" for role, column in roles.items() if column]
+        raise click.UsageError(f"{', '.join(options[:-1])} and {options[-1]} must be different "
+                               "columns")
 
 
 def _check_sessions(frame, file: str, client: str, session: str, *, first: int) -> None:

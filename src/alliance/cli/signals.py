@@ -79,6 +79,9 @@ def signals(file: str, score: str, client: str, session: str, rule: str, referen
         raise click.UsageError("--pooled-sd is used only with --rule sd1 or sd2")
     if not all_signals and (low_cutoff is not None or outcome is not None):
         raise click.UsageError("--low-cutoff and --outcome are used only with --all")
+    if len({score, client, session}) < 3 or outcome in (client, session):
+        raise click.UsageError("--score, --client and --session (and --outcome) must be "
+                               "different columns")
 
     frame = _read(file, score, client, session, all_signals, outcome)
     result = detect_ruptures(frame[client].to_numpy(), frame[session].to_numpy(),
