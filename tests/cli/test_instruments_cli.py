@@ -168,3 +168,19 @@ def test_score_with_an_answer_off_the_scale_names_line_and_column(tmp_path):
 def test_score_with_a_missing_file_is_a_clean_error(tmp_path):
     assert_clean_failure(run("score", tmp_path / "nope.csv", "--instrument", "srs"),
                          "file not found")
+
+
+def test_score_names_the_right_line_after_an_open_answer_over_two_lines(tmp_path):
+    path = write(tmp_path, CLIENT_HEADER + '007,1,7,8,6,6,8,9,"More structure,\nplease"\n'
+                 "007,2,7,8,6,6,8,12,\n")
+    assert_clean_failure(run("score", path, "--instrument", "alliance-client"),
+                         "answers.csv, line 4, column 'tasks2': 12 is outside the scale")
+
+
+def test_score_keeps_identifiers_of_a_file_with_a_byte_order_mark_and_r_row_names(tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_bytes(b'\xef\xbb\xbf"",' + CLIENT_HEADER.encode()
+                     + b'"1",007,1,7,8,6,6,8,9,NA\r\n')
+    result = run("score", path, "--instrument", "alliance-client")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].startswith("007,1,7.5,6.0,8.5,")

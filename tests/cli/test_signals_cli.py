@@ -239,3 +239,9 @@ def test_one_column_in_two_roles_is_a_usage_error(sessions, roles):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert "must be different columns" in result.output
+
+
+def test_lines_past_a_blank_line_are_named_as_an_editor_shows_them(tmp_path):
+    path = write(tmp_path, "client_id,session,alliance\nA,1,7\n\nA,2,6\n,3,5\n")
+    assert_clean_failure(run("signals", path, "--score", "alliance"),
+                         "data.csv, line 5, column 'client_id': empty client identifier")

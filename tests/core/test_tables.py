@@ -3,7 +3,7 @@
 import pytest
 
 from alliance.core.errors import InputError
-from alliance.core.tables import read_csv
+from alliance.core.tables import file_line, read_csv
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -134,3 +134,15 @@ def test_a_file_that_cannot_be_written_is_a_clear_error(tmp_path):
     (tmp_path / "taken").write_text("")
     with pytest.raises(InputError, match=r"taken/out.csv: cannot write the file"):
         write_csv(pd.DataFrame({"a": [1]}), tmp_path / "taken" / "out.csv")
+
+
+def test_lines_are_counted_as_an_editor_shows_them_past_blank_lines_and_quoted_line_breaks(
+        tmp_path):
+    # An open answer with a line break inside quotes, and a blank line, come before the bad cell.
+    path = write(tmp_path, 'client,note,score\na,"line one\nline two",1\n\nb,,2\nc,,high\n')
+    with pytest.raises(InputError, match="line 6, column 'score': 'high' is not a number"):
+        read_csv(path, numeric=["score"])
+    frame = read_csv(path)
+    assert [file_line(frame, row) for row in range(len(frame))] == [2, 5, 6]
+    plain = read_csv(write(tmp_path, "client,score\na,1\nb,2\n", "plain.csv"))
+    assert [file_line(plain, row) for row in range(len(plain))] == [2, 3]

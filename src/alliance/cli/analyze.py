@@ -12,7 +12,7 @@ from alliance.cli.output import print_json, print_pairs, print_table
 from alliance.core.analysis import within_between
 from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.expected import DEFAULT_COVERAGE, MIN_CASES, fit_expected_response
-from alliance.core.tables import FIRST_DATA_LINE, read_csv
+from alliance.core.tables import file_line, read_csv
 
 #: Sessions shown by `analyze expected` unless --sessions is given (up to the last fitted one).
 DEFAULT_SESSIONS = (2, 3, 4, 6, 8, 10, 12, 16, 20, 26, 32, 40, 52)
@@ -190,7 +190,7 @@ def _check_sessions(frame, file: str, client: str, session: str, *, first: int) 
     if low.any():
         problem = ("session numbers cannot be negative" if first == 0
                    else f"session numbers start at {first}")
-        raise InputError(problem, file=file, line=int(np.flatnonzero(low)[0]) + FIRST_DATA_LINE,
+        raise InputError(problem, file=file, line=file_line(frame, int(np.flatnonzero(low)[0])),
                          column=session)
     # Rows without a client or a session number are left out by the models; any other
     # repeat would count one session twice.
@@ -200,7 +200,7 @@ def _check_sessions(frame, file: str, client: str, session: str, *, first: int) 
         row = keyed.index[np.flatnonzero(twice.to_numpy())[0]]
         raise InputError(f"client {frame.at[row, client]!r} has a second row for session "
                          f"{int(frame.at[row, session])}", file=file,
-                         line=int(frame.index.get_loc(row)) + FIRST_DATA_LINE, column=session)
+                         line=file_line(frame, int(frame.index.get_loc(row))), column=session)
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from alliance.cli.output import format_cell, print_json, print_pairs, print_tabl
 from alliance.core.change import clinical_cutoff, clinically_significant, reliable_change
 from alliance.core.psychometrics import reliability
 from alliance.core.errors import InputError, NotEnoughDataError
-from alliance.core.tables import FIRST_DATA_LINE, read_csv
+from alliance.core.tables import file_line, read_csv
 
 
 def _names(text: str) -> list[str]:
@@ -84,7 +84,7 @@ def _check_range(frame, names, minimum, maximum, file) -> None:
             row = int(outside.to_numpy().nonzero()[0][0])
             raise InputError(f"{values.iloc[row]:g} is outside the scale range "
                              f"{minimum:g}–{maximum:g}", file=file,
-                             line=row + FIRST_DATA_LINE, column=name)
+                             line=file_line(frame, row), column=name)
 
 
 @click.command("rci", short_help="Reliable change index of one client.")

@@ -15,7 +15,7 @@ from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.signals import (SIGNAL_TYPES, Signal, SignalSettings, detect_ruptures,
                                    detect_signals)
 from alliance.core.signals.ruptures import REFERENCES, RULES, STATES
-from alliance.core.tables import FIRST_DATA_LINE, read_csv
+from alliance.core.tables import file_line, read_csv
 
 #: Optional numeric columns of the long format that --all uses when present.
 THERAPIST, ATTENDED, DATE = "therapist_alliance", "attended", "date"
@@ -146,28 +146,28 @@ def _read(file: str, score: str, client: str, session: str, all_signals: bool,
     negative = (frame[session] < 0).to_numpy()
     if negative.any():
         raise InputError("session numbers cannot be negative", file=file,
-                         line=int(np.flatnonzero(negative)[0]) + FIRST_DATA_LINE, column=session)
+                         line=file_line(frame, int(np.flatnonzero(negative)[0])), column=session)
     ids = frame[client]
     empty = ids.isna()          # empty and blank cells are read as missing
     if empty.any():
         raise InputError("empty client identifier", file=file,
-                         line=int(np.flatnonzero(empty.to_numpy())[0]) + FIRST_DATA_LINE,
+                         line=file_line(frame, int(np.flatnonzero(empty.to_numpy())[0])),
                          column=client)
     twice = frame.duplicated([client, session])
     if twice.any():
         row = int(np.flatnonzero(twice.to_numpy())[0])
         raise InputError(f"client {ids.iloc[row]!r} has a second row for session "
                          f"{int(frame[session].iloc[row])}", file=file,
-                         line=row + FIRST_DATA_LINE, column=session)
+                         line=file_line(frame, row), column=session)
     if all_signals and ATTENDED in frame.columns:
         came = frame[ATTENDED]
         bad = came.notna() & ~came.isin([0, 1])
         if came.isna().any() or bad.any():
             row = int(np.flatnonzero((came.isna() | bad).to_numpy())[0])
-            raise InputError("attended must be 1 or 0", file=file, line=row + FIRST_DATA_LINE,
+            raise InputError("attended must be 1 or 0", file=file, line=file_line(frame, row),
                              column=ATTENDED)
     if all_signals and DATE in frame.columns:
-        frame[DATE] = _dates(frame[DATE], file)
+        frame[DATE] = _dates(frame, file)
     return frame
 
 
@@ -179,14 +179,15 @@ def _header(file: str) -> list[str]:
         return []  # read_csv reports the problem precisely
 
 
-def _dates(values: pd.Series, file: str) -> pd.Series:
+def _dates(frame: pd.DataFrame, file: str) -> pd.Series:
+    values = frame[DATE]
     text = values.astype(object).where(values.notna(), None)
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     bad = parsed.isna() & values.notna() & (values.astype(str).str.strip() != "")
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"{values.iloc[row]!r} is not a date (YYYY-MM-DD)", file=file,
-                         line=row + FIRST_DATA_LINE, column=DATE)
+                         line=file_line(frame, row), column=DATE)
     return parsed
 
 

@@ -9,7 +9,7 @@ same range checks, reverse keys, mean or prorated sum, missing-data rule and POM
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,7 +189,8 @@ def score_frame(instrument: Instrument, frame: pd.DataFrame, *, file: str | None
         Empty cells (NaN) are unanswered items.
     file : the file the frame was read from, for error messages.
     first_line : the line number of the frame's first row in that file (2 when
-        the file has one header line, as :func:`alliance.core.tables.read_csv` reads it).
+        the file has one header line, as :func:`alliance.core.tables.read_csv` reads it;
+        the lines it records past blank lines or line breaks in quoted cells win).
 
     Returns
     -------
@@ -215,9 +216,14 @@ def score_frame(instrument: Instrument, frame: pd.DataFrame, *, file: str | None
             f"missing item column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"for {instrument.name} (the file has: {', '.join(map(str, frame.columns))})",
             file=file, line=1 if file else None)
+    recorded = frame.attrs.get("lines")
+
+    def line(row: int) -> int:
+        return int(recorded[row]) if recorded is not None else row + first_line
+
     values = np.empty((len(frame), len(instrument.item_ids)))
     for j, item_id in enumerate(instrument.item_ids):
-        values[:, j] = _numeric_column(frame[item_id], item_id, file, first_line)
+        values[:, j] = _numeric_column(frame[item_id], item_id, file, line)
         scale = instrument.scale_of(item_id)
         column = values[:, j]
         with np.errstate(invalid="ignore"):
@@ -228,7 +234,7 @@ def score_frame(instrument: Instrument, frame: pd.DataFrame, *, file: str | None
             row = int(np.flatnonzero(bad)[0])
             raise InputError(f"{column[row]:g} is {_off_scale(scale, column[row])} "
                              f"(item '{item_id}')",
-                             file=file, line=row + first_line, column=item_id)
+                             file=file, line=line(row), column=item_id)
 
     computed = _score_matrix(instrument, values)
     out = pd.DataFrame(index=frame.index)
@@ -332,7 +338,7 @@ def _as_number(raw: object, item_id: str) -> float:
 
 
 def _numeric_column(values: pd.Series, item_id: str, file: str | None,
-                    first_line: int) -> np.ndarray:
+                    line: Callable[[int], int]) -> np.ndarray:
     if pd.api.types.is_bool_dtype(values):
         bad = np.ones(len(values), dtype=bool)
         parsed = np.full(len(values), np.nan)
@@ -348,7 +354,7 @@ def _numeric_column(values: pd.Series, item_id: str, file: str | None,
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputError(f"{values.iloc[row]!r} is not a number (item '{item_id}')",
-                         file=file, line=row + first_line, column=item_id)
+                         file=file, line=line(row), column=item_id)
     return parsed
 
 

@@ -87,6 +87,9 @@ def read_csv(path: str | Path, *, required: Sequence[str] = (),
         raise _not_utf8(path) from None
     if header and not header[0].strip() and _row_names(frame.iloc[:, 0]):
         frame = frame.iloc[:, 1:]
+    lines = _record_lines(path, len(frame))
+    if lines is not None:
+        frame.attrs["lines"] = lines
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise InputError("the file has a header but no data rows", file=name)
@@ -105,9 +108,36 @@ def read_csv(path: str | Path, *, required: Sequence[str] = (),
             raise InputError(f"missing column '{column}' (the file has: {', '.join(frame.columns)})",
                              file=name, line=1)
         may_be_empty = allow_missing if isinstance(allow_missing, bool) else column in set(allow_missing)
-        frame[column] = _to_number(frame[column], name, column,
+        frame[column] = _to_number(frame[column], name, column, lines=lines,
                                    whole=column in integer, may_be_empty=may_be_empty)
     return frame
+
+
+def file_line(frame: pd.DataFrame, row: int) -> int:
+    """The line of the file, as an editor shows it, of the frame's row at position ``row``.
+
+    Usually ``row + FIRST_DATA_LINE``; :func:`read_csv` records the lines when blank
+    lines or line breaks inside quoted cells make them differ.
+    """
+    lines = frame.attrs.get("lines")
+    return int(lines[row]) if lines is not None else row + FIRST_DATA_LINE
+
+
+def _record_lines(path: Path, n_rows: int) -> tuple[int, ...] | None:
+    """The first line of each data row, or None when it is simply row + FIRST_DATA_LINE."""
+    data = path.read_bytes()
+    if data.count(b"\n") + (not data.endswith(b"\n")) == n_rows + 1:
+        return None
+    starts = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        end = 0
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            # pandas skips blank and whitespace-only lines.
+            if len(record) > 1 or "".join(record).strip():
+                starts.append(start)
+    return tuple(starts[1:]) if len(starts) == n_rows + 1 else None
 
 
 def _header(path: Path) -> list[str]:
@@ -140,8 +170,11 @@ def _row_names(values: pd.Series) -> bool:
     return bool(text.str.fullmatch(r"\d+").all()) and text.is_unique
 
 
-def _to_number(values: pd.Series, file: str, column: str, *, whole: bool,
-               may_be_empty: bool) -> pd.Series:
+def _to_number(values: pd.Series, file: str, column: str, *, lines: Sequence[int] | None,
+               whole: bool, may_be_empty: bool) -> pd.Series:
+    def line(row: int) -> int:
+        return int(lines[row]) if lines is not None else row + FIRST_DATA_LINE
+
     if not pd.api.types.is_numeric_dtype(values):
         text = values.astype(object)
         parsed = pd.to_numeric(text.where(text.isna(), text.astype(str).str.strip()),
@@ -157,27 +190,27 @@ def _to_number(values: pd.Series, file: str, column: str, *, whole: bool,
         if re.fullmatch(r"\s*[-+]?\d*,\d+\s*", str(value)):
             hint = f" (a decimal comma? write {str(value).strip().replace(',', '.')})"
         raise InputError(f"{value!r} is not a number{hint}", file=file,
-                         line=row + FIRST_DATA_LINE, column=column)
+                         line=line(row), column=column)
     if not np.isfinite(parsed.dropna().to_numpy(dtype=float)).all():
         row = int(np.flatnonzero(~np.isfinite(parsed.fillna(0).to_numpy(dtype=float)))[0])
         raise InputError(f"{_shown(values.iloc[row])} is not a finite number", file=file,
-                         line=row + FIRST_DATA_LINE, column=column)
+                         line=line(row), column=column)
     huge = (parsed.abs() > MAX_MAGNITUDE).to_numpy()
     if huge.any():
         row = int(np.flatnonzero(huge)[0])
         raise InputError(f"{_shown(values.iloc[row])} is too large (more than {MAX_MAGNITUDE:g} in "
-                         "size)", file=file, line=row + FIRST_DATA_LINE, column=column)
+                         "size)", file=file, line=line(row), column=column)
     if not may_be_empty and parsed.isna().any():
         row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
         raise InputError("empty cell where a number is required", file=file,
-                         line=row + FIRST_DATA_LINE, column=column)
+                         line=line(row), column=column)
     if whole:
         present = parsed.dropna()
         fractional = present != np.round(present)
         if fractional.any():
             row = int(np.flatnonzero((parsed != np.round(parsed)).fillna(False).to_numpy())[0])
             raise InputError(f"{parsed.iloc[row]:g} is not a whole number", file=file,
-                             line=row + FIRST_DATA_LINE, column=column)
+                             line=line(row), column=column)
     return parsed.astype(float)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DefinitionError, InputError
-from ..tables import FIRST_DATA_LINE, read_csv
+from ..tables import file_line, read_csv
 from .loading import parse_definition
 from .models import LANGUAGE_PATTERN, Instrument
 
@@ -140,7 +140,7 @@ def _read_csv(instrument: Instrument, path: Path) -> dict[str, dict[str, dict[st
     known = _known_ids(instrument)
     texts: dict[str, dict[str, dict[str, str]]] = {section: {} for section in _SECTIONS}
     for row, record in enumerate(frame.to_dict("records")):
-        line = row + FIRST_DATA_LINE
+        line = file_line(frame, row)
         entry_id = record["item"]
         if pd.isna(entry_id) or not str(entry_id).strip():
             raise InputError("empty item id", file=name, line=line, column="item")
