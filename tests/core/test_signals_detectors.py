@@ -220,6 +220,9 @@ def test_goal_ratings_far_apart():
     found = goal_ratings_apart(reviews, threshold=3)
     assert [s.session for s in found] == [3]
     assert found[0].data["difference"] == 4
+    # Ratings on the whole-number 0–10 scale read as given: 3, not 3.0.
+    assert found[0].explanation == ("At session 3 the client rated progress on goal 'g1' 3 and "
+                                    "the therapist 7, so they may see it differently.")
 
 
 def test_goal_review_overdue_after_more_than_four_sessions_without_one():
@@ -247,6 +250,18 @@ def test_goal_progress_flat_over_the_last_three_reviews_fires_once_per_stretch()
     found = goal_progress_flat(reviews, n_reviews=3, tolerance=0.5)
     assert [s.session for s in found] == [4]
     assert found[0].data["ratings"] == [3.0, 3.0, 3.4]
+    assert "has stayed around 3.4 over the last 3 reviews" in found[0].explanation
+    whole = goal_progress_flat(reviews_frame([GoalReview("a", "g1", s, client_rating=5)
+                                              for s in (1, 2, 3)]))
+    assert "has stayed around 5 over the last 3 reviews" in whole[0].explanation
+
+
+def test_ratings_are_written_without_decimals_when_whole_and_scores_keep_one():
+    from alliance.core.signals.records import number, rating_text
+
+    assert [rating_text(v) for v in (8, 8.0, 0.0, 7.5, 3.25)] == ["8", "8", "0", "7.5", "3.25"]
+    # Alliance scores (means of items) keep one decimal on purpose: 5.0, not 5.
+    assert [number(v) for v in (5.0, 8.5, 3.25)] == ["5.0", "8.5", "3.25"]
 
 
 def test_tasks_not_done_or_unhelpful_at_two_reports_in_a_row():

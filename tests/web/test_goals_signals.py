@@ -109,7 +109,7 @@ def test_client_and_therapist_rating_a_goal_far_apart_is_a_signal(case, therapis
     assert signal.data == {"goal_id": str(agreed_goal.pk), "client_rating": 8.0,
                            "therapist_rating": 5.0, "difference": 3.0}
     assert signal.explanation == ("At session 1 the client rated progress on goal 'Sleep "
-                                  "through most nights' 8.0 and the therapist 5.0, so they "
+                                  "through most nights' 8 and the therapist 5, so they "
                                   "may see it differently.")
     with after_commit():
         services.record_review(agreed_goal, by=therapist, rating=7)  # the latest one counts

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ._groups import group_rows, run_lengths, shift
-from .records import Signal, number, plain, session_value
+from .records import Signal, plain, rating_text, session_value
 
 GOAL_COLUMNS = ("client_id", "goal_id", "proposed_session", "agreed_session")
 REVIEW_COLUMNS = ("client_id", "goal_id", "session", "client_rating", "therapist_rating")
@@ -194,8 +194,8 @@ def goal_ratings_apart(reviews: pd.DataFrame, *, threshold: float = 3.0) -> list
         data={"goal_id": plain(reviews["goal_id"].iloc[i]), "client_rating": float(ours[i]),
               "therapist_rating": float(theirs[i]), "difference": float(abs(ours[i] - theirs[i]))},
         explanation=(f"At session {session_value(sessions[i])} the client rated progress on "
-                     f"{_name(reviews, i, 'goal_id', 'goal')} {number(ours[i])} and the therapist "
-                     f"{number(theirs[i])}, so they may see it differently."))
+                     f"{_name(reviews, i, 'goal_id', 'goal')} {rating_text(ours[i])} and the "
+                     f"therapist {rating_text(theirs[i])}, so they may see it differently."))
         for i in fired]
 
 
@@ -287,7 +287,7 @@ def goal_progress_flat(reviews: pd.DataFrame, *, n_reviews: int = 3, tolerance: 
                   "ratings": [float(x) for x in r[i - n_reviews + 1:i + 1]],
                   "from_session": first},
             explanation=(f"Progress on {_name(reviews, row, 'goal_id', 'goal')} has stayed "
-                         f"around {number(r[i])} over the last {n_reviews} reviews (sessions "
+                         f"around {rating_text(r[i])} over the last {n_reviews} reviews (sessions "
                          f"{first}–{session_value(sessions[i])}); it may be worth checking "
                          f"whether the goal still fits.")))
     return signals

@@ -104,6 +104,16 @@ def number(value: float) -> str:
     return f"{value:.1f}" if round(value, 1) == round(value, 6) else f"{value:.2f}"
 
 
+def rating_text(value: float) -> str:
+    """A rating given on a whole-number scale (a goal's progress 0–10): 8, not 8.0.
+
+    Whole numbers are written without decimals; anything else as `number` writes it.
+    Scores that are means of several items keep `number`'s one decimal (5.0).
+    """
+    value = float(value)
+    return str(int(value)) if value.is_integer() else number(value)
+
+
 def label(column: str) -> str:
     """A readable name for a score column: "therapist_alliance" → "Therapist alliance"."""
     text = str(column).replace("_", " ").strip()
