@@ -146,3 +146,13 @@ def test_lines_are_counted_as_an_editor_shows_them_past_blank_lines_and_quoted_l
     assert [file_line(frame, row) for row in range(len(frame))] == [2, 5, 6]
     plain = read_csv(write(tmp_path, "client,score\na,1\nb,2\n", "plain.csv"))
     assert [file_line(plain, row) for row in range(len(plain))] == [2, 3]
+
+
+def test_a_row_with_too_many_fields_names_its_line_and_suggests_why(tmp_path):
+    # An unquoted decimal comma splits one cell in two.
+    path = write(tmp_path, "client,session,score\na,1,5\nb,2,5,5\n")
+    with pytest.raises(InputError) as info:
+        read_csv(path, numeric=["score"])
+    assert info.value.line == 3
+    assert str(info.value).endswith("line 3: 4 fields where the header has 3 (a decimal "
+                                    "comma, or a comma inside a cell that is not quoted?)")

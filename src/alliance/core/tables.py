@@ -82,7 +82,7 @@ def read_csv(path: str | Path, *, required: Sequence[str] = (),
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty (no header line)", file=name) from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"malformed CSV: {_parser_detail(exc)}", file=name) from None
+        raise _malformed(exc, name) from None
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
     if header and not header[0].strip() and _row_names(frame.iloc[:, 0]):
@@ -219,10 +219,15 @@ def _shown(value: object) -> str:
     return f"{float(value):g}" if isinstance(value, (float, np.floating)) else repr(value)
 
 
-def _parser_detail(exc: Exception) -> str:
+def _malformed(exc: Exception, file: str) -> InputError:
     text = str(exc).strip()
     # pandas says "Error tokenizing data. C error: Expected 5 fields in line 3, saw 6"
-    return text.split("C error: ", 1)[-1]
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if found:
+        expected, line, saw = map(int, found.groups())
+        return InputError(f"{saw} fields where the header has {expected} (a decimal comma, or a "
+                          "comma inside a cell that is not quoted?)", file=file, line=line)
+    return InputError(f"malformed CSV: {text.split('C error: ', 1)[-1]}", file=file)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
