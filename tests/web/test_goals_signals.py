@@ -229,6 +229,49 @@ def test_goal_signals_show_in_the_case_pages_signal_list(login, case, therapist,
     assert "The task &#x27;Phone away at 10 pm&#x27; was not done" in html
 
 
+def test_the_why_of_goal_and_task_signals_has_a_label_in_words_for_every_setting_and_number():
+    """From the core's own detectors: no raw key (`client_rating`) shown as a label."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from alliance.core.signals.goals import (Goal, GoalReview, TaskReport, goal_not_agreed,
+                                             goal_progress_flat, goal_ratings_apart,
+                                             goal_review_overdue, goals_frame, reviews_frame,
+                                             task_signals, tasks_frame)
+    from alliance.web.monitoring.display import DATA, HIDDEN, PARAMETERS, RULE_LABELS, explain
+
+    held = pd.DataFrame({"client_id": ["a"] * 8, "session": range(1, 9)})
+    goals = goals_frame([Goal("a", "g1", proposed_session=1, agreed_session=1),
+                         Goal("a", "g2", proposed_session=1)])
+    reviews = reviews_frame([GoalReview("a", "g1", 2, client_rating=4, therapist_rating=8),
+                             GoalReview("a", "g1", 3, client_rating=4, therapist_rating=5)])
+    reports = tasks_frame([TaskReport("a", "t1", s, done=False, helpful=0) for s in (2, 3)])
+    found = [*goal_not_agreed(goals, held), *goal_ratings_apart(reviews),
+             *goal_review_overdue(goals, reviews, held, max_sessions=2),
+             *goal_progress_flat(reviews, n_reviews=2), *task_signals(reports)]
+    assert {s.rule for s in found} == {"not_agreed", "ratings_apart", "review_overdue",
+                                       "progress_flat", "done_in_a_row", "helpful_in_a_row"}
+    for signal in found:
+        own = RULE_LABELS.get(signal.rule, {})
+        for keys, shared in ((signal.parameters, PARAMETERS), (signal.data, DATA)):
+            for key in keys:
+                assert key in own or key in shared or key in HIDDEN, (signal.rule, key)
+        why = explain(SimpleNamespace(rule=signal.rule, parameters=dict(signal.parameters),
+                                      data=signal.data))
+        shown = dict(why.parameters + why.data)
+        if signal.rule == "ratings_apart":
+            # Progress ratings are on 0–10, not the discrepancy rule's 0–100 points.
+            assert shown == {"Ratings apart by at least (points, 0–10)": "3",
+                             "Client's progress rating (0–10)": "4",
+                             "Therapist's progress rating (0–10)": "8", "Points apart": "4"}
+        if signal.rule == "progress_flat":
+            # Two ratings are a series, not a range; the tolerance is a setting worth seeing.
+            assert shown["Progress ratings (0–10), oldest first"] == "4, 4"
+            assert shown["Ratings watched"] == "the client's"
+            assert shown["Counted as level within (points)"] == "0.5"
+
+
 def build_case(therapist, code, n_sessions):
     case = care.admit_client(therapist, code=code, modality="cbt",
                              start_date=dt.date(2026, 1, 5))

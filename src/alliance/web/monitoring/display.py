@@ -97,6 +97,47 @@ DATA = {
     "written_on": "Written on",
 }
 
+# Labels of one rule's own parameters and data, where they differ from the shared ones
+# above (a goal's ratings are on the 0–10 progress scale, not POMP points) or are the
+# rule's alone. A key listed here is shown even when HIDDEN hides it for other rules.
+RULE_LABELS = {
+    "not_agreed": {
+        "after_sessions": "Sessions it may wait for agreement",
+        "after_days": "Or days it may wait",
+        "proposed_session": "Proposed at session",
+        "sessions_since": "Sessions since, not yet agreed",
+    },
+    "ratings_apart": {
+        "threshold": "Ratings apart by at least (points, 0–10)",
+        "client_rating": "Client's progress rating (0–10)",
+        "therapist_rating": "Therapist's progress rating (0–10)",
+        "difference": "Points apart",
+    },
+    "review_overdue": {
+        "max_sessions": "Sessions allowed between reviews",
+        "sessions_without_review": "Sessions without a review",
+        "since_session": "Last reviewed (or agreed) at session",
+        "from_session": "First session without a review",
+    },
+    "progress_flat": {
+        "n_reviews": "Reviews in a row",
+        "tolerance": "Counted as level within (points)",
+        "rating": "Ratings watched",
+        "ratings": "Progress ratings (0–10), oldest first",
+        "from_session": "From session",
+    },
+    "done_in_a_row": {
+        "in_a_row": "Reports in a row",
+        "reports": "Reports not done",
+        "from_session": "From session",
+    },
+    "helpful_in_a_row": {
+        "in_a_row": "Reports in a row",
+        "reports": "Reports rated not helpful",
+        "from_session": "From session",
+    },
+}
+
 VALUES = {
     ("reference", "previous"): "the previous score",
     ("reference", "mean3"): "the mean of up to the last 3 scores",
@@ -106,6 +147,8 @@ VALUES = {
     ("state", "repaired"): "repaired",
     ("state", "pending"): "window still open",
     ("state", "unresolved"): "not back at the earlier level within the window",
+    ("rating", "client_rating"): "the client's",
+    ("rating", "therapist_rating"): "the therapist's",
 }
 
 # Shown elsewhere (the answer itself) or only of use to the engine.
@@ -131,6 +174,9 @@ def plain_value(value, key: str = "") -> str:
         if value.is_integer():
             return str(int(value))
         return f"{value:.2f}".rstrip("0").rstrip(".")
+    if key == "ratings" and isinstance(value, list):
+        # A series of ratings, never a range (even when there are two).
+        return ", ".join(plain_value(v) for v in value)
     if key == "also" and isinstance(value, list):
         return "; ".join(f"{part.get('subject')} {plain_value(part.get('reference'))} → "
                          f"{plain_value(part.get('score'))}" for part in value)
@@ -141,17 +187,18 @@ def plain_value(value, key: str = "") -> str:
     return str(value)
 
 
-def _rows(values: dict, labels: dict[str, str]) -> list[tuple[str, str]]:
+def _rows(values: dict, labels: dict[str, str], rule: str = "") -> list[tuple[str, str]]:
+    own = RULE_LABELS.get(rule, {})
     rows = []
     for key, value in (values or {}).items():
-        if key in HIDDEN:
+        if key in HIDDEN and key not in own:
             continue
-        rows.append((labels.get(key, key.replace("_", " ").capitalize()),
-                     plain_value(value, key)))
+        label = own.get(key) or labels.get(key) or key.replace("_", " ").capitalize()
+        rows.append((label, plain_value(value, key)))
     return rows
 
 
 def explain(signal) -> Why:
     return Why(rule=signal.rule, rule_text=RULES.get(signal.rule, signal.rule),
-               parameters=_rows(signal.parameters, PARAMETERS),
-               data=_rows(signal.data, DATA))
+               parameters=_rows(signal.parameters, PARAMETERS, signal.rule),
+               data=_rows(signal.data, DATA, signal.rule))
