@@ -213,7 +213,8 @@ def test_a_bond_drop_gets_the_bond_prompts_and_a_tasks_drop_the_tasks_prompts(
     html = login(therapist).get(f"/cases/{case.pk}/").content.decode()
     assert "The bond: attend to the relationship" in html
     assert "Tasks: adjust what you do together" not in html
-    assert "What moved:" in html and "Bond 8 → 6" in html
+    # Only the bond fell: its explanation says so, and "What moved" would repeat it.
+    assert "Bond dropped from 8.0 to 6.0" in html and "What moved:" not in html
 
     tasks_case = care.admit_client(therapist, code="C-TASKS", modality="cbt", start_date=START)
     next_session(tasks_case)
@@ -224,6 +225,31 @@ def test_a_bond_drop_gets_the_bond_prompts_and_a_tasks_drop_the_tasks_prompts(
     html = login(therapist).get(f"/cases/{tasks_case.pk}/").content.decode()
     assert "Tasks: adjust what you do together" in html
     assert "The bond: attend to the relationship" not in html
+
+
+def test_a_signal_shows_what_moved_when_several_scores_fell_and_folds_what_to_try(
+        login, therapist, case, rupture):
+    assert rupture.needs_attention
+    html = login(therapist).get(f"/cases/{case.pk}/").content.decode()
+    item = html[html.index(f'id="signal-{rupture.pk}"'):]
+    item = item[:item.index("</li>")]
+    # The total and its three parts fell at session 4: "What moved" gives their numbers.
+    assert "What moved:" in item and "Bond 8 → 5" in item and "Tasks 8 → 5" in item
+    # The outcome comes under the explanation; "Why this signal" and then "What to try"
+    # follow, both folded, even while the signal needs attention.
+    assert (item.index('class="signal-explanation"') < item.index('class="repair-outcome')
+            < item.index("Why this signal") < item.index("What to try"))
+    assert '<details class="signal-why repair-prompts">' in item
+    assert "repair-prompts\" open" not in item and " open>" not in item
+
+
+def test_why_this_signal_gives_a_long_value_a_whole_row_so_its_label_is_not_squeezed(
+        login, therapist, case, rupture):
+    html = login(therapist).get(f"/cases/{case.pk}/").content.decode()
+    # The new clinic's pooled SD is the cautious default, a value of many words.
+    assert ('<div class="fact-long"><dt>Where that comes from</dt><dd>a cautious starting '
+            'value') in html
+    assert "<div><dt>Multiplier m</dt><dd>1</dd></div>" in html
 
 
 def test_a_merged_rupture_gets_the_prompts_of_every_part_that_fell_and_the_total_its_own():
