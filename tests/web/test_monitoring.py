@@ -380,6 +380,21 @@ def test_the_supervisor_overview_shows_only_supervisees(
     assert len(queries) <= 12
 
 
+def test_the_supervisor_overview_says_a_rupture_left_the_attention_count_by_being_acknowledged(
+        login, supervisor, therapist, case, after_commit):
+    ratings(case, after_commit, [8, 8, 8, 5])
+    services.acknowledge(Signal.objects.get(case=case, type="rupture"), by=therapist)
+    response = login(supervisor).get(reverse("monitoring:supervision"))
+    [shown] = response.context["rows"][0]["cases"]
+    assert (shown.attention, shown.ruptures, shown.ruptures_acknowledged) == (0, 1, 1)
+    html = response.content.decode()
+    assert ("0 signals needing attention · 1 session with a rupture not yet repaired "
+            "(acknowledged)") in html
+    assert "acknowledged, not yet repaired" in html
+    # The date of the last session does not wrap.
+    assert '<td class="date">' in html
+
+
 def test_the_supervisor_overview_is_not_part_of_a_therapists_role(login, therapist):
     assert login(therapist).get(reverse("monitoring:supervision")).status_code == 403
 

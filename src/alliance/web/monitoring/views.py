@@ -148,7 +148,12 @@ def supervision(request):
                                        filter=Q(signals__in=attention)),
                        # A drop in the total and its parts at one session is one rupture.
                        ruptures=Count("signals__session", distinct=True,
-                                      filter=Q(signals__in=ruptures)))
+                                      filter=Q(signals__in=ruptures)),
+                       # Of those, the ones the therapist acknowledged: no longer needing
+                       # attention, but not yet repaired by the client's later ratings.
+                       ruptures_acknowledged=Count(
+                           "signals__session", distinct=True,
+                           filter=Q(signals__in=ruptures.exclude(state=Signal.State.OPEN))))
              .order_by("-ruptures", "-attention", "client__code"))
     by_therapist: dict[int, list] = {member.pk: [] for member in supervisees}
     for case in cases:
@@ -165,5 +170,7 @@ def supervision(request):
         rows.append({"therapist": member, "cases": member_cases,
                      "attention": sum(c.attention for c in member_cases),
                      "ruptures": sum(c.ruptures for c in member_cases),
+                     "ruptures_acknowledged": sum(c.ruptures_acknowledged
+                                                  for c in member_cases),
                      "followed": [c for c in member_cases if c.followed_ruptures]})
     return render(request, "monitoring/supervision.html", {"rows": rows})
