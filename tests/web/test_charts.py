@@ -109,6 +109,37 @@ def test_the_wellbeing_chart_shades_the_expected_range_only_when_there_is_one():
     assert "Wellbeing" in texts(without)
 
 
+def legend_reading_order(root: ET.Element) -> list[list[str]]:
+    """The legend's labels as people read them: row by row (by y), left to right."""
+    legend = group(root, "legend_1")
+    cells = sorted((round(float(t.get("y"))), float(t.get("x")), t.text)
+                   for t in legend.iter(f"{SVG}text"))
+    rows: dict[int, list[str]] = {}
+    for y, _, text in cells:
+        rows.setdefault(y, []).append(text)
+    return list(rows.values())
+
+
+def test_chart_legends_read_row_by_row_in_the_order_of_the_series():
+    data = series(ROWS)
+    data.sessions[3].ruptures = ["bond"]
+    # 7 entries in 4 columns (wide), 2 columns (narrow): matplotlib fills columns first.
+    assert legend_reading_order(parse(charts.alliance_chart(data))) == [
+        ["Alliance (client)", "Bond", "Goals", "Tasks"],
+        ["Therapist's rating", "Possible rupture", "Missed or cancelled"]]
+    assert legend_reading_order(parse(charts.alliance_chart(data, narrow=True))) == [
+        ["Alliance (client)", "Bond"], ["Goals", "Tasks"],
+        ["Therapist's rating", "Possible rupture"], ["Missed or cancelled"]]
+    band = charts.BandSeries(sessions=[2, 3], lower=[4.6, 4.8], expected=[5.5, 5.7],
+                             upper=[6.4, 6.6], coverage=0.8)
+    data.sessions[1].below_expected = True
+    assert legend_reading_order(parse(charts.wellbeing_chart(data, band))) == [
+        ["Wellbeing", "Expected range (80% of similar clients)", "Expected course"],
+        ["Outside the expected range", "Missed or cancelled"]]
+    assert charts.row_wise(list("abcdefg"), 4) == list("aebfcgd")
+    assert charts.row_wise(list("ab"), 4) == list("ab")
+
+
 def test_an_empty_case_gets_a_chart_that_says_so():
     data = series([("attended", None, None, None, None, None, None)])
     assert "No alliance check-ins answered yet" in texts(parse(charts.alliance_chart(data)))

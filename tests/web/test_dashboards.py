@@ -202,18 +202,36 @@ def test_the_charts_are_images_from_scoped_urls_with_the_numbers_in_a_table(logi
     assert "<details class=\"chart-table\">" in html
 
 
+def test_too_early_to_tell_has_no_empty_arrow_before_it(login, therapist):
+    new_case(therapist, "C-EARLY", steady_rows(2))
+    html = login(therapist).get("/cases/").content.decode()
+    assert '<span class="trend trend-unknown">too early to tell</span>' in html
+    assert '<span class="trend-arrow" aria-hidden="true"></span>' not in html
+
+
 def test_the_session_list_shows_attendance_and_which_check_ins_were_answered(login, therapist):
+    from django.utils import timezone
+
+    from alliance.web.checkins import services as checkins
+    from alliance.web.checkins.models import CheckinLink
+
     case = new_case(therapist, "C-FORMS", [
         {"alliance": (7, 7, 7), "therapist": (7, 7, 7), "wellbeing": 5.0},
-        {"status": "cancelled"},
-        {"pending": True}])
+        {"status": "cancelled"}, {}, {}])
+    # Session 3's link has expired unanswered; session 4's link still works.
+    expired = checkins.issue_link(case.sessions.get(number=3), "alliance-client", by=therapist)
+    CheckinLink.objects.filter(pk=expired.link.pk).update(expires_at=timezone.now())
+    checkins.issue_link(case.sessions.get(number=4), "alliance-client", by=therapist)
     html = login(therapist).get(f"/cases/{case.pk}/").content.decode()
     sessions = html[html.index('id="sessions-heading"'):]
     sessions = sessions[:sessions.index("</table>")]
     assert "Cancelled" in sessions and "Attended" in sessions
     assert 'tag-ok">Alliance <span aria-hidden="true">✓</span>' in sessions
     assert 'tag-ok">Wellbeing' in sessions and 'tag-ok">Therapist' in sessions
-    assert 'tag-pending">Alliance · waiting' in sessions
+    rows = sessions.split("<tr>")
+    newest, expired_row = rows[2], rows[3]   # newest first: session 4, then 3
+    assert 'tag-pending">Alliance · waiting' in newest
+    assert 'tag-muted">Alliance · not answered' in expired_row and "waiting" not in expired_row
 
 
 def test_the_clients_open_answers_are_shown_with_session_and_date(login, therapist):
@@ -256,12 +274,22 @@ def test_with_the_clinics_model_the_expected_range_is_shown_and_tabled(login, th
     assert "The shaded area is the range expected" in html
     # Session 2, intake 4: expected 2 + 2 + log 2 = 4.6931; half-width Φ⁻¹(0.9) · √0.5 =
     # 1.28155 · 0.70711 = 0.9062; range 3.787–5.599. Session 3: 5.0986 ± 0.9062 → 4.192–6.005.
-    assert "3.79–5.6</td>" in html and "4.19–6</td>" in html
+    # Shown to one decimal: a model's range claims no more precision.
+    assert "3.8–5.6</td>" in html and "4.2–6</td>" in html
     assert "Outside the expected range" in html
     assert ("That is within the range expected at this session for clients of this clinic "
-            "who started at a similar level (4.19 to 6).") in html
+            "who started at a similar level (4.2 to 6).") in html
     chart = login(therapist).get(f"/cases/{case.pk}/charts/wellbeing.svg").content.decode()
     assert 'id="expected-range"' in chart and 'id="outside-expected"' in chart
+
+
+def test_an_end_of_the_expected_range_keeps_two_decimals_only_where_one_would_mislead():
+    from alliance.web.dashboards.text import range_bound
+
+    assert [range_bound(v) for v in (6.0912, 10.0, 3.787, None)] == ["6.1", "10", "3.8", "—"]
+    # A score of 3 below an end of 3.04 ("3" would read as inside), 3.8 above 3.77.
+    assert range_bound(3.04, 3.0) == "3.04" and range_bound(3.77, 3.8) == "3.77"
+    assert range_bound(3.04, 5.0) == "3"
 
 
 def test_the_expected_range_stops_at_the_ends_of_the_scale(clinic):

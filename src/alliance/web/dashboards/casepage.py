@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 
 from alliance.web import instruments
-from alliance.web.checkins.models import Administration
+from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.dashboards import text
 from alliance.web.dashboards.expected import ExpectedRange, apply_expected, expected_model
 from alliance.web.dashboards.series import CaseSeries, Measures, series_from_sessions
@@ -35,9 +35,13 @@ class CaseData:
 def load_case(case) -> CaseData:
     clinic = case.client.clinic
     measures = Measures.of(clinic)
+    # Whether a form not yet answered still has a working link: "waiting" if so, else
+    # "not answered" (as monitoring.data tells waiting from unanswered). No extra query.
+    live = CheckinLink.objects.live().filter(administration=OuterRef("pk"))
     sessions = list(case.sessions.order_by("number").prefetch_related(
         Prefetch("administrations",
-                 queryset=Administration.objects.order_by("respondent", "instrument_id"))))
+                 queryset=Administration.objects.annotate(has_live_link=Exists(live))
+                 .order_by("respondent", "instrument_id"))))
     signals = signals_for_case(case)
     series = series_from_sessions(sessions, measures, signals)
     expected = apply_expected(series, expected_model(clinic, measures), measures)

@@ -178,10 +178,25 @@ def _missed(axes, series: CaseSeries, low: float):
     return line
 
 
+def row_wise(items: list, columns: int) -> list:
+    """`items` reordered so that a legend filled column by column reads row by row.
+
+    matplotlib fills a legend's columns top to bottom, the first (n mod columns) columns
+    one entry longer: exactly the columns of a grid filled row by row whose last row is
+    short. So the entry at row i, column j of that grid goes to position j·rows + i.
+    """
+    columns = max(1, min(columns, len(items)))
+    rows = -(-len(items) // columns)
+    return [items[i * columns + j] for j in range(columns) for i in range(rows)
+            if i * columns + j < len(items)]
+
+
 def _legend(figure: Figure, handles: list, size: Size, columns: int) -> None:
     handles = [h for h in handles if h is not None]
     if not handles:
         return
+    # Read across: the series in their order on the first row, then the markers.
+    handles = row_wise(handles, columns)
     figure.legend(handles=handles, loc="lower center", ncol=min(columns, len(handles)),
                   frameon=False, prop=_font(size.font - 0.5), handlelength=2.6,
                   columnspacing=1.8, borderaxespad=0.2, labelspacing=0.45, labelcolor=INK)

@@ -135,11 +135,16 @@ def form_label(instrument_id: str, respondent: str) -> str:
 
 @dataclass(frozen=True)
 class FormState:
-    """One form of a session, for the session list."""
+    """One form of a session, for the session list.
+
+    A client's check-in not answered is `waiting` while its link still works; once the
+    link expired or was replaced it was never answered (monitoring's "unanswered").
+    """
 
     label: str
     respondent: str
     answered: bool
+    waiting: bool = False
 
 
 @dataclass
@@ -258,8 +263,12 @@ def series_from_sessions(sessions: Iterable, measures: Measures,
         row = SessionScores(number=session.number, date=session.date, status=session.status,
                             status_label=session.get_status_display())
         for a in session.administrations.all():
+            answered = a.submitted_at is not None
+            # Without the annotation (or for a form staff fill in) an open form is waiting.
+            waiting = not answered and (a.respondent != "client"
+                                        or getattr(a, "has_live_link", True))
             row.forms.append(FormState(form_label(a.instrument_id, a.respondent),
-                                       a.respondent, a.submitted_at is not None))
+                                       a.respondent, answered, waiting))
             if a.submitted_at is not None:
                 row.add(measures, a.instrument_id, a.respondent, a.scores)
         row.forms.sort(key=lambda f: (f.respondent != "client", f.label))

@@ -21,6 +21,23 @@ def score(value: float | None) -> str:
     return "0" if text == "-0" else text
 
 
+def range_bound(bound: float | None, observed: float | None = None) -> str:
+    """An end of the expected range, to one decimal (6.1, 10): it is a model's estimate,
+    and two decimals would claim a precision it does not have.
+
+    Where one decimal would put `observed` on the other side of the end than it really is
+    (a score of 3 below an end of 3.04 shown as "3"), the end keeps two decimals, so the
+    words "below the range" and the numbers never disagree.
+    """
+    if bound is None:
+        return "—"
+    shown = round(float(bound), 1)
+    if observed is not None and ((observed < bound) != (observed < shown)
+                                 or (observed > bound) != (observed > shown)):
+        return score(bound)
+    return score(shown)
+
+
 def trend_word(trend: Trend) -> str:
     """"rising", "steady", "falling", or "too early to tell"."""
     return {RISING: "rising", STEADY: "steady", FALLING: "falling"}.get(
@@ -70,7 +87,8 @@ def expected_sentence(latest: SessionScores, higher_is_better: bool = True) -> s
     """Where the latest outcome score sits against the clinic's expected range, if known."""
     if latest.expected_low is None or latest.expected_high is None:
         return ""
-    low, high = score(latest.expected_low), score(latest.expected_high)
+    low = range_bound(latest.expected_low, latest.wellbeing)
+    high = range_bound(latest.expected_high, latest.wellbeing)
     if latest.wellbeing < latest.expected_low:
         where = "below the range" if higher_is_better else "below (better than) the range"
     elif latest.wellbeing > latest.expected_high:
