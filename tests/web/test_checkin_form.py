@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -129,3 +130,46 @@ def test_the_form_works_without_javascript(client, issued):
     assert 'method="post"' in html
     assert 'value="5"' in html  # sliders start in the middle of 0–10
     assert '<button type="submit"' in html
+
+
+def brand(html: str) -> str:
+    """The name in the page header."""
+    return re.search(r'<span class="brand"><span class="brand-mark"[^>]*></span>([^<]*)</span>',
+                     html).group(1).strip()
+
+
+def test_the_pages_of_a_known_link_name_the_clinic_and_an_unknown_link_names_nobody(
+        client, issued, client_answers, clinic):
+    assert brand(client.get(issued.path).content.decode()) == "Riverside Counselling"
+    thanks = client.get(post_answers(client, issued.path, client_answers)["Location"])
+    assert "Thank you" in thanks.content.decode()
+    assert brand(thanks.content.decode()) == "Riverside Counselling"
+    used = client.get(issued.path)
+    assert used.status_code == 410 and brand(used.content.decode()) == "Riverside Counselling"
+    for path in ("/c/not-a-real-token/", issued.path[:-3] + "zz/"):
+        unknown = client.get(path).content.decode()
+        assert brand(unknown) == "Alliance" and "Riverside" not in unknown
+    # The thank-you page learns the clinic from a signed cookie, not from the URL.
+    fresh = client.__class__()
+    page = fresh.get("/c/thanks/").content.decode()
+    assert brand(page) == "Alliance"
+    fresh.cookies["checkin_clinic"] = str(clinic.pk)   # forged, unsigned: ignored
+    assert brand(fresh.get("/c/thanks/").content.decode()) == "Alliance"
+
+
+def test_an_expired_or_replaced_link_names_the_clinic(client, issued, session, therapist):
+    from alliance.web.checkins import services
+
+    services.issue_link(session, "alliance-client", by=therapist)   # replaces `issued`
+    replaced = client.get(issued.path)
+    assert replaced.status_code == 410
+    assert "This link has expired" in replaced.content.decode()
+    assert brand(replaced.content.decode()) == "Riverside Counselling"
+
+
+def test_the_value_beside_a_slider_is_for_the_eye_only_not_a_live_region(client, issued):
+    html = client.get(issued.path).content.decode()
+    # The slider announces "7 out of 10" itself (aria-valuetext); the number beside it
+    # must not be announced again as a status.
+    assert "<output" not in html and 'role="status"' not in html.split("<form")[1]
+    assert '<span class="slider-value" id="id_bond1_value" aria-hidden="true">5</span>' in html

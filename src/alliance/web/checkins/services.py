@@ -39,11 +39,19 @@ class LinkNotFound(DomainError):
     """No link has this token (mistyped, cut off, or made up)."""
 
 
-class LinkUsed(DomainError):
+class _KnownLink(DomainError):
+    """A problem with a link that exists: `link` says which (its clinic names the page)."""
+
+    def __init__(self, message: str = "", *, link=None):
+        super().__init__(message)
+        self.link = link
+
+
+class LinkUsed(_KnownLink):
     """The link was already used to submit answers."""
 
 
-class LinkExpired(DomainError):
+class LinkExpired(_KnownLink):
     """The link's time ran out, or a newer link replaced it."""
 
 
@@ -130,9 +138,9 @@ def open_link(token: str, now=None) -> CheckinLink:
         raise LinkNotFound("This check-in link does not work.")
     state = link.state(now)
     if state == "used":
-        raise LinkUsed("These answers have already been sent. Thank you.")
+        raise LinkUsed("These answers have already been sent. Thank you.", link=link)
     if state in ("expired", "revoked"):
-        raise LinkExpired("This check-in link is no longer valid.")
+        raise LinkExpired("This check-in link is no longer valid.", link=link)
     return link
 
 
@@ -173,10 +181,10 @@ def submit_link(token: str, responses: dict, answers: dict, now=None, *,
             # Someone else got here first (or the link just expired): report why.
             link.refresh_from_db()
             if link.state(now) == "used":
-                raise LinkUsed("These answers have already been sent. Thank you.")
-            raise LinkExpired("This check-in link is no longer valid.")
+                raise LinkUsed("These answers have already been sent. Thank you.", link=link)
+            raise LinkExpired("This check-in link is no longer valid.", link=link)
         if _store(administration.pk, instrument, responses, answers, scores, now) != 1:
-            raise LinkUsed("These answers have already been sent. Thank you.")
+            raise LinkUsed("These answers have already been sent. Thank you.", link=link)
         if also is not None:
             also(administration)
     administration.refresh_from_db()

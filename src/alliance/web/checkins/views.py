@@ -2,10 +2,16 @@
 
 Opening shows the form and changes nothing; only a valid submit consumes the link. A used,
 expired or unknown link gets a kind page (410 or 404) and changes nothing.
+
+The pages of a link that exists (the form, the thank-you, "already answered", "expired")
+carry the clinic's name in their header, as the client knows it; the page for an unknown
+link names nobody. The thank-you page (after a redirect) learns the clinic from a signed,
+short-lived cookie set with the redirect: the URL stays free of anything identifying.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -14,14 +20,28 @@ from django.views.decorators.csrf import csrf_protect
 from alliance.web import instruments
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
+from alliance.web.clinics.models import Clinic
 from alliance.web.goals import checkin as goal_questions
 
 
+THANKS_COOKIE = "checkin_clinic"
+THANKS_COOKIE_SECONDS = 600
+
+
+def _clinic_of(link):
+    return link.administration.session.case.client.clinic
+
+
 def _link_problem(request, exc):
+    if isinstance(exc, services.LinkUsed | services.LinkExpired) and exc.link is not None:
+        clinic = _clinic_of(exc.link)
+    else:
+        clinic = None
     if isinstance(exc, services.LinkUsed):
-        return render(request, "checkins/link_used.html", status=410)
+        return render(request, "checkins/link_used.html", {"clinic": clinic}, status=410)
     if isinstance(exc, services.LinkExpired):
-        return render(request, "checkins/link_expired.html", status=410)
+        return render(request, "checkins/link_expired.html", {"clinic": clinic}, status=410)
+    # An unknown or tampered link: the page reveals nothing, not even a clinic.
     return render(request, "checkins/link_not_found.html", status=404)
 
 
@@ -49,15 +69,25 @@ def checkin_form(request, token):
             error = str(exc)
         else:
             in_room = administration.via == administration.Via.IN_ROOM
-            return redirect(reverse("checkins:thanks") + ("?in_room=1" if in_room else ""))
+            response = redirect(reverse("checkins:thanks") + ("?in_room=1" if in_room else ""))
+            response.set_signed_cookie(
+                THANKS_COOKIE, str(_clinic_of(link).pk), salt=THANKS_COOKIE,
+                max_age=THANKS_COOKIE_SECONDS, path=reverse("checkins:thanks"),
+                secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax")
+            return response
     # A re-shown form keeps every answer given, with the problem next to the question.
     status = 400 if request.method == "POST" else 200
     return render(request, "checkins/form.html", {
         "form": form, "spec": form.spec, "error": error, "goals_form": goals_form,
-        "clinic": administration.session.case.client.clinic,
+        "clinic": _clinic_of(link),
     }, status=status)
 
 
 @never_cache
 def thanks(request):
-    return render(request, "checkins/thanks.html", {"in_room": request.GET.get("in_room") == "1"})
+    clinic_id = request.get_signed_cookie(THANKS_COOKIE, default=None, salt=THANKS_COOKIE,
+                                          max_age=THANKS_COOKIE_SECONDS)
+    clinic = (Clinic.objects.filter(pk=clinic_id).first()
+              if clinic_id and clinic_id.isdigit() else None)
+    return render(request, "checkins/thanks.html",
+                  {"in_room": request.GET.get("in_room") == "1", "clinic": clinic})
