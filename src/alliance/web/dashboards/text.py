@@ -52,7 +52,8 @@ def trend_sentence(trend: Trend) -> str:
         return f"Steady over {span}."
     change = score(abs(trend.change))
     sign = "up" if trend.direction == RISING else "down"
-    return f"{trend.direction.capitalize()} over {span} ({sign} about {change} points)."
+    points = "point" if change == "1" else "points"
+    return f"{trend.direction.capitalize()} over {span} ({sign} about {change} {points})."
 
 
 def _of(scale: tuple[float, float]) -> str:
