@@ -207,6 +207,54 @@ def test_seeding_again_reuses_the_clinic_and_changes_nothing(seeded, db):
     assert (Client.objects.count(), Session.objects.count(),
             Administration.objects.count()) == before
     assert demo.password_matches(PASSWORD)
+    assert again.client_logins == seeded.client_logins
+
+
+def test_the_portal_is_on_and_two_clients_have_an_account_with_the_demo_password(seeded, db):
+    from alliance.web.goals.models import Goal, Task
+    from alliance.web.portal import services as portal
+    from alliance.web.portal.models import ClientAccount
+
+    clinic = seeded.clinic
+    assert clinic.client_portal_enabled
+    accounts = sorted(ClientAccount.objects.filter(client__clinic=clinic).select_related(
+        "user", "client"), key=lambda a: demo.CLIENT_EMAILS.index(a.client.contact_email))
+    assert [a.client.contact_email for a in accounts] == list(demo.CLIENT_EMAILS)
+    assert [login.email for login in seeded.client_logins] == list(demo.CLIENT_EMAILS)
+    for account, login in zip(accounts, seeded.client_logins):
+        user = account.user
+        assert not user.is_staff and not user.is_superuser and user.username.startswith("client-")
+        assert not StaffMember.objects.filter(user=user).exists()
+        # Signed in the way the portal's sign-in page does it: contact address and password.
+        assert portal.authenticate_client(account.client.contact_email, PASSWORD) == account
+        assert login.role == "client" and account.client.code in login.name
+        case = account.client.cases.get()
+        assert case.is_active and case.therapist.user.username == demo.THERAPIST_EMAILS[0]
+    first, second = (a.client.cases.get() for a in accounts)
+    # Something to do in the portal: a goal the therapist suggested, a task running.
+    assert Goal.objects.filter(case=first, status="proposed", client_confirmed_at=None,
+                               therapist_confirmed_at__isnull=False).exists()
+    assert Task.objects.filter(goal__case=second, status="active",
+                               client_confirmed_at__isnull=False,
+                               therapist_confirmed_at__isnull=False).exists()
+    # Staff logins are not client addresses, and seeding the accounts again adds none.
+    assert not set(demo.CLIENT_EMAILS) & {login.email for login in demo.LOGINS}
+    assert demo.seed_portal_accounts(clinic, "another password") == []
+    assert ClientAccount.objects.filter(client__clinic=clinic).count() == 2
+
+
+def test_a_demo_client_signs_in_to_the_portal_and_its_pages_show(seeded, client):
+    response = client.post(reverse("portal:sign_in"), {
+        "method": "password", "password-email": demo.CLIENT_EMAILS[0],
+        "password-password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("portal:home")
+    for name in ("portal:home", "portal:goals", "portal:progress", "portal:feedback"):
+        assert client.get(reverse(name)).status_code == 200, name
+    # The first demo client has a goal to agree to among the next steps.
+    assert "Your therapist suggested a goal" in client.get(
+        reverse("portal:home")).content.decode()
+    # A client is kept out of the staff pages.
+    assert client.get("/cases/").status_code == 403
 
 
 def test_every_page_a_demo_login_reaches_shows_without_error(clinic, client):
@@ -310,6 +358,7 @@ def test_alliance_demo_seeds_serves_and_the_therapist_signs_in_to_the_caseload(t
         password = re.search(r"Password \(every login\): (\S+)", output).group(1)
         link = re.search(r"http://localhost:\d+(/c/[\w-]+/)", output).group(1)
         assert "therapist@demo.alliance" in output and "admin@demo.alliance" in output
+        assert "client@demo.alliance" in output and "/portal/sign-in/" in output
         assert (tmp_path / "var" / "alliance.sqlite3").exists()
 
         base = f"http://127.0.0.1:{port}"

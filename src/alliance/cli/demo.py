@@ -101,8 +101,9 @@ def demo(host: str, port: int, reset: bool) -> None:
     Creates (or reuses) a SQLite database in the data folder (`var/` in the current
     folder, or in ALLIANCE_DATA_DIR), seeds a clinic from the simulator (an
     administrator, a supervisor, three therapists, about forty clients with check-ins,
-    ruptures and signals), prints the address, the demo logins and a check-in link to
-    try the client's form, and serves it with gunicorn. The data folder also keeps the
+    ruptures and signals, two of them with a client portal account), prints the address,
+    the demo logins and a check-in link to try the client's form, and serves it with
+    gunicorn. The data folder also keeps the
     demo's secret key and password. Press Ctrl+C to stop.
 
     \b
@@ -153,9 +154,13 @@ def demo(host: str, port: int, reset: bool) -> None:
     click.echo(f"{attention} signals need attention across the caseloads.")
     click.echo("")
     click.echo(f"  Open {base}/ and sign in as:")
-    width = max(len(login.email) for login in seeded.logins)
+    width = max(len(login.email) for login in (*seeded.logins, *seeded.client_logins))
     for login in seeded.logins:
         click.echo(f"    {login.email:<{width}}  {login.name} ({login.role})")
+    if seeded.client_logins:
+        click.echo(f"  Clients sign in to the client portal at {base}/portal/sign-in/ as:")
+        for login in seeded.client_logins:
+            click.echo(f"    {login.email:<{width}}  {login.name}")
     click.echo(f"  Password (every login): {password}")
     click.echo("")
     click.echo("  A client's check-in, as it arrives on their phone (works once):")

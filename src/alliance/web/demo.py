@@ -14,6 +14,8 @@ today so that the pages look current. It is what `alliance demo` serves.
   is the core's scoring of the stored answers. Some answers carry open text: everyday
   wishes, words of withdrawal or confrontation at a rupture, relief after a repair.
 - A few recent sessions have a pending check-in link instead of answers.
+- The client portal is on, and two clients of the first therapist have a portal account
+  with the demo password (`CLIENT_LOGINS`), so that a visitor can try it as a client.
 
 Signals are then computed through the monitoring service, as in daily use
 (`compute_signals`). Seeding is idempotent: when the demo clinic exists, `seed_demo`
@@ -83,6 +85,9 @@ LOGINS = (
 THERAPIST_EMAILS = (LOGINS[0].email, LOGINS[3].email, LOGINS[4].email)
 SUPERVISEE_EMAILS = THERAPIST_EMAILS[:2]
 ADMIN_EMAIL = LOGINS[2].email
+# Clients who sign in to the client portal (at /portal/sign-in/) with these addresses and
+# the demo password: their contact addresses, as the portal knows clients.
+CLIENT_EMAILS = (f"client@{EMAIL_DOMAIN}", f"client2@{EMAIL_DOMAIN}")
 
 
 @dataclass(frozen=True)
@@ -90,13 +95,15 @@ class DemoClinic:
     """The seeded clinic. `created` is False when an earlier seed was reused.
 
     `pending_tokens` are the tokens of the pending check-in links this seed issued (empty
-    when reused: only their hashes are stored).
+    when reused: only their hashes are stored). `client_logins` are the clients with a
+    portal account (`client_logins(clinic)`).
     """
 
     clinic: Clinic
     created: bool
     logins: tuple[DemoLogin, ...] = LOGINS
     pending_tokens: tuple[str, ...] = field(default=())
+    client_logins: tuple[DemoLogin, ...] = field(default=())
 
 
 def demo_clinic() -> Clinic | None:
@@ -121,14 +128,17 @@ def seed_demo(password: str, *, today: dt.date | None = None,
     """
     existing = demo_clinic()
     if existing is not None:
-        return DemoClinic(clinic=existing, created=False)
+        return DemoClinic(clinic=existing, created=False,
+                          client_logins=client_logins(existing))
     today = today or timezone.localdate()
     rng = random.Random(seed)
     with transaction.atomic():
         # The strict rupture rule keeps the number of signals a caseload shows calm;
-        # an administrator can switch to the sensitive one on the settings page.
+        # an administrator can switch to the sensitive one on the settings page. The
+        # client portal is on, so that a visitor can try it as a client.
         clinic = Clinic.objects.create(name=DEMO_CLINIC_NAME,
-                                       rupture_rule=Clinic.RuptureRule.SD2)
+                                       rupture_rule=Clinic.RuptureRule.SD2,
+                                       client_portal_enabled=True)
         staff = _create_staff(clinic, password)
         therapists = [staff[email] for email in THERAPIST_EMAILS]
         plans = _plan_cases(seed, today, rng)
@@ -136,20 +146,26 @@ def seed_demo(password: str, *, today: dt.date | None = None,
         pending = _create_administrations(plans, sessions, therapists, rng)
         # Goals and tasks agreed along the way, with reviews and reports (goals.demo).
         seed_goals(clinic, pending, seed=seed)
+        seed_portal_accounts(clinic, password)
     tokens = tuple(checkins.issue_link(session, CLIENT_FORM, by=session.case.therapist).token
                    for session in pending)
     for session in pending:
         checkins.issue_link(session, WELLBEING_FORM, by=session.case.therapist)
     compute_signals(clinic, today=today, seed=seed)
     seed_repair_actions(clinic, today=today, seed=seed)
-    return DemoClinic(clinic=clinic, created=True, pending_tokens=tokens)
+    return DemoClinic(clinic=clinic, created=True, pending_tokens=tokens,
+                      client_logins=client_logins(clinic))
 
 
 def set_password(password: str) -> None:
-    """Give every demo login `password` (one hash, shared: hashing is deliberately slow)."""
+    """Give every demo login `password` (one hash, shared: hashing is deliberately slow),
+    the clients' portal accounts included."""
+    from django.db.models import Q
+
     encoded = make_password(password)
     get_user_model().objects.filter(
-        username__in=[login.email for login in LOGINS]).update(password=encoded)
+        Q(username__in=[login.email for login in LOGINS])
+        | Q(client_account__client__contact_email__in=CLIENT_EMAILS)).update(password=encoded)
 
 
 def password_matches(password: str) -> bool:
@@ -217,6 +233,73 @@ def checkin_link(clinic: Clinic, *, today: dt.date | None = None) -> checkins.Is
         date = max(today or timezone.localdate(), case.last or case.start_date)
         session = care.record_session(case, date=date, status=Session.Status.ATTENDED)
     return checkins.issue_link(session, CLIENT_FORM, by=therapist)
+
+
+# --- the client portal -------------------------------------------------------------------
+
+def client_logins(clinic: Clinic) -> tuple[DemoLogin, ...]:
+    """The demo clients with a portal account, by address: what `alliance demo` prints."""
+    from alliance.web.portal.models import ClientAccount
+
+    accounts = sorted(ClientAccount.objects.filter(client__clinic=clinic,
+                                                   client__contact_email__in=CLIENT_EMAILS,
+                                                   user__is_active=True)
+                      .select_related("client"),
+                      key=lambda a: CLIENT_EMAILS.index(a.client.contact_email))
+    therapists = dict(Case.objects.filter(client__in=[a.client for a in accounts])
+                      .order_by("start_date").values_list("client_id",
+                                                          "therapist__display_name"))
+    return tuple(DemoLogin(a.client.contact_email, "client",
+                           f"{a.client.code}, a client of {therapists.get(a.client_id, '')}")
+                 for a in accounts)
+
+
+def seed_portal_accounts(clinic: Clinic, password: str) -> list:
+    """Give two active clients of the first therapist a portal account with `password`.
+
+    The first has a goal the therapist suggested, waiting for the client to agree to it
+    (so the portal's home page has something to do); the second has a task running. Each
+    client's contact address becomes one of `CLIENT_EMAILS`, which is how clients sign in.
+    Idempotent: clients who already have an account are left alone.
+    """
+    from alliance.web.goals.models import Goal, Task
+    from alliance.web.portal.models import ClientAccount
+
+    if ClientAccount.objects.filter(client__clinic=clinic,
+                                    client__contact_email__in=CLIENT_EMAILS).exists():
+        return []
+    therapist = StaffMember.objects.get(clinic=clinic, user__username=THERAPIST_EMAILS[0])
+    cases = list(Case.objects.filter(therapist=therapist, status=Case.Status.ACTIVE)
+                 .select_related("client").order_by("pk"))
+    waiting = set(Goal.objects.filter(case__in=cases, status=Goal.Status.PROPOSED,
+                                      client_confirmed_at__isnull=True,
+                                      therapist_confirmed_at__isnull=False)
+                  .values_list("case_id", flat=True))
+    running = set(Task.objects.filter(goal__case__in=cases, status=Task.Status.ACTIVE,
+                                      client_confirmed_at__isnull=False,
+                                      therapist_confirmed_at__isnull=False)
+                  .values_list("goal__case_id", flat=True))
+    chosen: list[Case] = []
+    for wanted in (waiting, running):
+        case = next((c for c in cases if c.pk in wanted and c not in chosen), None)
+        if case is not None:
+            chosen.append(case)
+    chosen += [c for c in cases if c not in chosen][:len(CLIENT_EMAILS) - len(chosen)]
+    encoded = make_password(password)
+    now = timezone.now()
+    accounts = []
+    for case, email in zip(chosen, CLIENT_EMAILS):
+        client = case.client
+        client.contact_email = email
+        client.save(update_fields=["contact_email"])
+        # As `portal.services.invite` makes it (never staff, a username that is not an
+        # address), with the demo password already chosen instead of an invitation.
+        user = get_user_model().objects.create(username=f"client-{client.pk}", email=email,
+                                               password=encoded, is_staff=False,
+                                               is_superuser=False)
+        accounts.append(ClientAccount.objects.create(user=user, client=client,
+                                                     invited_by=therapist, invited_at=now))
+    return accounts
 
 
 # --- staff -------------------------------------------------------------------------------
