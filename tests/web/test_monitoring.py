@@ -391,6 +391,7 @@ def test_the_supervisor_overview_says_a_rupture_left_the_attention_count_by_bein
     assert ("0 signals needing attention · 1 session with a rupture not yet repaired "
             "(acknowledged)") in html
     assert "acknowledged, not yet repaired" in html
+    assert '<span class="tag tag-pending">1</span><span class="case-meta">acknowledged</span>' in html
     # The date of the last session does not wrap.
     assert '<td class="date">' in html
 
