@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -67,6 +68,7 @@ TARGET_P95_MS = 150.0
 WARMUP_SECONDS = 3.0
 WARMUP_REQUESTS = 200
 PROFILE_REPEAT = 15
+LINKS_PER_SECOND = 25
 THANKS_PATH = "/c/thanks/"
 LOCKED = "database is locked"
 
@@ -130,8 +132,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def links_needed(args) -> int:
-    # check-in: 2 requests per link; the mix at most as many; the warm-up and profile.
-    return args.max_requests + WARMUP_REQUESTS // 2 + 2 * PROFILE_REPEAT + 10
+    """Links for the check-in scenario and the mix, the warm-up and the in-process timing.
+
+    A check-in takes 2 requests, so a scenario uses at most max_requests / 2 links, and no
+    more than LINKS_PER_SECOND a second: well above what this server answers on a small
+    machine (a scenario that runs out stops early, and the report says so), while every
+    link is a new session added to a case.
+    """
+    per_scenario = min(args.max_requests // 2, math.ceil(LINKS_PER_SECOND * args.seconds))
+    return 2 * per_scenario + WARMUP_REQUESTS // 2 + 2 * PROFILE_REPEAT + 10
 
 
 def free_port() -> int:
@@ -169,10 +178,18 @@ def seed(folder: Path, port: int, links: int, rng: random.Random) -> dict:
         with connections["default"].cursor() as cursor:
             cursor.execute("ANALYZE")
     therapists = list(demo.THERAPIST_EMAILS)
+    from django.db.models import Count
+
+    from alliance.web.care.models import Case
+
+    counts = [c.n for c in Case.objects.filter(client__clinic=seeded.clinic, status="active")
+              .annotate(n=Count("sessions"))]
     connections.close_all()
     return {"password": password, "tokens": tokens, "therapists": therapists,
             "clinic_id": seeded.clinic.pk, "seed_seconds": seeded_s,
-            "links_seconds": issued_s, "new_sessions": sessions}
+            "links_seconds": issued_s, "new_sessions": sessions,
+            "active_cases": len(counts),
+            "sessions_per_active_case": round(statistics.mean(counts), 1) if counts else 0}
 
 
 def issue_links(clinic, count: int, rng: random.Random) -> tuple[list[str], int]:
@@ -509,7 +526,9 @@ def profile(setup: dict, rng: random.Random, repeat: int = PROFILE_REPEAT) -> di
     browser.force_login(get_user_model().objects.get(username=setup["therapists"][0]))
     browser.get("/cases/")
     with CaptureQueriesContext(connection) as queries:
-        assert browser.get("/cases/").status_code == 200
+        status = browser.get("/cases/").status_code
+    if status != 200:
+        raise RuntimeError(f"the caseload answered {status}")
     found["caseload_queries"] = len(queries)
     found["caseload_ms"] = _median_ms(lambda: browser.get("/cases/"), repeat)
 
@@ -535,7 +554,7 @@ def profile(setup: dict, rng: random.Random, repeat: int = PROFILE_REPEAT) -> di
             if status != 302:
                 raise RuntimeError(f"a submission answered {status}")
             counts.append(len(queries))
-        return statistics.median(times), max(counts)
+        return statistics.median(times), round(statistics.median(counts))
 
     submit(tokens.pop())  # warm
     found["submit_ms"], found["submit_queries"] = timed_submits(repeat)
@@ -578,7 +597,9 @@ def run_one(args) -> None:
         result = {"database": database, "versions": versions(database),
                   "seed_seconds": round(setup["seed_seconds"], 1),
                   "links_seconds": round(setup["links_seconds"], 1),
-                  "links": len(setup["tokens"]), "new_sessions": setup["new_sessions"]}
+                  "links": len(setup["tokens"]), "new_sessions": setup["new_sessions"],
+                  "active_cases": setup["active_cases"],
+                  "sessions_per_active_case": setup["sessions_per_active_case"]}
         from alliance.cli.server import default_workers
 
         result["workers"] = args.workers or default_workers()
@@ -641,6 +662,9 @@ def report(results: list[dict], info: dict, args) -> str:
                 else "no pause between a user's requests")
         if args.without_recompute:
             lines.append("EXPERIMENT: signals are not recomputed after a submitted form.")
+        lines.append(f"Data: the demo clinic, {r['active_cases']} active cases with "
+                     f"{r['sessions_per_active_case']} sessions on average (after adding "
+                     f"{r['new_sessions']} sessions for {r['links']} check-in links).")
         lines.append(f"Server: gunicorn, {r['workers']} workers x {r['threads']} thread(s); "
                      f"{args.users} users, {pace}; {args.seconds:g} s or {args.max_requests} "
                      "requests per scenario.")
