@@ -94,6 +94,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="concurrent virtual users (default 20; 4 with --quick)")
     parser.add_argument("--max-requests", type=int, default=None,
                         help="most requests per scenario (default 3000; 300 with --quick)")
+    parser.add_argument("--links-per-second", type=float, default=LINKS_PER_SECOND,
+                        help="check-in links issued per second of a scenario (default "
+                             f"{LINKS_PER_SECOND}; each is a new session of a case)")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause of a user between actions, in seconds (exponential);"
                              " default 0: every user sends its next request at once")
@@ -131,16 +134,30 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def links_needed(args) -> int:
-    """Links for the check-in scenario and the mix, the warm-up and the in-process timing.
+PROFILE_LINKS = 2 * PROFILE_REPEAT + 2
 
-    A check-in takes 2 requests, so a scenario uses at most max_requests / 2 links, and no
-    more than LINKS_PER_SECOND a second: well above what this server answers on a small
-    machine (a scenario that runs out stops early, and the report says so), while every
-    link is a new session added to a case.
-    """
-    per_scenario = min(args.max_requests // 2, math.ceil(LINKS_PER_SECOND * args.seconds))
-    return 2 * per_scenario + WARMUP_REQUESTS // 2 + 2 * PROFILE_REPEAT + 10
+
+def links_per_scenario(args) -> int:
+    """Links for one scenario: a check-in takes 2 requests, so at most max_requests / 2,
+    and no more than --links-per-second a second (every link is a new session added to a
+    case). A scenario that runs out stops early, and the report says so."""
+    return min(args.max_requests // 2, math.ceil(args.links_per_second * args.seconds))
+
+
+def links_needed(args) -> int:
+    """Links for the warm-up, the check-in scenario, the mix and the in-process timing."""
+    return WARMUP_REQUESTS // 2 + 2 * links_per_scenario(args) + PROFILE_LINKS
+
+
+def share_links(tokens: list[str], args) -> dict[str, list[str]]:
+    """Each use its own links, so that one scenario cannot take another's."""
+    sizes = {"warm-up": WARMUP_REQUESTS // 2, "check-in": links_per_scenario(args),
+             "mix": links_per_scenario(args), "profile": PROFILE_LINKS}
+    pools, start = {}, 0
+    for name, size in sizes.items():
+        pools[name] = tokens[start:start + size]
+        start += size
+    return pools
 
 
 def free_port() -> int:
@@ -435,25 +452,30 @@ def log_in_all(users: list[VirtualUser], emails: list[str], password: str) -> No
 
 
 def run_scenarios(server: Server, setup: dict, args, rng: random.Random) -> dict:
-    tokens = setup["tokens"]
+    pools = setup["links"]
     db_port = database_port()
     n = args.users
     therapists = [VirtualUser(HOST, server.port, name=f"therapist-{i}") for i in range(n)]
     log_in_all(therapists, setup["therapists"], setup["password"])
     clients = [VirtualUser(HOST, server.port, name=f"client-{i}") for i in range(n)]
-    checkin = make_checkin_step(tokens, rng)
     half = n // 2
+
+    def mix(links):
+        checkin = make_checkin_step(links, rng)
+        return ([(u, checkin, 2) for u in clients[:half]]
+                + [(u, caseload_step, 1) for u in therapists[:n - half]])
+
     plans = {
-        "check-in": [(u, checkin, 2) for u in clients],
+        "check-in": [(u, make_checkin_step(pools["check-in"], rng), 2) for u in clients],
         "caseload": [(u, caseload_step, 1) for u in therapists],
-        "mix": [(u, checkin, 2) for u in clients[:half]]
-               + [(u, caseload_step, 1) for u in therapists[:n - half]],
+        "mix": mix(pools["mix"]),
     }
     # Warm-up: every worker loads its views, templates and caches; not recorded.
-    run_users(plans["mix"], seconds=WARMUP_SECONDS, max_requests=WARMUP_REQUESTS)
+    run_users(mix(pools["warm-up"]), seconds=WARMUP_SECONDS, max_requests=WARMUP_REQUESTS)
     server.new_log()
     results = {}
     for name in SCENARIOS:
+        tokens = pools.get(name, [])
         links_before = len(tokens)
         load = os.getloadavg()[0]
         server_cpu, db_cpu, busy = (group_cpu_seconds(server.process.pid),
@@ -465,7 +487,7 @@ def run_scenarios(server: Server, setup: dict, args, rng: random.Random) -> dict
         busy = machine_busy_seconds() - busy
         time.sleep(0.5)  # let the server finish writing its log
         results[name] = scenario_result(run, server.new_log(), links_before - len(tokens),
-                                        exhausted=not tokens)
+                                        exhausted=name in pools and not tokens)
         results[name]["cpu"] = {
             "server_seconds": round(server_cpu, 2),
             "server_ms_per_request": round(1000 * server_cpu / max(1, len(run.samples)), 1),
@@ -532,7 +554,7 @@ def profile(setup: dict, rng: random.Random, repeat: int = PROFILE_REPEAT) -> di
     found["caseload_queries"] = len(queries)
     found["caseload_ms"] = _median_ms(lambda: browser.get("/cases/"), repeat)
 
-    tokens = setup["tokens"]
+    tokens = setup["links"]["profile"]
 
     def submit(token: str) -> int:
         client = Client(HTTP_HOST=HOST)
@@ -594,6 +616,7 @@ def run_one(args) -> None:
         print(f"{database}: seeding the demo clinic and {links_needed(args)} check-in links",
               file=sys.stderr, flush=True)
         setup = seed(folder, port, links_needed(args), rng)
+        setup["links"] = share_links(setup["tokens"], args)
         result = {"database": database, "versions": versions(database),
                   "seed_seconds": round(setup["seed_seconds"], 1),
                   "links_seconds": round(setup["links_seconds"], 1),

@@ -233,7 +233,9 @@ def test_the_quick_mode_is_small(tools):
     args = web_load.parse_args(["--quick"])
     assert (args.seconds, args.users, args.max_requests) == (3.0, 4, 300)
     # 3 s at 25 links a second for each of the two scenarios that submit, and the warm-up
-    assert web_load.links_needed(args) >= 2 * 75 + web_load.WARMUP_REQUESTS // 2
+    pools = web_load.share_links([str(i) for i in range(web_load.links_needed(args))], args)
+    assert len(pools["check-in"]) == len(pools["mix"]) == 75
+    assert len({t for pool in pools.values() for t in pool}) == web_load.links_needed(args)
     assert web_load.parse_args([]).users == 20
 
 
