@@ -9,6 +9,17 @@ Roles: anonymous; therapist (owns the case); other_therapist (same clinic); supe
 (the case's client, signed in to the client portal); other_portal_client (another client of
 the same therapist). Staff pages reject client accounts (403) and portal pages reject staff
 (403); one client's records answer 404 to another client.
+
+Derived columns (EXPECTED_BY_RULE): rows need not name these roles; their expectation follows
+from a rule over the row's other cells, and a row may still name one to override the rule.
+- deactivated: a former supervisor of `therapist` whose account was deactivated. Django
+  does not authenticate an inactive user, so they are treated exactly as `anonymous`.
+- other_clinic_therapist: a therapist of clinic Hillside. Every record of Riverside is out
+  of their scope and every page is their own clinic's, so they get what `other_therapist`
+  (a therapist who does not treat the case) gets.
+- other_supervisor: a supervisor in Riverside who supervises `other_therapist`, not
+  `therapist`. A record hidden from `other_therapist` (404) is hidden from them too;
+  elsewhere they get what the supervisor gets (the same role).
 """
 
 from __future__ import annotations
@@ -20,14 +31,40 @@ import pytest
 from django.core import mail
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from alliance.web.clinics import services as clinic_services
 from alliance.web.goals import services as goals
 from alliance.web.portal import services as portal_services
 
-ROLES = ("anonymous", "therapist", "other_therapist", "supervisor", "admin", "other_admin",
-         "portal_client", "other_portal_client")
+# Roles that change something (the therapist, the admin) come after those whose access
+# they could affect; the derived roles are only refused, so they come first.
+WRITTEN_ROLES = ("anonymous", "therapist", "other_therapist", "supervisor", "admin",
+                 "other_admin", "portal_client", "other_portal_client")
+DERIVED_ROLES = ("deactivated", "other_clinic_therapist", "other_supervisor")
+ROLES = (WRITTEN_ROLES[0], *DERIVED_ROLES, *WRITTEN_ROLES[1:])
 CLIENT_ROLES = ("portal_client", "other_portal_client")
 LOGIN = "login"  # a redirect to the login page
 PORTAL_LOGIN = "portal_login"  # a redirect to the client portal's sign-in page
+
+
+# The derived columns: role -> rule over the row's own expectations (see the docstring).
+EXPECTED_BY_RULE: dict[str, Callable[[dict], int | str]] = {
+    "deactivated": lambda expect: expectation(expect, "anonymous"),
+    "other_clinic_therapist": lambda expect: expectation(expect, "other_therapist"),
+    "other_supervisor": lambda expect: (404 if expectation(expect, "other_therapist") == 404
+                                        else expectation(expect, "supervisor")),
+}
+
+
+def expectation(expect: dict, role: str) -> int | str:
+    """The status (or LOGIN / PORTAL_LOGIN) a row expects for `role`."""
+    if role in expect:
+        return expect[role]
+    if role in EXPECTED_BY_RULE:
+        return EXPECTED_BY_RULE[role](expect)
+    # Rows written for staff only: a client account gets the staff pages' 403.
+    if role in CLIENT_ROLES:
+        return 403
+    raise KeyError(f"no expectation for {role}")
 
 
 @dataclass(frozen=True)
@@ -39,11 +76,11 @@ class Row:
 
 
 def everyone(status):
-    return dict.fromkeys(ROLES, status)
+    return dict.fromkeys(WRITTEN_ROLES, status)
 
 
 def signed_in(status, anonymous=LOGIN):
-    return {**dict.fromkeys(ROLES, status), "anonymous": anonymous}
+    return {**dict.fromkeys(WRITTEN_ROLES, status), "anonymous": anonymous}
 
 
 # Client records: the case's own therapist may act; the supervisor may read (403 on
@@ -59,7 +96,7 @@ def record(owner, supervisor, others=404):
 # sign-in page. `mine`: the signed-in client's own record; `theirs`: another client's
 # record shown to `other_portal_client` (404, as if it did not exist).
 def portal(mine=200, theirs=None):
-    return {**dict.fromkeys(ROLES, 403), "anonymous": PORTAL_LOGIN, "portal_client": mine,
+    return {**dict.fromkeys(WRITTEN_ROLES, 403), "anonymous": PORTAL_LOGIN, "portal_client": mine,
             "other_portal_client": mine if theirs is None else theirs}
 
 
@@ -266,6 +303,15 @@ def test_every_url_has_a_row_in_the_matrix():
     assert not stale, f"matrix rows for URLs that no longer exist: {stale}"
 
 
+def test_every_cell_of_the_matrix_has_an_expectation():
+    cells = {(name, role): expectation(row.expect, role)
+             for name, row in MATRIX.items() for role in ROLES}
+    assert len(cells) == len(MATRIX) * len(ROLES)
+    assert all(value == LOGIN or value == PORTAL_LOGIN or 200 <= value < 600
+               for value in cells.values())
+    print(f"access matrix: {len(MATRIX)} URLs x {len(ROLES)} roles = {len(cells)} cells")
+
+
 @dataclass
 class World:
     case: object
@@ -294,8 +340,27 @@ def other_portal_client(portal_client, therapist, open_case):
 
 
 @pytest.fixture
+def deactivated(clinic, therapist, admin):
+    """A supervisor of the therapist who has left: deactivated by the clinic's admin."""
+    member = clinic_services.add_staff(clinic, email="former.supervisor@riverside.example",
+                                       display_name="Former Supervisor", role="supervisor")
+    member.supervisees.add(therapist)
+    clinic_services.deactivate(member, by=admin)
+    return member
+
+
+@pytest.fixture
+def other_supervisor(clinic, other_therapist):
+    member = clinic_services.add_staff(clinic, email="other.supervisor@riverside.example",
+                                       display_name="Other Supervisor", role="supervisor")
+    member.supervisees.add(other_therapist)
+    return member
+
+
+@pytest.fixture
 def world(request, therapist, other_therapist, supervisor, admin, other_admin, case, issued,
-          portal_client, other_portal_client, open_case):
+          portal_client, other_portal_client, open_case, deactivated, other_clinic_therapist,
+          other_supervisor):
     agreed = goals.propose_goal(case, "Feel calmer at work", by=therapist)
     goals.confirm_goal(agreed, by=case.client)
     running = goals.propose_task(agreed, "A ten-minute walk at lunch", by=therapist)
@@ -323,8 +388,7 @@ def test_access(name, world, client, request):
             client.force_login(request.getfixturevalue(role).user)
         path = row.url(world)
         response = getattr(client, row.method)(path, row.data)
-        # Rows written for staff only: a client account gets the staff pages' 403.
-        expected = row.expect.get(role, 403 if role in CLIENT_ROLES else None)
+        expected = expectation(row.expect, role)
         if expected == LOGIN:
             ok = (response.status_code == 302
                   and response["Location"].startswith(reverse("login")))
@@ -336,4 +400,5 @@ def test_access(name, world, client, request):
         if not ok:
             wrong.append(f"{role}: expected {expected}, got {response.status_code} "
                          f"{response.get('Location', '')}".rstrip())
-    assert not wrong, f"{row.method.upper()} {name}: " + "; ".join(wrong)
+    assert not wrong, (f"{row.method.upper()} {name}: {len(wrong)} of {len(ROLES)} cells "
+                       "wrong: " + "; ".join(wrong))
