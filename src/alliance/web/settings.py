@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "alliance.web.monitoring",
     "alliance.web.goals",
     "alliance.web.portal",
+    "alliance.web.audit",
     "alliance.web",  # templates and static files of the site itself
 ]
 

@@ -1,0 +1,174 @@
+"""Recording audit events: `record(request, action, target)` from anywhere that reads, changes
+or exports client data or authenticates someone.
+
+Vocabulary (`ACTIONS`, the only values `action` accepts):
+
+- data: read, create, update, delete, export, erase, import;
+- sign-in: login, login_failed, lockout, logout, session_expired;
+- two-factor: otp_verified, otp_failed, otp_enrolled, otp_reset;
+- passwords: password_changed, password_reset_requested;
+- tokens (check-in links, sign-in links, API tokens): token_invalid, token_created,
+  token_revoked, token_used;
+- operations: backup, restore.
+
+`outcome` is success, failure or denied. `detail` is a short note in plain words; it must not
+hold client data (names, answers): the trail names records by type and id only.
+
+Appending takes one indexed lookup (the last event, by primary key) and one insert, inside a
+short transaction that serialises writers: on PostgreSQL a transaction-level advisory lock,
+on SQLite the write lock every (IMMEDIATE) transaction takes. Called inside a longer
+transaction, the event commits (or rolls back) with it, and the lock is held until then.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, transaction
+from django.utils import timezone
+
+from alliance.web.audit.models import GENESIS_HASH, Event
+
+ACTIONS = frozenset({
+    "read", "create", "update", "delete", "export", "erase", "import",
+    "login", "login_failed", "lockout", "logout", "session_expired",
+    "otp_verified", "otp_failed", "otp_enrolled", "otp_reset",
+    "password_changed", "password_reset_requested",
+    "token_invalid", "token_created", "token_revoked", "token_used",
+    "backup", "restore",
+})
+OUTCOMES = frozenset(Event.Outcome.values)
+
+# pg_advisory_xact_lock key for appending ("alli" in ASCII); any constant unique to us.
+_PG_LOCK_KEY = 0x616C6C69
+
+_DETAIL_MAX = Event._meta.get_field("detail").max_length
+
+
+def record(request, action, target=None, *, outcome="success", detail="", clinic=None,
+           actor=None) -> Event:
+    """Append one event and return it.
+
+    `request` may be None (commands, background work); then pass `actor` (a user, a record
+    that acted, such as a check-in link, or a short description) and `clinic`. With a
+    request, the actor is the signed-in user and the clinic theirs, unless given.
+    `target` is the model instance acted on (or None).
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; see alliance.web.audit.services")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown audit outcome {outcome!r}; use one of {sorted(OUTCOMES)}")
+    user = getattr(request, "user", None) if request is not None else None
+    if actor is None and getattr(user, "is_authenticated", False):
+        actor = user
+    actor_id, actor_name = _actor(actor)
+    clinic_id = _pk(clinic) if clinic is not None else _clinic_id(request, user, target)
+    target_type, target_id = "", ""
+    if target is not None:
+        target_type, target_id = target._meta.label_lower, str(target.pk)
+    event = Event(action=action, outcome=outcome, actor_id=actor_id, actor_name=actor_name,
+                  clinic_id=clinic_id, target_type=target_type, target_id=target_id,
+                  client_id=_client_id(target), detail=str(detail)[:_DETAIL_MAX],
+                  address=client_address(request))
+    _append(event)
+    return event
+
+
+def _append(event: Event) -> None:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+        last = Event.objects.order_by("-id").values_list("id", "hash").first()
+        event.id, event.prev_hash = last if last else (0, GENESIS_HASH)
+        event.id += 1
+        event.at = timezone.now()
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+
+
+def client_address(request) -> str:
+    """The client's IP address: REMOTE_ADDR, or behind our proxy the address it saw.
+
+    Only when SECURE_PROXY_SSL_HEADER says a proxy is in front (ALLIANCE_BEHIND_PROXY) is
+    X-Forwarded-For used, and then only its last entry, the one our proxy appended: earlier
+    entries come from the client and can be forged.
+    """
+    if request is None:
+        return ""
+    meta = request.META
+    address = meta.get("REMOTE_ADDR", "")
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            address = forwarded
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return ""
+
+
+def _pk(value):
+    return getattr(value, "pk", value)
+
+
+def _actor(actor) -> tuple[int | None, str]:
+    if actor is None:
+        return None, ""
+    if isinstance(actor, str):
+        return None, actor[:150]
+    if hasattr(actor, "get_username"):
+        return actor.pk, actor.get_username()[:150]
+    # A record that acted (e.g. a check-in link): named by what it is and its id.
+    return None, f"{actor._meta.verbose_name} {actor.pk}"[:150]
+
+
+def _clinic_id(request, user, target) -> int | None:
+    # Staff: their clinic; clients in the portal: their client's; else the target's own.
+    from alliance.web.portal.scoping import account_for
+    from alliance.web.scoping import staff_for
+
+    if user is not None:
+        staff = staff_for(user)
+        if staff is not None:
+            return staff.clinic_id
+        account = getattr(request, "portal_account", None) or account_for(user)
+        if account is not None:
+            return account.client.clinic_id
+    return _cached_attr(target, ("clinic_id",), ("client", "clinic_id"),
+                        ("case", "client", "clinic_id"),
+                        ("session", "case", "client", "clinic_id"))
+
+
+def _client_id(target) -> int | None:
+    if target is None:
+        return None
+    if target._meta.label_lower == "care.client":
+        return target.pk
+    return _cached_attr(target, ("client_id",), ("case", "client_id"),
+                        ("session", "case", "client_id"))
+
+
+def _cached_attr(obj, *paths):
+    """The first value found along one of `paths` without a query (only loaded relations)."""
+    if obj is None:
+        return None
+    for path in paths:
+        current = obj
+        for name in path[:-1]:
+            try:
+                field = current._meta.get_field(name)
+            except FieldDoesNotExist:
+                current = None
+                break
+            if not field.is_relation or not field.is_cached(current):
+                current = None
+                break
+            current = getattr(current, name)
+            if current is None:
+                break
+        if current is not None and hasattr(current, path[-1]):
+            return getattr(current, path[-1])
+    return None
