@@ -7,3 +7,7 @@ class WebConfig(AppConfig):
     name = "alliance.web"
     label = "web"
     verbose_name = "Alliance web"
+
+    def ready(self):
+        # System checks that stop a production server with a weak CSP or cacheable pages.
+        from alliance.web import checks  # noqa: F401
