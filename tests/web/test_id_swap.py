@@ -1,0 +1,174 @@
+"""Id swapping: every URL that takes an object id, given ids that are not the user's.
+
+A therapist of clinic Riverside, Riverside's administrator and a client signed in to the
+portal each try every URL of their area with every combination of ids in which at least
+one id is not theirs: a record of another client of another therapist in the same clinic,
+a record of clinic Hillside, or an id that does not exist. Each request, GET and POST (with
+the data that succeeds on the user's own record), must answer 404 (or 403 for a wrong role),
+and the database must be exactly as before. A control then sends the same request with the
+user's own ids and gets the matrix's success status, so the ids really reach the view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from test_access_matrix import MATRIX, expectation
+
+from alliance.web.care import services as care
+from alliance.web.goals import services as goals
+from alliance.web.monitoring.models import Signal
+from alliance.web.portal import services as portal_services
+
+MISSING = 987654321
+# Tables that change by design on any request (sessions, the audit trail) are not compared.
+UNCOMPARED_APPS = {"sessions", "admin", "audit", "contenttypes", "auth_permission"}
+
+
+def id_patterns(resolver=None, namespace=""):
+    """(name, [int kwargs]) of every named URL pattern with at least one int converter."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from id_patterns(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            converters = getattr(entry.pattern, "converters", {})
+            ids = [k for k, c in converters.items() if type(c).__name__ == "IntConverter"]
+            if ids:
+                yield f"{namespace}{entry.name}", ids
+
+
+def database_checksum() -> str:
+    digest = hashlib.sha256()
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        if model._meta.app_label in UNCOMPARED_APPS:
+            continue
+        rows = list(model.objects.order_by("pk").values())
+        for row in rows:
+            row.pop("last_login", None)  # signing each actor in sets it
+        digest.update(model._meta.label.encode())
+        digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def records_of(case, therapist):
+    """A rupture and a feedback signal, an agreed goal with a task waiting for the client, and a running task."""
+    signal = Signal.objects.create(
+        case=case, type="rupture", subject="total", session=case.sessions.get(number=1),
+        rule="sd1", repair_state="pending", explanation="Alliance dropped at session 1.")
+    agreed = goals.propose_goal(case, "Feel calmer at work", by=therapist)
+    goals.confirm_goal(agreed, by=case.client)
+    running = goals.propose_task(agreed, "A walk at lunch", by=therapist)
+    goals.confirm_task(running, by=case.client)
+    feedback = Signal.objects.create(
+        case=case, type="client_feedback", subject="alliance-client:more_helpful",
+        session=case.sessions.get(number=1), rule="open_answer",
+        explanation="The client wrote something.")
+    return {"case": case, "signal": signal, "feedback": feedback, "goal": agreed,
+            "waiting_goal": goals.propose_goal(case, "Sleep through the night", by=therapist),
+            "task": goals.propose_task(agreed, "Note one good moment", by=therapist),
+            "running_task": running}
+
+
+@pytest.fixture
+def records(clinic, other_clinic, therapist, other_therapist, other_clinic_therapist, admin,
+            open_case):
+    for each in (clinic, other_clinic):
+        each.client_portal_enabled = True
+        each.clients_see_alliance_scores = True
+        each.save()
+    mine = records_of(open_case(therapist, "C-MINE1", email="mine@example.org"), therapist)
+    # Another client of the same therapist: the portal client's neighbour.
+    neighbour = records_of(open_case(therapist, "C-NEXT1", email="next@example.org"),
+                           therapist)
+    colleague = records_of(open_case(other_therapist, "C-COLL1", email="coll@example.org"),
+                           other_therapist)
+    elsewhere = records_of(open_case(other_clinic_therapist, "C-ELSE1",
+                                     email="else@example.org"), other_clinic_therapist)
+    for owner, records in ((therapist, mine), (therapist, neighbour),
+                           (other_therapist, colleague), (other_clinic_therapist, elsewhere)):
+        records["account"] = portal_services.invite(records["case"], by=owner)
+    return {"mine": mine, "neighbour": neighbour, "colleague": colleague,
+            "elsewhere": elsewhere, "therapist": therapist, "admin": admin,
+            "other_clinic_therapist": other_clinic_therapist}
+
+
+# For each URL: who tries it, and what record each id names ("case", "signal", ...).
+PORTAL_STAFF_SIDE = {"portal:invite", "portal:remove", "portal:discussed"}
+ID_RECORD = {"pk": "case", "signal_pk": "signal", "goal_pk": "goal", "task_pk": "task",
+             "number": "number"}
+PORTAL_PK = {"portal:goal_confirm": "waiting_goal", "portal:task_confirm": "task",
+             "portal:task_report": "running_task", "portal:wellbeing_chart": "case",
+             "portal:alliance_chart": "case"}
+
+
+def actor_of(name):
+    if name.startswith("clinics:"):
+        return "admin"
+    if name.startswith("portal:") and name not in PORTAL_STAFF_SIDE:
+        return "portal_client"
+    return "therapist"
+
+
+def candidates(name, kwarg, r):
+    """(own value, [values that are not the actor's]) for one id of one URL."""
+    if name.startswith("clinics:"):
+        return r["therapist"].pk, [r["other_clinic_therapist"].pk, MISSING]
+    if kwarg == "number":
+        return 1, [2, MISSING]  # every case here has only session 1
+    record = PORTAL_PK.get(name) if actor_of(name) == "portal_client" else ID_RECORD[kwarg]
+    if name == "portal:discussed" and kwarg == "signal_pk":
+        record = "feedback"  # only a client's written answer is marked discussed
+    own = r["mine"][record].pk
+    theirs = [r[other][record].pk for other in ("neighbour", "colleague", "elsewhere")]
+    if actor_of(name) == "therapist":
+        theirs = theirs[1:]  # the neighbour's records are the therapist's own too
+    return own, [*theirs, MISSING]
+
+
+def sign_in(client, actor, r):
+    user = r["mine"]["account"].user if actor == "portal_client" else r[actor].user
+    client.force_login(user)
+
+
+ID_URLS = sorted(id_patterns())
+
+
+def test_the_id_urls_are_found_and_each_has_a_matrix_row():
+    names = [name for name, _ in ID_URLS]
+    assert "care:case" in names and "clinics:staff_edit" in names
+    assert "portal:goal_confirm" in names and "monitoring:repair" in names
+    assert set(names) <= MATRIX.keys()
+
+
+@pytest.mark.parametrize("name,kwargs", ID_URLS, ids=[name for name, _ in ID_URLS])
+def test_ids_that_are_not_the_users_answer_404_and_change_nothing(name, kwargs, records,
+                                                                   client):
+    actor = actor_of(name)
+    sign_in(client, actor, records)
+    options = {k: candidates(name, k, records) for k in kwargs}
+    row = MATRIX[name]
+    before = database_checksum()
+    wrong, tried = [], 0
+    for values in itertools.product(*[[own, *theirs] for own, theirs in options.values()]):
+        if all(v == options[k][0] for k, v in zip(kwargs, values)):
+            continue  # all the actor's own: the control below
+        path = reverse(name, kwargs=dict(zip(kwargs, values)))
+        for method in ("get", "post"):
+            tried += 1
+            response = getattr(client, method)(path, row.data if method == "post" else {})
+            if response.status_code not in (404, 403, 405):
+                wrong.append(f"{method.upper()} {path}: {response.status_code}")
+    assert tried and not wrong, f"{actor} reached records not theirs: {wrong}"
+    assert database_checksum() == before, f"{actor} changed the database through {name}"
+
+    # Control: the same request with the actor's own ids succeeds.
+    own_path = reverse(name, kwargs={k: own for k, (own, _) in options.items()})
+    response = getattr(client, row.method)(own_path, row.data)
+    assert response.status_code == expectation(row.expect, actor), own_path
