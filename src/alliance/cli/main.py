@@ -68,4 +68,5 @@ COMMANDS: dict[str, str] = {
     "serve": "server",
     "manage": "server",
     "createclinic": "server",
+    "fhir": "fhir",
 }
