@@ -68,5 +68,6 @@ COMMANDS: dict[str, str] = {
     "serve": "server",
     "manage": "server",
     "createclinic": "server",
+    "audit": "audit",
     "fhir": "fhir",
 }

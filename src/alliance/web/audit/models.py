@@ -55,6 +55,9 @@ class Event(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        # Created by migrations 0001-0002; unmanaged so that `flush` leaves it alone
+        # (see 0002). Change the table with SQL in a new migration.
+        managed = False
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["clinic", "id"], name="audit_event_clinic_id"),
