@@ -55,6 +55,11 @@ INSTALLED_APPS = [
     "alliance.web.goals",
     "alliance.web.portal",
     "alliance.web.audit",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs page's assets, from the package (no CDN)
+    "alliance.web.api",
     "alliance.web",  # templates and static files of the site itself
 ]
 
@@ -230,4 +235,44 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_choice("ALLIANCE_LOG_LEVEL", "INFO",
                                                    ["DEBUG", "INFO", "WARNING", "ERROR"])},
+}
+
+# --- REST API (docs/api.md) -----------------------------------------------------------------
+# JSON only, token authentication only (no session: no CSRF to think about), one error shape.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["alliance.web.api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["alliance.web.api.authentication.TokenScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "alliance.web.api.negotiation.AlwaysJson",
+    "DEFAULT_PAGINATION_CLASS": "alliance.web.api.pagination.Pages",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend",
+                                "alliance.web.api.filters.StableOrdering"],
+    "DEFAULT_SCHEMA_CLASS": "alliance.web.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "alliance.web.api.errors.handle",
+    "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Alliance API",
+    "DESCRIPTION": "Clients, cases, sessions, forms, signals, goals and tasks of one clinic, "
+                   "as the token's therapist or supervisor sees them. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its page hold no data: anyone may read them, whatever token is sent.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "alliance.web.care.models.Case.Status",
+        "SessionStatusEnum": "alliance.web.care.models.Session.Status",
+        "SignalStateEnum": "alliance.web.monitoring.models.Signal.State",
+        "GoalStatusEnum": "alliance.web.goals.models.Goal.Status",
+        "TaskStatusEnum": "alliance.web.goals.models.Task.Status",
+        "SideEnum": "alliance.web.goals.models.Side",
+    },
 }

@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("alliance.web.monitoring.urls")),
     path("", include("alliance.web.goals.urls")),
     path("", include("alliance.web.portal.urls")),
+    path("", include("alliance.web.api.urls")),
 ]
