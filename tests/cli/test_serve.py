@@ -20,6 +20,7 @@ def test_serve_migrates_collects_static_and_answers_on_loopback(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ALLIANCE_", "DJANGO_", "DATABASE_URL"))}
     env.update({"ALLIANCE_DATA_DIR": str(tmp_path), "ALLIANCE_SECRET_KEY": "s" * 60,
+                "ALLIANCE_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=",
                 "ALLIANCE_HTTPS": "false", "ALLIANCE_ALLOWED_HOSTS": "127.0.0.1"})
     server = subprocess.Popen(
         [sys.executable, "-c", "from alliance.cli.main import cli; cli()", "serve",

@@ -66,7 +66,8 @@ def test_production_settings_pass_check_deploy(tmp_path):
         tmp_path,
         "import sys; from django.core.management import execute_from_command_line as run; "
         "run(['manage', 'check', '--deploy', '--fail-level', 'WARNING'])",
-        ALLIANCE_SECRET_KEY="x7Hq2" * 12, ALLIANCE_ALLOWED_HOSTS="alliance.example")
+        ALLIANCE_SECRET_KEY="x7Hq2" * 12, ALLIANCE_ALLOWED_HOSTS="alliance.example",
+        ALLIANCE_ENCRYPTION_KEYS="dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 

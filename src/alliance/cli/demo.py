@@ -19,6 +19,8 @@ from alliance.cli.server import run_server
 
 SECRET_KEY_FILE = "demo-secret-key"
 PASSWORD_FILE = "demo-password"
+# The key that encrypts free text at rest: beside the database, never in it.
+ENCRYPTION_KEY_FILE = "demo-encryption-key"
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 # Words for the demo password: easy to read out and type.
@@ -60,6 +62,12 @@ def new_password() -> str:
     return "-".join(words) + f"-{secrets.randbelow(90) + 10}"
 
 
+def new_encryption_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode("ascii")
+
+
 def demo_environment(folder: Path, host: str, port: int) -> dict[str, str]:
     """Environment for the demo's settings; the server process inherits it."""
     try:
@@ -71,7 +79,9 @@ def demo_environment(folder: Path, host: str, port: int) -> dict[str, str]:
         hosts.append(f"[{host}]" if address is not None and address.version == 6 else host)
     shown = "localhost" if address is not None and (address.is_loopback
                                                    or address.is_unspecified) else host
+    _kept(folder / ENCRYPTION_KEY_FILE, new_encryption_key)
     return {
+        "ALLIANCE_ENCRYPTION_KEY_FILE": str(folder / ENCRYPTION_KEY_FILE),
         "ALLIANCE_SECRET_KEY": _kept(folder / SECRET_KEY_FILE,
                                      lambda: secrets.token_urlsafe(50)),
         "ALLIANCE_DEBUG": "false",

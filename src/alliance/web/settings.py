@@ -18,6 +18,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from alliance.web.env import env_bool, env_choice, env_int, env_list, env_str
+from alliance.web.privacy.keys import encryption_keys
 
 WEB_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("ALLIANCE_DATA_DIR", str(Path.cwd()))).expanduser().resolve()
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "alliance.web.monitoring",
     "alliance.web.goals",
     "alliance.web.portal",
+    "alliance.web.privacy",
     "alliance.web.audit",
     "rest_framework",
     "django_filters",
@@ -159,6 +161,11 @@ CHECKIN_LINK_EXPIRY_HOURS = env_int("ALLIANCE_CHECKIN_LINK_EXPIRY_HOURS", 72, mi
 # A sign-in link e-mailed to a client works once, for this many minutes (at most 20).
 PORTAL_SIGN_IN_LINK_MINUTES = env_int("ALLIANCE_PORTAL_SIGN_IN_LINK_MINUTES", 15, minimum=1,
                                       maximum=20)
+
+# --- Encryption of free text at rest (docs/privacy.md) -------------------------------------
+# Fernet keys from ALLIANCE_ENCRYPTION_KEYS or ALLIANCE_ENCRYPTION_KEY_FILE, never from the
+# database; the first encrypts. Production without a key fails the system check alliance.E001.
+ENCRYPTION_KEYS = encryption_keys(debug=DEBUG)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("ALLIANCE_EMAIL_BACKEND",

@@ -11,6 +11,8 @@ import tempfile
 
 os.environ.setdefault("ALLIANCE_SECRET_KEY", "test-only-secret-key-" + "0123456789" * 4)
 os.environ.setdefault("ALLIANCE_HTTPS", "false")
+# A fixed key for tests only (free text at rest, docs/privacy.md).
+os.environ.setdefault("ALLIANCE_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=")
 
 from alliance.web.settings import *  # noqa: E402,F403
 from alliance.web.settings import DATABASES, STORAGES  # noqa: E402

@@ -20,6 +20,8 @@ class Client(models.Model):
     code = models.CharField(max_length=32, help_text="A pseudonymous code, not the client's name.")
     contact_email = models.EmailField(blank=True, help_text="Used only to send check-in links.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the client's data were erased under a pseudonym (docs/privacy.md).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from alliance.web.care.models import Session
 from alliance.web.clinics.models import StaffMember
+from alliance.web.crypto import EncryptedJSONField
 
 
 class Administration(models.Model):
@@ -36,8 +37,8 @@ class Administration(models.Model):
     responses = models.JSONField(null=True, blank=True)
     # The core scoring engine's result: scores per subscale and total, raw and POMP.
     scores = models.JSONField(null=True, blank=True)
-    # Open question id → text.
-    answers = models.JSONField(null=True, blank=True)
+    # Open question id → text, encrypted at rest (what the client wrote).
+    answers = EncryptedJSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

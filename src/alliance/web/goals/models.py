@@ -19,6 +19,7 @@ from django.utils import timezone
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
+from alliance.web.crypto import EncryptedTextField
 
 TEXT_MAX_LENGTH = 300
 RATING_MIN, RATING_MAX = 0, 10
@@ -93,7 +94,7 @@ class Goal(Agreement):
         DROPPED = "dropped", "Dropped"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="goals")
-    text = models.TextField(max_length=TEXT_MAX_LENGTH)
+    text = EncryptedTextField(max_length=TEXT_MAX_LENGTH)
     status = models.CharField(max_length=10, choices=Status, default=Status.PROPOSED)
     # When the current wording was proposed (the first proposal or the last revision).
     revised_at = models.DateTimeField(null=True, blank=True)
@@ -146,8 +147,8 @@ class GoalEvent(models.Model):
                                  related_name="+")
     by_client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
-    old_text = models.TextField(blank=True)
-    new_text = models.TextField(blank=True)
+    old_text = EncryptedTextField(blank=True)
+    new_text = EncryptedTextField(blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -212,8 +213,9 @@ class Task(Agreement):
         STOPPED = "stopped", "Stopped"
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="tasks")
-    what = models.TextField(max_length=TEXT_MAX_LENGTH)
-    how_often = models.CharField(max_length=120, blank=True)
+    what = EncryptedTextField(max_length=TEXT_MAX_LENGTH)
+    # Encrypted text is longer than what was typed: max_length limits the form only.
+    how_often = EncryptedTextField(max_length=120, blank=True)
     until = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
 

@@ -12,6 +12,7 @@ from django.db import models
 
 from alliance.web.care.models import Case, Session
 from alliance.web.clinics.models import Clinic, StaffMember
+from alliance.web.crypto import EncryptedJSONField, EncryptedTextField
 
 
 class SignalQuerySet(models.QuerySet):
@@ -70,10 +71,12 @@ class Signal(models.Model):
     subject = models.CharField(max_length=64, blank=True)
     rule = models.CharField(max_length=32)
     parameters = models.JSONField(default=dict)
-    data = models.JSONField(default=dict)
-    explanation = models.TextField()
+    # Encrypted at rest: feedback signals hold what the client wrote, goal signals the
+    # goal's wording.
+    data = EncryptedJSONField(default=dict)
+    explanation = EncryptedTextField()
     state = models.CharField(max_length=12, choices=State, default=State.OPEN)
-    dismiss_reason = models.TextField(blank=True)
+    dismiss_reason = EncryptedTextField(blank=True)
     repair_state = models.CharField(max_length=12, choices=RepairState, blank=True, default="")
     # False when the clinic's current rules no longer produce the signal (the rule or a
     # threshold changed, or data were corrected) but it is kept because a therapist
@@ -182,7 +185,7 @@ class RepairAction(models.Model):
     signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="repair_actions")
     kind = models.CharField(max_length=24, choices=Kind)
     showed_as = models.CharField(max_length=16, choices=ShowedAs, default=ShowedAs.NOT_SURE)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
     # The session in which the therapist did it, when it happened in one (optional).
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="repair_actions")

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from alliance.web.care.models import Case, Client
 from alliance.web.clinics.models import StaffMember
+from alliance.web.crypto import EncryptedTextField
 
 
 def hash_token(token: str) -> str:
@@ -96,7 +97,7 @@ class ClientFeedback(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="portal_feedback")
     account = models.ForeignKey(ClientAccount, on_delete=models.PROTECT,
                                 related_name="feedback")
-    text = models.TextField(max_length=MAX_LENGTH)
+    text = EncryptedTextField(max_length=MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
