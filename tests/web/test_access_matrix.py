@@ -182,6 +182,28 @@ MATRIX: dict[str, Row] = {
                         everyone(200)),
     "password_set_done": Row(lambda w: reverse("password_set_done"), everyone(200)),
     "password_change": Row(lambda w: reverse("password_change"), signed_in(200)),
+    # Signing in (alliance.web.accounts). The two-factor pages are for staff; a client
+    # account is not asked for a second factor (403). Link pages answer for a made-up link.
+    "accounts:two_factor_setup": Row(lambda w: reverse("accounts:two_factor_setup"),
+                                     {**signed_in(200), "portal_client": 403,
+                                      "other_portal_client": 403}),
+    "accounts:two_factor_verify": Row(lambda w: reverse("accounts:two_factor_verify"),
+                                      {**signed_in(302), "portal_client": 403,
+                                       "other_portal_client": 403}),
+    "accounts:reauth": Row(lambda w: reverse("accounts:reauth"),
+                           {**signed_in(200), "portal_client": 200,
+                            "other_portal_client": 200}),
+    "accounts:password_forgot": Row(lambda w: reverse("accounts:password_forgot"),
+                                    everyone(200)),
+    "accounts:password_forgot_sent": Row(lambda w: reverse("accounts:password_forgot_sent"),
+                                         everyone(200)),
+    "accounts:password_reset": Row(lambda w: reverse("accounts:password_reset",
+                                                     args=["MQ", "not-a-token"]),
+                                   everyone(200)),
+    # An administrator resets a colleague's second factor (another clinic's admin: 404).
+    "accounts:staff_two_factor_reset": Row(
+        lambda w: reverse("accounts:staff_two_factor_reset", args=[w.therapist.pk]),
+        staff_record(302), method="post"),
     "password_change_done": Row(lambda w: reverse("password_change_done"), signed_in(200)),
     "care:caseload": Row(lambda w: reverse("care:caseload"), TREATING),
     "care:client_new": Row(lambda w: reverse("care:client_new"), TREATING),

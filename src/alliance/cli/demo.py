@@ -90,6 +90,8 @@ def demo_environment(folder: Path, host: str, port: int) -> dict[str, str]:
         "ALLIANCE_ALLOWED_HOSTS": os.environ.get("ALLIANCE_ALLOWED_HOSTS") or ",".join(hosts),
         "ALLIANCE_BASE_URL": f"http://{shown}:{port}",
         "ALLIANCE_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        # The demo's staff sign in with the printed password alone (no authenticator app).
+        "ALLIANCE_STAFF_2FA": "false",
     }
 
 

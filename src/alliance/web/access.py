@@ -4,6 +4,11 @@
 `request.staff`; `role_required(...)` also checks the role. A signed-in user without the
 role gets a plain "not available to your role" page (403): pages are not records, so this
 reveals nothing. Records out of scope answer 404 through `alliance.web.scoping`.
+
+Two more gates apply to every page, as middleware (alliance.web.accounts.middleware): staff
+who typed their password but not yet their second factor reach only the two-factor pages
+and sign-out, and sessions end after the idle and absolute timeouts.
+`recent_password_required` asks for the password again before a security change.
 """
 
 from __future__ import annotations
@@ -11,7 +16,11 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from alliance.web.accounts.sessions import password_recent
 
 from alliance.web.scoping import staff_for
 
@@ -48,3 +57,17 @@ def treating_staff_required(view):
 
 def admin_required(view):
     return role_required("admin")(view)
+
+
+def recent_password_required(view):
+    """The password typed within the last REAUTH_MINUTES (at sign-in or on the
+    re-authentication page) before changing the password or the second factor."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not password_recent(request.session):
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('accounts:reauth')}?{query}")
+        return view(request, *args, **kwargs)
+    return wrapper

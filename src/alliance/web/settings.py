@@ -12,6 +12,7 @@ deployment sets DATABASE_URL to PostgreSQL.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,11 @@ INSTALLED_APPS = [
     "alliance.web.monitoring",
     "alliance.web.goals",
     "alliance.web.portal",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_ratelimit",
+    "alliance.web.accounts",
     "alliance.web.privacy",
     "alliance.web.audit",
     "rest_framework",
@@ -77,8 +83,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signing in (alliance.web.accounts): idle and absolute timeouts kept on the server, the
+    # second factor for staff, the rate limit and audit of link (token) pages.
+    "alliance.web.accounts.middleware.SessionTimeoutMiddleware",
+    "alliance.web.accounts.middleware.StaffTwoFactorMiddleware",
+    "alliance.web.accounts.middleware.TokenEndpointMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # django-axes comes last: it turns a lock-out during authenticate() into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "alliance.web.urls"
@@ -136,6 +150,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------
+# Argon2id for new and changed passwords; older hashes still verify and are re-hashed with
+# Argon2 at the next successful sign-in (Django upgrades a hash whose hasher is not first).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# django-axes first: it refuses authenticate() for a locked-out username and address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -150,7 +177,54 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = env_int("ALLIANCE_INVITATION_EXPIRY_HOURS", 72, minimum=1,
                                  maximum=24 * 14) * 3600
 
-SESSION_COOKIE_AGE = env_int("ALLIANCE_SESSION_HOURS", 10, minimum=1, maximum=24 * 7) * 3600
+# Sessions live in the database, so every server process sees (and can end) them. A session
+# ends after ALLIANCE_SESSION_IDLE_MINUTES without a request and ALLIANCE_SESSION_HOURS after
+# signing in, whichever comes first (alliance.web.accounts.middleware); the cookie goes with
+# the browser.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_IDLE_MINUTES = env_int("ALLIANCE_SESSION_IDLE_MINUTES", 15, minimum=1, maximum=24 * 60)
+SESSION_ABSOLUTE_HOURS = env_int("ALLIANCE_SESSION_HOURS", 12, minimum=1, maximum=24 * 7)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Changing the password or the second factor asks for the password again after this long.
+REAUTH_MINUTES = 5
+
+# A "forgot password" link for staff works once, for this many minutes (at most 20).
+# Invitations (PASSWORD_RESET_TIMEOUT above) are separate links with their own validity.
+STAFF_PASSWORD_RESET_MINUTES = env_int("ALLIANCE_PASSWORD_RESET_MINUTES", 20, minimum=1,
+                                       maximum=20)
+
+# Two-factor sign-in (TOTP, django-otp) for staff; client portal accounts never need it.
+STAFF_2FA = env_bool("ALLIANCE_STAFF_2FA", True)
+OTP_TOTP_ISSUER = env_str("ALLIANCE_OTP_ISSUER", "Alliance")
+
+# Lock-out (django-axes): this many failed sign-ins for one username from one address lock
+# that pair for ALLIANCE_LOCKOUT_MINUTES. `alliance manage axes_reset_username EMAIL` unlocks.
+AXES_FAILURE_LIMIT = env_int("ALLIANCE_LOCKOUT_FAILURES", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ALLIANCE_LOCKOUT_MINUTES", 15, minimum=1,
+                                              maximum=24 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "alliance.web.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "alliance.web.accounts.addresses.client_address"
+AXES_USERNAME_CALLABLE = "alliance.web.accounts.addresses.username_tried"
+AXES_VERBOSE = False
+
+# Link (token) pages, per client address: at most this many requests a minute, and after
+# this many unknown, used or expired links in an hour every link page answers 429 until the
+# hour is over. Counters live in the database cache that all server processes share.
+TOKEN_REQUESTS_PER_MINUTE = env_int("ALLIANCE_TOKEN_REQUESTS_PER_MINUTE", 60, minimum=1)
+TOKEN_INVALID_PER_HOUR = env_int("ALLIANCE_TOKEN_INVALID_PER_HOUR", 20, minimum=1)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                      "LOCATION": "alliance_cache"}}
+RATELIMIT_USE_CACHE = "default"
+# django-ratelimit rejects the database cache because its increment is not atomic: under
+# concurrent requests a count can come out a little low. The limits are far from the line
+# between a person and a guessing script, so that is accepted for a cache every process shares.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# "Forgot password" answers no sooner than this, so that its timing does not tell whether an
+# address belongs to an account (looking it up and sending the e-mail fit within it).
+PASSWORD_RESET_ANSWER_SECONDS = 1.0
 
 # --- Check-ins ------------------------------------------------------------------------------
 # Default for new clinics; each clinic can change it in its settings.
@@ -223,7 +297,7 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = env_bool("ALLIANCE_HSTS_PRELOAD", False)
     # Joining the browsers' preload list binds the whole domain for a long time: that is the
     # domain owner's decision (ALLIANCE_HSTS_PRELOAD=true), not a default.
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the usual deployment).
     if env_bool("ALLIANCE_BEHIND_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

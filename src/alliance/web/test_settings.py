@@ -18,6 +18,8 @@ from alliance.web.settings import *  # noqa: E402,F403
 from alliance.web.settings import DATABASES, STORAGES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Staff sign in without a second factor unless a test turns it on (override_settings).
+STAFF_2FA = False
 STORAGES = {**STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

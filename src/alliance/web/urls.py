@@ -5,7 +5,8 @@ from django.urls import include, path, reverse_lazy
 
 from alliance.web import views
 from alliance.web.clinics.forms import LoginForm
-from alliance.web.forms import ChangePassword, SetPassword
+from alliance.web.accounts import views as accounts_views
+from alliance.web.forms import SetPassword
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,11 +20,12 @@ urlpatterns = [
         success_url=reverse_lazy("password_set_done")), name="password_set"),
     path("password/set/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="registration/set_password_done.html"), name="password_set_done"),
-    path("password/change/", auth_views.PasswordChangeView.as_view(
-        form_class=ChangePassword, success_url=reverse_lazy("password_change_done")),
-         name="password_change"),
+    # After the password again (within 5 minutes); signs out the user's other devices.
+    path("password/change/", accounts_views.password_change, name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
+    # Two-factor sign-in, the password again, forgotten passwords (alliance.web.accounts).
+    path("account/", include("alliance.web.accounts.urls")),
     path("", include("alliance.web.care.urls")),
     path("", include("alliance.web.checkins.urls")),
     path("clinic/", include("alliance.web.clinics.urls")),

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "alliance.web.accounts"
+    label = "accounts"
+    verbose_name = "Signing in and sessions"
+
+    def ready(self):
+        from alliance.web.accounts import receivers  # noqa: F401  (connects the signals)
