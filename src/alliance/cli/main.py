@@ -70,4 +70,6 @@ COMMANDS: dict[str, str] = {
     "createclinic": "server",
     "audit": "audit",
     "fhir": "fhir",
+    "import": "transfer",
+    "export": "transfer",
 }

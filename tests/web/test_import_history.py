@@ -1,0 +1,179 @@
+"""Importing history from another system: checked row by row, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from alliance.core.instruments import load_bundled
+from alliance.core.simulator import simulate_clinic
+from alliance.web.audit.models import Event
+from alliance.web.care.models import Case, Client, Session
+from alliance.web.checkins.models import Administration
+from alliance.web.interop import history
+from alliance.web.monitoring.models import Signal
+
+HEADER = "client,therapist,case_status,session,date,session_status,instrument,item,value\n"
+
+
+def write(tmp_path, text: str, name: str = "history.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def good_file(tmp_path, therapist):
+    email = therapist.user.email
+    rows = [f"OLD-1,{email},closed,1,2025-03-03,attended,alliance-client,{item},{value}"
+            for item, value in (("bond1", 8), ("bond2", 9), ("goals1", 6), ("goals2", 7),
+                                ("tasks1", 5), ("tasks2", 7))]
+    rows += [f"OLD-1,{email},closed,2,2025-03-10,no_show,,,",
+             f"OLD-1,{email},closed,3,2025-03-17,attended,wellbeing,total,6.5",
+             f"OLD-2,{email},,1,2025-04-01,attended,phq-9,total,14"]
+    return write(tmp_path, HEADER + "\n".join(rows) + "\n")
+
+
+def test_a_good_file_becomes_clients_cases_sessions_and_scored_forms(clinic, therapist,
+                                                                      tmp_path):
+    result = history.import_history(good_file(tmp_path, therapist), clinic)
+
+    assert (result.clients, result.cases, result.sessions, result.administrations) == \
+        (2, 2, 4, 3)
+    case = Case.objects.get(client__code="OLD-1")
+    assert case.status == Case.Status.CLOSED and case.end_date == dt.date(2025, 3, 17)
+    assert case.start_date == dt.date(2025, 3, 3) and case.therapist == therapist
+    assert case.sessions.get(number=2).status == Session.Status.NO_SHOW
+    checkin = Administration.objects.get(session__case=case, instrument_id="alliance-client")
+    # Scored by the core engine: bond = mean(8, 9).
+    assert checkin.scores["subscales"]["bond"] == 8.5
+    assert checkin.scores["total"] == pytest.approx(42 / 6)
+    # Scores given as scores are kept, with their POMP from the instrument's range.
+    phq = Administration.objects.get(instrument_id="phq-9")
+    assert phq.responses is None and phq.scores["total"] == 14
+    assert phq.scores["pomp"]["total"] == pytest.approx(14 / 27 * 100)
+    assert Case.objects.get(client__code="OLD-2").status == Case.Status.ACTIVE
+
+
+def test_importing_the_same_file_again_adds_nothing(clinic, therapist, tmp_path):
+    path = good_file(tmp_path, therapist)
+    history.import_history(path, clinic)
+    again = history.import_history(path, clinic)
+    assert (again.clients, again.cases, again.sessions, again.administrations) == (0, 0, 0, 0)
+    assert again.unchanged == 3
+    assert Administration.objects.count() == 3 and Session.objects.count() == 4
+
+
+def test_every_bad_row_is_listed_with_its_line_and_column_and_nothing_is_imported(
+        clinic, therapist, admin, tmp_path):
+    email = therapist.user.email
+    text = HEADER + "\n".join([
+        f"OLD-1,{email},,1,2025-03-03,attended,alliance-client,bond1,8",
+        f"OLD-1,nobody@example.org,,1,2025-03-03,attended,alliance-client,bond2,8",
+        f"OLD-1,{email},,1,03/03/2025,attended,alliance-client,bond2,8",
+        f"OLD-1,{email},,1,2025-03-03,attended,alliance-client,bond2,11",
+        f"OLD-1,{email},,1,2025-03-03,attended,alliance-client,bond9,5",
+        f"OLD-1,{email},,1,2025-03-03,attended,alliance-client,goals1,\"7,5\"",
+        f"OLD-1,{email},,2,2025-03-10,maybe,,,",
+        f"OLD-1,{email},,1,2025-03-04,attended,wellbeing,total,5",
+        f"OLD-1,{admin.user.email},,1,2025-03-03,attended,alliance-client,bond2,8",
+        f"OLD-1,{email},,1,2025-03-03,attended,alliance-client,bond1,7",
+    ]) + "\n"
+    with pytest.raises(history.HistoryImportError) as caught:
+        history.import_history(write(tmp_path, text), clinic)
+    found = [(p.line, p.column) for p in caught.value.problems]
+    assert found == [(3, "therapist"), (4, "date"), (5, "value"), (6, "item"), (7, "value"),
+                     (8, "session_status"), (9, "date"), (10, "therapist"), (11, "item")]
+    assert "history.csv, line 7, column 'value': '7,5' is not a number (a decimal comma?)" in \
+        [str(p) for p in caught.value.problems]
+    assert not Client.objects.exists() and not Session.objects.exists()
+
+
+def test_different_answers_for_a_form_already_there_are_refused_and_change_nothing(
+        clinic, therapist, tmp_path):
+    history.import_history(good_file(tmp_path, therapist), clinic)
+    email = therapist.user.email
+    changed = write(tmp_path, HEADER + f"OLD-1,{email},closed,3,2025-03-17,attended,wellbeing,"
+                    "total,3\nOLD-9,{email},,1,2025-05-01,,,,\n".replace("{email}", email),
+                    name="changed.csv")
+    with pytest.raises(history.HistoryImportError, match="already has different answers"):
+        history.import_history(changed, clinic)
+    assert not Client.objects.filter(code="OLD-9").exists()
+    assert Administration.objects.get(instrument_id="wellbeing").scores["total"] == 6.5
+
+
+def test_a_dry_run_counts_what_would_be_added_and_writes_nothing(clinic, therapist, tmp_path):
+    result = history.import_history(good_file(tmp_path, therapist), clinic, dry_run=True)
+    assert result.dry_run and result.sessions == 4
+    assert "would add 2 clients" in result.summary()
+    assert not Client.objects.exists()
+
+
+def test_a_file_without_the_required_columns_names_them(clinic, tmp_path):
+    with pytest.raises(history.InputError, match="missing columns 'instrument', 'item'"):
+        history.import_history(write(tmp_path, "client,therapist,session,date,value\n"
+                                               "A,b@example.org,1,2025-01-01,3\n"), clinic)
+
+
+def simulated_year(tmp_path, staff, *, clients: int, seed: int = 3):
+    """A year of a simulated clinic's history, written in the import format."""
+    simulated = simulate_clinic(clients, 20, seed, n_therapists=len(staff),
+                                start_date=dt.date(2025, 1, 6))
+    sessions = simulated.sessions
+    sessions = sessions[pd.to_datetime(sessions["date"]) < pd.Timestamp("2026-01-05")]
+    emails = {f"T{k + 1:03d}": member.user.email for k, member in enumerate(staff)}
+    frame = history.history_frame(sessions, emails, client_form=load_bundled("alliance-client"),
+                                  outcome_form=load_bundled("wellbeing"),
+                                  therapist_form=load_bundled("alliance-therapist"))
+    path = tmp_path / "year.csv"
+    frame.to_csv(path, index=False)
+    return path, sessions
+
+
+def test_a_simulated_year_imports_and_its_signals_are_computed(clinic, therapist,
+                                                               other_therapist, tmp_path):
+    path, sessions = simulated_year(tmp_path, [therapist, other_therapist], clients=24)
+    result = history.import_history(path, clinic)
+    assert result.sessions == len(sessions)
+    assert result.clients == sessions["client_id"].nunique()
+    # The subscale scores survive the trip through item answers and the core's scoring.
+    first = sessions.dropna(subset=["alliance"]).iloc[0]
+    stored = Administration.objects.get(
+        session__case__client__code=first.client_id, session__number=first.session,
+        instrument_id="alliance-client")
+    assert stored.scores["subscales"]["bond"] == first.bond
+    assert Signal.objects.filter(case__client__clinic=clinic).exists()
+
+
+def test_the_command_imports_and_records_it_in_the_audit_trail(clinic, therapist, tmp_path):
+    from click.testing import CliRunner
+
+    from alliance.cli.main import cli
+
+    path = good_file(tmp_path, therapist)
+    dry = CliRunner().invoke(cli, ["import", "history", str(path), "--clinic",
+                                   "riverside-counselling", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run:" in dry.output and not Client.objects.exists()
+    done = CliRunner().invoke(cli, ["import", "history", str(path), "--clinic", str(clinic.pk)])
+    assert done.exit_code == 0, done.output
+    assert Client.objects.count() == 2
+    event = Event.objects.get(action="import")
+    assert event.clinic_id == clinic.pk and "2 clients" in event.detail
+
+
+def test_the_command_lists_every_problem_and_fails(clinic, therapist, tmp_path):
+    from click.testing import CliRunner
+
+    from alliance.cli.main import cli
+
+    bad = write(tmp_path, HEADER + "A,x@example.org,,0,2025-01-01,,,,\n"
+                                   "B,y@example.org,,1,2025-01-01,,,,\n")
+    result = CliRunner().invoke(cli, ["import", "history", str(bad), "--clinic",
+                                      "riverside-counselling"])
+    assert result.exit_code == 1
+    assert "line 2, column 'therapist'" in result.output
+    assert "line 3, column 'therapist'" in result.output
+    assert "nothing was imported" in result.output
+    assert Event.objects.get(action="import").outcome == "failure"
