@@ -1,0 +1,132 @@
+"""Charts for the PDF reports, as high-resolution PNG.
+
+The case report draws the case page's own charts (`alliance.web.dashboards.charts`) at
+print resolution; the clinic report adds histograms and the caterpillar plot of therapist
+effects in the same look (colours, type, thin grid, no chart junk). Each function returns
+the PNG with its size in inches, so the PDF keeps the proportions.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+
+from alliance.core.benchmarking import TherapistComparison
+from alliance.web.dashboards import charts as case_charts
+from alliance.web.dashboards.charts import GRID, INK, MUTED, SPINE, STYLES
+
+#: Print resolution: crisp at the report's width (about 7 in) and small enough to mail.
+DPI = 220
+
+
+@dataclass(frozen=True)
+class Png:
+    data: bytes
+    width: float   # inches
+    height: float
+
+
+def _png(figure: Figure) -> Png:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, facecolor="white",
+                   metadata={"Software": None})
+    width, height = figure.get_size_inches()
+    return Png(buffer.getvalue(), float(width), float(height))
+
+
+def alliance(series) -> Png:
+    return case_charts.alliance_chart(series, output=_png)
+
+
+def wellbeing(series, band=None) -> Png:
+    return case_charts.wellbeing_chart(series, band, output=_png)
+
+
+def _font(size: float, weight: str = "normal") -> FontProperties:
+    return FontProperties(family=case_charts.FONT_FAMILY, size=size, weight=weight)
+
+
+def _axes(figure: Figure, rect):
+    axes = figure.add_axes(rect)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        axes.spines[side].set_color(SPINE)
+    axes.tick_params(colors=MUTED, labelcolor=INK, labelsize=9, length=3)
+    return axes
+
+
+def histogram(values: Sequence[float], *, bins: Sequence[float], xlabel: str,
+              color: str, marker: float | None = None, marker_label: str = "") -> Png:
+    """Counts of cases per bin, with an optional dashed reference line (e.g. no change)."""
+    figure = Figure(figsize=(4.4, 2.7), facecolor="white")
+    FigureCanvasAgg(figure)
+    axes = _axes(figure, (0.14, 0.2, 0.82, 0.72))
+    counts, edges = np.histogram(np.asarray(values, dtype=float), bins=np.asarray(bins))
+    axes.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=color,
+             edgecolor="white", linewidth=1.0, alpha=0.9)
+    axes.set_xlim(edges[0], edges[-1])
+    axes.set_ylim(0, max(1, counts.max()) * 1.15)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.grid(axis="y", color=GRID, linewidth=0.8)
+    axes.set_axisbelow(True)
+    axes.set_xlabel(xlabel, fontproperties=_font(9), color=MUTED)
+    axes.set_ylabel("Cases", fontproperties=_font(9), color=MUTED)
+    if marker is not None:
+        axes.axvline(marker, color=MUTED, linewidth=1.1, linestyle=(0, (4, 3)))
+        if marker_label:
+            axes.text(marker, axes.get_ylim()[1], f" {marker_label}", color=MUTED,
+                      fontproperties=_font(8), va="top", ha="left")
+    return _png(figure)
+
+
+def caterpillar(comparison: TherapistComparison, names: dict[str, str], *,
+                xlabel: str) -> Png:
+    """Each therapist's adjusted outcome with its interval, and the clinic mean.
+
+    Therapists are listed alphabetically by name (never by effect: an ordered list reads
+    as a ranking that the intervals do not support).
+    """
+    rows = sorted(comparison.therapists, key=lambda t: names.get(t.therapist, t.therapist))
+    # Room for the legend above the plot and the axis label below it.
+    height = 1.15 + 0.36 * len(rows)
+    figure = Figure(figsize=(7.2, height), facecolor="white")
+    FigureCanvasAgg(figure)
+    left, bottom, top = 1.9 / 7.2, 0.55 / height, 0.45 / height
+    axes = _axes(figure, (left, bottom, 1 - left - 0.25 / 7.2, 1 - bottom - top))
+    ys = np.arange(len(rows))[::-1]
+    color = STYLES["wellbeing"].color
+    axes.axvline(comparison.intercept, color=MUTED, linewidth=1.1, linestyle=(0, (4, 3)),
+                 zorder=1)
+    for y, row in zip(ys, rows):
+        axes.plot([row.adjusted_lower, row.adjusted_upper], [y, y], color=color,
+                  linewidth=2.0, solid_capstyle="round", zorder=2)
+        axes.plot([row.adjusted], [y], marker="o", markersize=6, color=color,
+                  markeredgecolor="white", markeredgewidth=0.8, zorder=3)
+    axes.set_yticks(ys, [f"{names.get(r.therapist, r.therapist)} ({r.n_cases})" for r in rows])
+    axes.tick_params(axis="y", length=0, labelsize=9)
+    axes.spines["left"].set_visible(False)
+    axes.set_ylim(-0.7, len(rows) - 0.3)
+    low = min(r.adjusted_lower for r in rows)
+    high = max(r.adjusted_upper for r in rows)
+    pad = max(0.25, 0.08 * (high - low))
+    axes.set_xlim(min(low, comparison.intercept) - pad, max(high, comparison.intercept) + pad)
+    axes.grid(axis="x", color=GRID, linewidth=0.8)
+    axes.set_axisbelow(True)
+    axes.set_xlabel(xlabel, fontproperties=_font(9), color=MUTED)
+    handles = [Line2D([], [], color=color, linewidth=2.0, marker="o", markersize=5,
+                      label=f"Adjusted figure, {round(comparison.level * 100)}% interval"),
+               Line2D([], [], color=MUTED, linewidth=1.1, linestyle=(0, (4, 3)),
+                      label="Clinic mean")]
+    figure.legend(handles=handles, loc="upper right", ncol=2, frameon=False,
+                  prop=_font(8.5), bbox_to_anchor=(1 - 0.25 / 7.2, 1.0), labelcolor=INK,
+                  borderaxespad=0.1)
+    return _png(figure)
+

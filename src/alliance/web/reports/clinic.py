@@ -1,0 +1,265 @@
+"""The clinic report as a PDF: distributions, signal and repair rates, therapists compared.
+
+Who sees what (aggregates only, never a case record):
+- a clinic administrator: the whole clinic;
+- a supervisor: the therapists they supervise (the same scope as the signal report page,
+  `monitoring.repair.report_cases`).
+
+Sections:
+- the latest client-rated alliance of each case and each case's change in the outcome
+  check-in since the first rating, as histograms (active and ended cases in scope);
+- signal rates per 100 attended sessions by type, and the share of ruptures repaired, from
+  the monitoring models through the signal report (`alliance.core.report`; active cases,
+  whose signals follow the rules in force);
+- therapists compared on the change in outcome adjusted for intake severity, as BLUPs with
+  intervals (`alliance.core.benchmarking.therapist_effects`), in a caterpillar plot listed
+  by name, never ranked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.utils import timezone
+
+from alliance.core.benchmarking import TherapistComparison, therapist_effects
+from alliance.core.errors import AllianceError
+from alliance.web.care.models import Case
+from alliance.web.checkins.models import Administration
+from alliance.web.clinics.models import StaffMember
+from alliance.web.dashboards.charts import STYLES
+from alliance.web.dashboards.series import Measures
+from alliance.web.dashboards.text import score
+from alliance.web.monitoring import repair
+from alliance.web.reports import charts, pdf
+
+
+def scope_cases(staff: StaffMember):
+    """Every case (active or ended) whose aggregates `staff` may see; none for therapists."""
+    cases = Case.objects.filter(client__clinic_id=staff.clinic_id)
+    if staff.is_admin:
+        return cases
+    if staff.is_supervisor:
+        return cases.filter(therapist__in=staff.supervisees.filter(clinic_id=staff.clinic_id))
+    return Case.objects.none()
+
+
+def case_figures(cases, measures: Measures) -> pd.DataFrame:
+    """One row per case: therapist, latest client-rated alliance, first and last outcome.
+
+    One query over the submitted forms of the clinic's alliance and outcome check-ins.
+    """
+    ids = [i.id for i in (measures.client, measures.outcome) if i is not None]
+    rows = (Administration.objects
+            .filter(session__case__in=cases, submitted_at__isnull=False, respondent="client",
+                    instrument_id__in=ids)
+            .order_by("session__case_id", "session__number")
+            .values_list("session__case_id", "session__case__therapist_id", "session__number",
+                         "instrument_id", "scores"))
+    found: dict[int, dict] = {}
+    for case_id, therapist_id, number, instrument_id, scores in rows:
+        entry = found.setdefault(case_id, {"case": case_id, "therapist": therapist_id,
+                                           "alliance": np.nan, "intake": np.nan,
+                                           "last": np.nan, "n_outcome": 0})
+        values = measures.read(instrument_id, "client", scores)
+        if values.get("alliance") is not None:
+            entry["alliance"] = values["alliance"]          # ordered by session: the latest
+        if values.get("wellbeing") is not None:
+            if entry["n_outcome"] == 0:
+                entry["intake"] = values["wellbeing"]
+            entry["last"] = values["wellbeing"]
+            entry["n_outcome"] += 1
+    frame = pd.DataFrame(list(found.values()),
+                         columns=["case", "therapist", "alliance", "intake", "last", "n_outcome"])
+    frame["change"] = np.where(frame["n_outcome"] >= 2, frame["last"] - frame["intake"], np.nan)
+    return frame
+
+
+@dataclass
+class ClinicReport:
+    staff: StaffMember
+    date: dt.date
+    measures: Measures
+    figures: pd.DataFrame
+    signals: repair.ClinicReport
+    comparison: TherapistComparison | None
+    comparison_note: str
+    names: dict[str, str]
+    scope: str
+    n_cases: int
+    n_active: int
+
+
+def load(staff: StaffMember, *, today: dt.date | None = None) -> ClinicReport:
+    clinic = staff.clinic
+    measures = Measures.of(clinic)
+    cases = scope_cases(staff)
+    figures = case_figures(cases, measures)
+    names = {str(pk): name for pk, name in StaffMember.objects.filter(
+        pk__in=cases.values("therapist_id")).values_list("pk", "display_name")}
+    comparison, note = None, ""
+    usable = figures.dropna(subset=["change", "intake"])
+    try:
+        comparison = therapist_effects(usable.assign(therapist=usable["therapist"].astype(str)),
+                                       outcome="change", covariate="intake")
+    except AllianceError as exc:
+        note = (f"Too few cases for a comparison of therapists yet ({exc}). It needs cases "
+                f"with at least two {measures.outcome_title.lower()} ratings.")
+    scope = ("all therapists of the clinic" if staff.is_admin
+             else "the therapists you supervise")
+    return ClinicReport(staff=staff, date=today or timezone.localdate(), measures=measures,
+                        figures=figures, signals=repair.clinic_report(staff),
+                        comparison=comparison, comparison_note=note, names=names, scope=scope,
+                        n_cases=cases.count(),
+                        n_active=cases.filter(status=Case.Status.ACTIVE).count())
+
+
+# --- the PDF ---------------------------------------------------------------------------
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{round(100 * value)}%"
+
+
+def _distributions(report: ClinicReport) -> list:
+    measures, figures = report.measures, report.figures
+    low, high = measures.alliance_scale
+    alliance = figures["alliance"].dropna()
+    change = figures["change"].dropna()
+    title = measures.outcome_title
+    story = [pdf.heading("Alliance and outcome across cases")]
+    story.append(pdf.para(
+        f"Left: each case's latest client-rated alliance ({len(alliance)} cases with a rating). "
+        f"Right: each case's change in {title.lower()} from the first check-in to the latest "
+        f"({len(change)} cases with at least two ratings; "
+        f"{'above' if measures.outcome_higher_is_better else 'below'} zero is better)."))
+    if alliance.empty and change.empty:
+        story.append(pdf.para("No check-ins answered yet.", "small"))
+        return story
+    left = charts.histogram(alliance, bins=np.linspace(low, high, 11), xlabel=f"Latest alliance "
+                            f"({low:g}–{high:g})", color=STYLES["alliance"].color)
+    span = max(1.0, float(np.ceil(change.abs().max()))) if not change.empty else 1.0
+    right = charts.histogram(change, bins=np.linspace(-span, span, 13),
+                             xlabel=f"Change in {title.lower()} (points)",
+                             color=STYLES["wellbeing"].color, marker=0.0,
+                             marker_label="no change")
+    half = (pdf.WIDTH - 6 * pdf.mm) / 2
+    grid = pdf.Table([[pdf.figure(left.data, left.width, left.height, half),
+                       pdf.figure(right.data, right.width, right.height, half)]],
+                     colWidths=[half + 3 * pdf.mm, half + 3 * pdf.mm], hAlign="LEFT")
+    grid.setStyle(pdf.TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    story.append(grid)
+    return story
+
+
+def _signals(report: ClinicReport) -> list:
+    signals = report.signals
+    story = [pdf.heading("Signals and repair")]
+    for sentence in signals.sentences:
+        story.append(pdf.para(sentence))
+    rows = [[r.label, r.count, "—" if r.per_100 is None else f"{r.per_100:.1f}",
+             r.with_action, r.without_action] for r in signals.rows if r.count]
+    if rows:
+        story.append(pdf.space(3))
+        story.append(pdf.table(["Signal", "Count", "Per 100 sessions", "With a repair action",
+                                "Without"], rows,
+                               [70 * pdf.mm, 18 * pdf.mm, 28 * pdf.mm, 32 * pdf.mm, 22 * pdf.mm],
+                               numeric={1, 2, 3, 4}))
+    story.append(pdf.para("Ruptures", "h3"))
+    story.append(pdf.table(
+        ["Ruptures", "Count", "Repaired", "Unresolved", "Window open", "Share repaired",
+         "Median sessions to repair"],
+        [[r.label, r.ruptures, r.repaired, r.unresolved, r.pending, _percent(r.share),
+          "—" if r.median is None else score(r.median)] for r in signals.repair],
+        [46 * pdf.mm, 15 * pdf.mm, 19 * pdf.mm, 23 * pdf.mm, 21 * pdf.mm, 20 * pdf.mm,
+         26 * pdf.mm], numeric={1, 2, 3, 4, 5, 6}))
+    story.append(pdf.space(3))
+    story.append(pdf.para("The share repaired counts ruptures whose repair window has closed. "
+                          "Signals are those of active cases under the rules in force (at the "
+                          "end of this report).", "small"))
+    return story
+
+
+def _therapists(report: ClinicReport) -> list:
+    title = report.measures.outcome_title.lower()
+    story = [pdf.heading("Therapists compared, adjusted for intake")]
+    comparison = report.comparison
+    if comparison is None:
+        story.append(pdf.para(report.comparison_note))
+        return story
+    level = round(comparison.level * 100)
+    story.append(pdf.para(
+        f"Each dot is the change in {title} expected for a client of that therapist who starts "
+        f"at the clinic's average intake level ({score(round(comparison.covariate_mean, 2))}), "
+        f"estimated from {comparison.n_cases} cases of {comparison.n_therapists} therapists; "
+        f"the line is its {level}% interval and the dashed line the clinic mean "
+        f"({score(round(comparison.intercept, 2))} points). The number after a name is the "
+        f"therapist's cases."))
+    chart = charts.caterpillar(comparison, report.names,
+                               xlabel=f"Adjusted change in {title} (points)")
+    story.append(pdf.figure(chart.data, chart.width, chart.height))
+    story.append(pdf.para("How to read it", "h3"))
+    reading = [
+        "The figures are adjusted for how the clients were doing at intake, and a therapist "
+        "with few cases is drawn toward the clinic mean until their cases say otherwise: "
+        "small caseloads vary a lot by chance.",
+        "Overlapping intervals are not differences. Only an interval that lies wholly on one "
+        "side of the dashed line suggests a therapist differs from the clinic mean, and even "
+        "then case mix the intake score does not capture may explain it.",
+        "Therapists are listed by name, not ranked. Use the figure to start a conversation in "
+        "supervision, not to judge anyone.",
+    ]
+    if comparison.singular:
+        reading.insert(0, "In these data the therapists do not differ beyond what chance "
+                          "explains: every adjusted figure equals the clinic mean.")
+    for sentence in reading:
+        story.append(pdf.para(f"•&nbsp;&nbsp;{pdf.text(sentence)}", "body", markup=True))
+    rows = []
+    for t in sorted(comparison.therapists, key=lambda t: report.names.get(t.therapist, "")):
+        rows.append([report.names.get(t.therapist, t.therapist), t.n_cases,
+                     score(round(t.raw_mean, 2)), score(round(t.adjusted, 2)),
+                     f"{score(round(t.adjusted_lower, 2))} to {score(round(t.adjusted_upper, 2))}"])
+    story.append(pdf.space(3))
+    story.append(pdf.table(["Therapist", "Cases", "Observed mean change", "Adjusted",
+                            f"{level}% interval"], rows,
+                           [52 * pdf.mm, 16 * pdf.mm, 34 * pdf.mm, 24 * pdf.mm, 36 * pdf.mm],
+                           numeric={1, 2, 3, 4}))
+    story.append(pdf.space(3))
+    story.append(pdf.para(
+        f"Model: change = β₀ + β₁ × (intake − mean) + therapist + error, fitted by REML with a "
+        f"random intercept per therapist. β₁ = {comparison.slope:.2f} "
+        f"(SE {comparison.slope_se:.2f}) points per point of intake; variance between "
+        f"therapists {comparison.therapist_variance:.3f}, within {comparison.residual_variance:.3f} "
+        f"(intraclass correlation {comparison.icc:.2f}). Intervals from the conditional "
+        f"variance of each therapist's effect.", "small"))
+    return story
+
+
+def _rules(report: ClinicReport) -> list:
+    return [pdf.heading("Rules in force"),
+            pdf.facts([(label, value) for label, value in report.signals.rules],
+                      label_width=58 * pdf.mm)]
+
+
+def render(report: ClinicReport) -> bytes:
+    clinic = report.staff.clinic
+    page = pdf.Page(clinic.name, "Clinic report", report.date,
+                    footer="Aggregates only: no case records. For the clinic's use.")
+    story = [pdf.para("Clinic report", "title"),
+             pdf.para(f"{clinic.name}: {report.scope}. How the alliance and wellbeing look "
+                      f"across cases, how often signals fire and ruptures are repaired, and "
+                      f"how therapists compare once intake is taken into account.", "subtitle"),
+             pdf.facts([("Covers", report.scope.capitalize()),
+                        ("Cases", f"{report.n_cases} ({report.n_active} active)"),
+                        ("Attended sessions", f"{report.signals.report.attended_sessions} in "
+                                              f"active cases"),
+                        ("Prepared for", report.staff.display_name)])]
+    story += _distributions(report)
+    story += _signals(report)
+    story += _therapists(report)
+    story += _rules(report)
+    return pdf.build(story, page, subject=f"Clinic report of {clinic.name}")

@@ -1,0 +1,277 @@
+"""PDF reports: the case report (for the record and for the client) and the clinic report.
+
+The demo clinic (seeded once for the module) gives cases with ruptures, repairs, dismissed
+signals, goals and tasks, and three therapists. Every PDF is checked by its text (pypdf),
+its layout (no character outside the page's margins, pypdfium2) and rendered to PNG under
+test-artifacts/reports/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from pypdf import PdfReader
+
+from alliance.web import demo
+from alliance.web.audit.models import Event
+from alliance.web.care.models import Case
+from alliance.web.clinics.models import StaffMember
+from alliance.web.dashboards import casepage
+from alliance.web.monitoring.models import RepairAction, Signal
+from alliance.web.monitoring.repair import clinic_report as signal_report
+from alliance.web.reports import case as case_report
+from alliance.web.reports import clinic as clinic_report
+from alliance.web.reports import pdf
+
+TODAY = dt.date(2026, 3, 16)
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield demo.seed_demo("a demo password for tests", today=TODAY)
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def clinic(seeded, db):
+    return seeded.clinic
+
+
+def staff(clinic, email) -> StaffMember:
+    return StaffMember.objects.select_related("clinic", "user").get(clinic=clinic,
+                                                                   user__username=email)
+
+
+@pytest.fixture
+def worked_case(clinic):
+    """A case whose rupture has a repair action with a note, and with goals."""
+    action = (RepairAction.objects.filter(signal__case__client__clinic=clinic,
+                                          signal__type="rupture").exclude(note="")
+              .select_related("signal__case").order_by("signal__case_id").first())
+    assert action is not None, "the demo records repair actions with notes"
+    case = Case.objects.select_related("client__clinic", "therapist").get(
+        pk=action.signal.case_id)
+    assert case.goals.exists()
+    return case
+
+
+def dismissed(case) -> Signal:
+    """A signal of `case` dismissed with a reason only clinicians should read."""
+    signal = case.signals.exclude(type="rupture").first() or case.signals.first()
+    signal.state, signal.dismiss_reason = "dismissed", "Discussed in supervision: a bad week."
+    signal.save()
+    return signal
+
+
+def reader(content: bytes) -> PdfReader:
+    return PdfReader(io.BytesIO(content))
+
+
+def text_of(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in reader(content).pages)
+
+
+def flat(value: str) -> str:
+    """Text with its line breaks and runs of spaces made single spaces (wrapped lines)."""
+    return " ".join(value.split())
+
+
+def save_pages(content: bytes, name: str) -> list[Path]:
+    """Each page as a PNG at 110 dpi in test-artifacts/reports/<name>-<n>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    document = pypdfium2.PdfDocument(content)
+    paths = []
+    for number, page in enumerate(document, start=1):
+        path = ARTIFACTS / f"{name}-{number}.png"
+        page.render(scale=110 / 72).to_pil().save(path)
+        paths.append(path)
+    (ARTIFACTS / f"{name}.pdf").write_bytes(content)
+    return paths
+
+
+def characters_outside_margins(content: bytes) -> list[str]:
+    """Characters whose box leaves the text area (header and footer lines allowed)."""
+    document = pypdfium2.PdfDocument(content)
+    outside = []
+    for number, page in enumerate(document, start=1):
+        width, height = page.get_size()
+        text = page.get_textpage()
+        for i in range(text.count_chars()):
+            left, bottom, right, top = text.get_charbox(i)
+            if right - left <= 0:
+                continue
+            if left < pdf.MARGIN_X - 1 or right > width - pdf.MARGIN_X + 1 or bottom < 0 \
+                    or top > height:
+                outside.append(f"page {number}: {text.get_text_range(i, 1)!r} at {left:.0f}")
+    return outside
+
+
+# --- the case report ---------------------------------------------------------------
+
+
+def test_the_case_report_for_the_record_has_the_case_page_sentences_charts_signals_and_repairs(
+        worked_case):
+    signal = dismissed(worked_case)
+    report = case_report.load(worked_case, case_report.RECORD, today=TODAY)
+    content = case_report.render(report)
+    assert content.startswith(b"%PDF")
+    words = flat(text_of(content))
+    data = casepage.load_case(worked_case)
+    summary = casepage.summary(data, own=False)
+    assert worked_case.client.code in words and worked_case.client.clinic.name in words
+    assert "16 March 2026" in words
+    for sentence in summary.alliance + summary.wellbeing:
+        assert flat(sentence) in words
+    assert flat(signal.explanation) in words
+    assert "Dismissed because: Discussed in supervision: a bad week." in words
+    action = RepairAction.objects.filter(signal__case=worked_case).exclude(note="").first()
+    assert flat(action.note) in words
+    assert "Ruptures and repair" in words and "Goals and tasks" in words
+    assert flat(worked_case.goals.first().text) in words
+    assert f"{len(data.sessions)} recorded" in words
+    pages = len(reader(content).pages)
+    assert f"Page 1 of {pages}" in words and f"Page {pages} of {pages}" in words
+    assert characters_outside_margins(content) == []
+    assert len(save_pages(content, "case-record")) == pages
+
+
+def test_the_case_report_draws_both_charts_as_high_resolution_images(worked_case):
+    content = case_report.render(case_report.load(worked_case, today=TODAY))
+    images = [image for page in reader(content).pages for image in page.images]
+    assert len(images) >= 2
+    # Drawn at 220 dpi for a width of about 7 inches: crisp in print.
+    assert all(image.image.width >= 1500 for image in images[:2])
+
+
+def test_the_case_report_for_the_client_is_kind_and_leaves_out_clinician_only_content(
+        worked_case):
+    dismissed(worked_case)
+    content = case_report.render(case_report.load(worked_case, case_report.CLIENT,
+                                                  today=TODAY))
+    words = flat(text_of(content))
+    assert "Our work together" in words and worked_case.client.code in words
+    assert f"Prepared for you by {worked_case.therapist.display_name}" in words
+    assert "you rated our work together" in words
+    assert flat(worked_case.goals.first().text) in words
+    for clinical in ("Dismissed because", "a bad week", "Signals", "Rule:", "Possible rupture",
+                     "Therapist's rating", "Expected range", "What was done",
+                     "In the client's words", "Confidential"):
+        assert clinical not in words, clinical
+    for action in RepairAction.objects.filter(signal__case=worked_case).exclude(note=""):
+        assert flat(action.note) not in words
+    save_pages(content, "case-for-client")
+    assert characters_outside_margins(content) == []
+
+
+def test_the_therapist_downloads_the_case_report_from_the_case_page_and_it_is_audited(
+        worked_case, client):
+    client.force_login(worked_case.therapist.user)
+    page = client.get(reverse("care:case", args=[worked_case.pk])).content.decode()
+    record_url = reverse("reports:case", args=[worked_case.pk])
+    client_url = reverse("reports:case_for_client", args=[worked_case.pk])
+    assert record_url in page and client_url in page
+    before = Event.objects.count()
+    response = client.get(client_url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert f'filename="case-{worked_case.client.code}-for-client.pdf"' in \
+        response["Content-Disposition"]
+    assert response["Cache-Control"] == "private, no-store"
+    event = Event.objects.order_by("-id").first()
+    assert Event.objects.count() == before + 1
+    assert (event.action, event.target_type, event.target_id) == \
+        ("export", "care.case", str(worked_case.pk))
+    assert "client" in event.detail and event.actor_id == worked_case.therapist.user_id
+
+
+def test_an_administrator_gets_no_case_report_and_nothing_is_audited(worked_case, client):
+    admin = staff(worked_case.client.clinic, demo.ADMIN_EMAIL)
+    client.force_login(admin.user)
+    before = Event.objects.filter(action="export").count()
+    assert client.get(reverse("reports:case", args=[worked_case.pk])).status_code == 404
+    assert Event.objects.filter(action="export").count() == before
+
+
+# --- the clinic report -------------------------------------------------------------
+
+
+def test_the_clinic_report_has_the_signal_rates_repair_shares_and_adjusted_therapist_figures(
+        clinic):
+    admin = staff(clinic, demo.ADMIN_EMAIL)
+    report = clinic_report.load(admin, today=TODAY)
+    content = clinic_report.render(report)
+    words = flat(text_of(content))
+    assert "Clinic report" in words and clinic.name in words
+    signals = signal_report(admin)
+    assert flat(signals.sentences[0]) in words
+    for row in signals.rows:
+        if row.count:
+            assert f"{row.label} {row.count} {row.per_100:.1f}" in words
+    comparison = report.comparison
+    assert comparison is not None and comparison.n_therapists == 3
+    for therapist in StaffMember.objects.filter(clinic=clinic, role="therapist"):
+        assert therapist.display_name in words
+    for effect in comparison.therapists:
+        shown = f"{report.names[effect.therapist]} {effect.n_cases}"
+        assert shown in words
+        assert casepage.text.score(round(effect.adjusted, 2)) in words
+    assert "Overlapping intervals are not differences" in words
+    assert "Therapists are listed by name, not ranked" in words
+    save_pages(content, "clinic")
+    assert characters_outside_margins(content) == []
+
+
+def test_the_clinic_report_compares_therapists_on_intake_adjusted_change_from_core(clinic):
+    admin = staff(clinic, demo.ADMIN_EMAIL)
+    report = clinic_report.load(admin, today=TODAY)
+    usable = report.figures.dropna(subset=["change"])
+    assert report.comparison.n_cases == len(usable) > 10
+    # The change is last minus first outcome rating, per case with two or more ratings.
+    assert (usable["change"] == usable["last"] - usable["intake"]).all()
+    assert (usable["n_outcome"] >= 2).all()
+
+
+def test_a_supervisors_clinic_report_covers_only_their_supervisees(clinic, client):
+    supervisor = staff(clinic, demo.LOGINS[1].email)
+    supervisees = set(supervisor.supervisees.values_list("display_name", flat=True))
+    others = set(StaffMember.objects.filter(clinic=clinic, role="therapist")
+                 .exclude(display_name__in=supervisees).values_list("display_name", flat=True))
+    assert supervisees and others
+    client.force_login(supervisor.user)
+    response = client.get(reverse("reports:clinic"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    words = flat(text_of(response.content))
+    assert "the therapists you supervise" in words
+    assert all(name in words for name in supervisees)
+    assert not any(name in words for name in others)
+    event = Event.objects.order_by("-id").first()
+    assert event.action == "export" and "clinic report" in event.detail
+    save_pages(response.content, "clinic-supervisor")
+
+
+def test_the_clinic_report_says_plainly_when_there_are_too_few_cases_to_compare(other_admin):
+    # The administrator of a clinic with no cases yet.
+    report = clinic_report.load(other_admin, today=TODAY)
+    assert report.comparison is None
+    words = flat(text_of(clinic_report.render(report)))
+    assert "Too few cases for a comparison of therapists yet" in words
+    assert "No check-ins answered yet." in words
+
+
+def test_the_navigation_offers_the_clinic_report_to_administrators_and_supervisors(
+        clinic, client):
+    for email, shown in ((demo.ADMIN_EMAIL, True), (demo.LOGINS[1].email, True),
+                         (demo.THERAPIST_EMAILS[0], False)):
+        member = staff(clinic, email)
+        client.force_login(member.user)
+        page = client.get(reverse("care:caseload") if member.can_treat
+                          else reverse("clinics:staff")).content.decode()
+        assert (reverse("reports:clinic") in page) is shown, email
