@@ -244,6 +244,15 @@ MATRIX: dict[str, Row] = {
                              {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403,
                               "supervisor": 200, "admin": 200, "other_admin": 200,
                               "portal_client": 403, "other_portal_client": 403}),
+    # PDF reports: the case report is scoped like the case page; the clinic report is
+    # aggregates for administrators and supervisors, like the signal report.
+    "reports:case": Row(lambda w: reverse("reports:case", args=[w.case.pk]), record(200, 200)),
+    "reports:case_for_client": Row(lambda w: reverse("reports:case_for_client",
+                                                     args=[w.case.pk]), record(200, 200)),
+    "reports:clinic": Row(lambda w: reverse("reports:clinic"),
+                          {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403,
+                           "supervisor": 200, "admin": 200, "other_admin": 200,
+                           "portal_client": 403, "other_portal_client": 403}),
     "monitoring:supervision": Row(lambda w: reverse("monitoring:supervision"),
                                   {"anonymous": LOGIN, "therapist": 403,
                                    "other_therapist": 403, "supervisor": 200, "admin": 403,
