@@ -211,8 +211,11 @@ def _rows(count: int, columns: int) -> int:
     return max(1, -(-count // columns))
 
 
-def alliance_chart(series: CaseSeries, *, narrow: bool = False) -> str:
+def alliance_chart(series: CaseSeries, *, narrow: bool = False, output=None):
     """Client-rated alliance (total, bond, goals, tasks) with the therapist's own rating.
+
+    SVG text by default; `output` (a function of the figure) renders it otherwise, e.g.
+    as a high-resolution PNG for a PDF report.
 
     Ruptures (from the case's rupture signals) are dotted vertical lines with a ▼ at the
     top (an open ▽ once repaired); missed or cancelled sessions a grey × on the bottom line.
@@ -256,7 +259,7 @@ def alliance_chart(series: CaseSeries, *, narrow: bool = False) -> str:
     if not present:
         _empty(axes, size, "No alliance check-ins answered yet")
     _legend(figure, handles, size, columns)
-    return _svg(figure)
+    return (output or _svg)(figure)
 
 
 @dataclass(frozen=True)
@@ -275,8 +278,10 @@ class BandSeries:
 
 
 def wellbeing_chart(series: CaseSeries, band: BandSeries | None = None, *,
-                    narrow: bool = False) -> str:
+                    narrow: bool = False, output=None):
     """Wellbeing with the clinic's expected range shaded, when the clinic has a model.
+
+    `output` as for `alliance_chart`.
 
     Sessions with a not-on-track signal get a ▲ just below the point (▼ above it for an
     outcome where lower is better).
@@ -318,7 +323,7 @@ def wellbeing_chart(series: CaseSeries, band: BandSeries | None = None, *,
     if not series.rated("wellbeing"):
         _empty(axes, size, f"No {title.lower()} check-ins answered yet")
     _legend(figure, handles, size, columns)
-    return _svg(figure)
+    return (output or _svg)(figure)
 
 
 # --- sparklines ----------------------------------------------------------------------
