@@ -60,11 +60,16 @@ def default_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 8)
 
 
-def gunicorn_command(host: str, port: int, workers: int, threads: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "alliance.web.wsgi:application",
-            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
-            "--access-logfile", "-",
-            "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")]
+def gunicorn_command(host: str, port: int, workers: int, threads: int, *,
+                     task_worker: bool = True) -> list[str]:
+    """gunicorn's command line; with `task_worker`, gunicorn also runs `alliance worker`."""
+    command = [sys.executable, "-m", "gunicorn", "alliance.web.wsgi:application",
+               "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
+               "--access-logfile", "-",
+               "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")]
+    if task_worker:
+        command += ["--config", "python:alliance.web.gunicorn_hooks"]
+    return command
 
 
 def prepare_server() -> None:
@@ -79,13 +84,14 @@ def prepare_server() -> None:
     connections.close_all()
 
 
-def run_server(host: str, port: int, workers: int, threads: int, *, prepare: bool = True):
+def run_server(host: str, port: int, workers: int, threads: int, *, prepare: bool = True,
+               task_worker: bool = True):
     """Prepare, then replace this process with gunicorn, so that signals reach it directly."""
     if prepare:
         prepare_server()
     else:
         setup_django()
-    command = gunicorn_command(host, port, workers, threads)
+    command = gunicorn_command(host, port, workers, threads, task_worker=task_worker)
     click.echo(f"Serving Alliance on http://{host}:{port}/ (press Ctrl+C to stop)", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -102,19 +108,65 @@ def run_server(host: str, port: int, workers: int, threads: int, *, prepare: boo
               help="Threads per worker.")
 @click.option("--no-prepare", is_flag=True,
               help="Skip `migrate` and `collectstatic` before starting.")
-def serve(host: str, port: int, workers: int, threads: int, no_prepare: bool) -> None:
+@click.option("--no-worker", is_flag=True,
+              help="Do not start the background worker (run `alliance worker` elsewhere).")
+def serve(host: str, port: int, workers: int, threads: int, no_prepare: bool,
+          no_worker: bool) -> None:
     """Run the web application with gunicorn (a production WSGI server).
 
-    Applies database migrations and collects static files first (served by WhiteNoise).
-    Settings come from the environment: ALLIANCE_SECRET_KEY, ALLIANCE_ALLOWED_HOSTS,
-    DATABASE_URL and the others listed in docs/web.md.
+    Applies database migrations and collects static files first (served by WhiteNoise),
+    and starts one background worker beside the web processes (`alliance worker`: it
+    recomputes signals after check-ins). Settings come from the environment:
+    ALLIANCE_SECRET_KEY, ALLIANCE_ALLOWED_HOSTS, DATABASE_URL and the others listed in
+    docs/web.md.
 
     \b
     Example:
       export ALLIANCE_SECRET_KEY=... DATABASE_URL=postgres://alliance@localhost/alliance
       alliance serve --host 0.0.0.0 --port 8000 --workers 4
     """
-    run_server(host, port, workers, threads, prepare=not no_prepare)
+    run_server(host, port, workers, threads, prepare=not no_prepare, task_worker=not no_worker)
+
+
+@click.command()
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.1, 60),
+              help="Seconds between looks at an empty queue.")
+@click.option("--batch", is_flag=True, help="Run the waiting tasks, then exit.")
+@click.option("--exit-with", type=int, default=None, hidden=True,
+              help="Stop when the process with this id (the web server) is gone.")
+def worker(interval: float, batch: bool, exit_with: int | None) -> None:
+    """Run the background worker: it recomputes signals after check-ins and sessions.
+
+    Takes its tasks from the database (Django's tasks framework, database backend). One
+    worker is enough for a clinic; `alliance serve` starts one unless --no-worker is
+    given, so run this yourself only when the web server runs without it (e.g. one worker
+    beside several web machines). Stops cleanly on Ctrl+C or SIGTERM after the task it
+    is running.
+
+    \b
+    Example:
+      alliance worker
+      alliance worker --batch
+    """
+    setup_django()
+    if exit_with is not None:
+        _stop_when_gone(exit_with)
+    call_command("db_worker", interval=interval, batch=batch, reload=False,
+                 startup_delay=False, verbosity=1)
+
+
+def _stop_when_gone(pid: int) -> None:
+    """Send ourselves SIGTERM (a clean stop) once process `pid` has gone, e.g. killed."""
+    import signal
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == pid:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @click.command()
@@ -155,4 +207,4 @@ def createclinic(name: str, admin_email: str, admin_name: str, base_url: str | N
     click.echo(services.set_password_url(admin.user, base_url))
 
 
-COMMANDS = [manage, serve, createclinic]
+COMMANDS = [manage, serve, createclinic, worker]

@@ -27,6 +27,9 @@ TOKEN_INVALID_PER_HOUR = 100_000
 STORAGES = {**STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Background tasks run at once, so a test sees the signals its request caused; the
+# worker itself is tested with the database backend (tests/web/test_tasks.py).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 BASE_URL = "http://testserver"
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "root": {"handlers": [], "level": "WARNING"}}

@@ -1,10 +1,9 @@
 """Recompute signals when their data change.
 
-Connected in `MonitoringConfig.ready()`. Every event arrives after the change committed,
-so recomputation reads committed data, and a failure here is logged without undoing (or
-failing) what the person just did: a client's answers are stored even if recomputing the
-signals hits a bug. Django 5.2 has no tasks framework; when the project moves to one,
-these receivers enqueue the same service functions instead of calling them.
+Connected in `MonitoringConfig.ready()`. Every event arrives after the change committed;
+the receivers enqueue the recomputation for the background worker (`tasks`), so it reads
+committed data and never slows down or fails what the person just did: a client's answers
+are stored even if recomputing the signals hits a bug.
 """
 
 from __future__ import annotations
@@ -42,14 +41,14 @@ def on_session_recorded(sender, session, **kwargs):
 
 @receiver(case_ended, dispatch_uid="monitoring.case_ended")
 def on_case_ended(sender, case, **kwargs):
-    _safely("the end of a case", services.case_ended, case)
+    _safely("the end of a case", services.request_case_ended, case)
 
 
 @receiver(post_save, sender=Clinic, dispatch_uid="monitoring.clinic_saved")
 def on_clinic_saved(sender, instance, created, raw=False, **kwargs):
     # The settings page saves the clinic with a model form; recompute once it commits,
-    # and only when a rule or threshold changed (not for a new name).
+    # and only when a rule or threshold changed (not for a new name; the task checks).
     if created or raw:
         return
     transaction.on_commit(lambda: _safely("a change of clinic settings",
-                                          services.clinic_settings_saved, instance))
+                                          services.request_settings_check, instance))

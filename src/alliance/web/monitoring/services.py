@@ -1,10 +1,9 @@
 """Keeping a case's signals up to date, and what therapists do with them.
 
 `recompute_case_signals(case)` is the single entry point that turns a case's data into
-stored `Signal` rows. It runs synchronously today, after the transaction that changed the
-data commits (a check-in submitted, a session recorded; see `receivers`). Django 5.2 has
-no tasks framework yet; when the project moves to one, a worker calls this same function
-and the receivers enqueue it instead of calling it.
+stored `Signal` rows. It runs in the background worker (`tasks`), enqueued after the
+transaction that changed the data commits (a check-in submitted, a session recorded; see
+`receivers` and the `request_*` functions below).
 
 Every number comes from `alliance.core`: `detect_signals` does the detection,
 `pooled_within_sd` the clinic's usual variation, `fit_expected_response` the expected
@@ -677,12 +676,35 @@ def deferred_recomputation():
 
 
 def request_recompute(case_id: int) -> None:
-    """Recompute a case now, or note it when inside `deferred_recomputation`."""
+    """Ask the worker to recompute a case, or note it when inside `deferred_recomputation`."""
     pending = _deferred.get()
     if pending is not None:
         pending["cases"].add(case_id)
         return
-    recompute_case_signals(Case(pk=case_id))
+    from alliance.web.monitoring import tasks
+
+    tasks.recompute_case.enqueue(case_id)
+
+
+def request_case_ended(case: Case) -> None:
+    """Ask the worker to handle the end of a case (`case_ended`), or note it when deferring."""
+    pending = _deferred.get()
+    if pending is not None:
+        pending["ended"].add(case.client.clinic_id)
+        return
+    from alliance.web.monitoring import tasks
+
+    tasks.case_ended.enqueue(case.pk)
+
+
+def request_settings_check(clinic: Clinic) -> None:
+    """Ask the worker to recompute the clinic's cases if a signal setting changed."""
+    if _deferred.get() is not None:
+        clinic_settings_saved(clinic)  # only notes the cases while deferring
+        return
+    from alliance.web.monitoring import tasks
+
+    tasks.clinic_settings_saved.enqueue(clinic.pk)
 
 
 def case_ended(case: Case) -> None:
