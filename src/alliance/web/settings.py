@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",  # django-csp: the Content Security Policy header, its decorators and checks
+    "django_tasks",
+    "django_tasks_db",
     "alliance.web.clinics",
     "alliance.web.care",
     "alliance.web.checkins",
@@ -226,6 +228,11 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 # "Forgot password" answers no sooner than this, so that its timing does not tell whether an
 # address belongs to an account (looking it up and sending the e-mail fit within it).
 PASSWORD_RESET_ANSWER_SECONDS = 1.0
+
+# --- Background tasks -----------------------------------------------------------------------
+# Signal recomputation runs in a worker (`alliance worker`; `alliance serve` and `alliance
+# demo` start one) that takes its tasks from a table in the same database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Check-ins ------------------------------------------------------------------------------
 # Default for new clinics; each clinic can change it in its settings.
