@@ -325,6 +325,15 @@ MATRIX: dict[str, Row] = {
     "portal:remove": Row(lambda w: reverse("portal:remove", args=[w.removable.pk]),
                          record(302, 403), method="post"),
     "portal:discussed": Row(feedback_signal_url, record(302, 403), method="post"),
+    # A client's data (export, erasure): only the client's therapist; the supervisor, who
+    # reads the case, may not act for the client (403); administrators see no records (404).
+    "privacy:client": Row(lambda w: reverse("privacy:client", args=[w.case.client_id]),
+                          record(200, 403)),
+    "privacy:export": Row(lambda w: reverse("privacy:export", args=[w.case.client_id]),
+                          record(200, 403)),
+    # A wrong code: the form again, nothing erased (the world's client is shared by roles).
+    "privacy:erase": Row(lambda w: reverse("privacy:erase", args=[w.case.client_id]),
+                         record(200, 403), method="post", data={"code": "not-the-code"}),
 }
 
 
