@@ -32,12 +32,15 @@ from django.utils.formats import date_format
 from alliance.web.care.models import Session
 from alliance.web.dashboards import casepage
 from alliance.web.dashboards.series import CaseSeries
-from alliance.web.dashboards.text import score
+from alliance.web.dashboards.text import range_bound, score
 from alliance.web.goals.models import Goal, GoalReview, Side, Task, TaskReport
 from alliance.web.goals.page import waiting_words
 from alliance.web.goals.services import session_at
 from alliance.web.monitoring import repair
 from alliance.web.reports import charts, pdf
+
+#: A rupture's parts as the client version names them.
+CLIENT_PART_NAMES = {"Alliance overall": "your overall rating"}
 
 RECORD = "record"
 CLIENT = "client"
@@ -201,6 +204,8 @@ def _alliance_section(report: CaseReport) -> list:
         return story
     chart = charts.alliance(series)
     story.append(pdf.figure(chart.data, chart.width, chart.height))
+    # The heading, its sentences and the chart stay on one page.
+    story = [pdf.keep(*story)]
     comparable = measures.therapist_comparable and not report.for_client
     header = ["Session", "Date", "Overall", "Bond", "Goals", "Tasks"]
     widths = [16, 26, 18, 16, 16, 16]
@@ -252,6 +257,7 @@ def _wellbeing_section(report: CaseReport) -> list:
         return story
     chart = charts.wellbeing(series, band)
     story.append(pdf.figure(chart.data, chart.width, chart.height))
+    story = [pdf.keep(*story)]
     header = ["Session", "Date", title]
     widths = [16, 26, 24]
     if band:
@@ -264,7 +270,8 @@ def _wellbeing_section(report: CaseReport) -> list:
         row = [s.number, _day(s.date), score(s.wellbeing)]
         if band:
             row.append("—" if s.expected_low is None else
-                       f"{score(round(s.expected_low, 1))}–{score(round(s.expected_high, 1))}")
+                       f"{range_bound(s.expected_low, s.wellbeing)}–"
+                       f"{range_bound(s.expected_high, s.wellbeing)}")
         note = s.status_label if not s.attended else \
             ("Outside the expected range" if s.below_expected and band else "")
         rows.append([*row, note])
@@ -287,6 +294,7 @@ def _goals_section(report: CaseReport) -> list:
                  "Progress: therapist"],
                 [list(r) for r in goal.reviews], [22 * pdf.mm, 45 * pdf.mm, 45 * pdf.mm],
                 numeric={0, 1, 2}))
+            block.append(pdf.space(5))
         for task in goal.tasks:
             often = f" ({task.how_often})" if task.how_often else ""
             block.append(pdf.para(f"<b>Task:</b> {pdf.text(task.what)}{pdf.text(often)} · "
@@ -351,7 +359,8 @@ def _ruptures_section(report: CaseReport) -> list:
                           "the work. These are the times your ratings dipped, and what "
                           "followed.")]
         for signal in ruptures:
-            parts = "; ".join(f"{p.name.lower()} from {score(p.reference)} to "
+            parts = "; ".join(f"{CLIENT_PART_NAMES.get(p.name, p.name.lower())} from "
+                              f"{score(p.reference)} to "
                               f"{score(p.score)}" for p in signal.repair.parts)
             number = signal.session.number if signal.session else "—"
             key = signal.repair.outcome.key
