@@ -68,6 +68,7 @@ COMMANDS: dict[str, str] = {
     "serve": "server",
     "manage": "server",
     "createclinic": "server",
+    "report": "report",
     "client": "clients",
     "worker": "server",
     "audit": "audit",
