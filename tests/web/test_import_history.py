@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 
-from alliance.core.instruments import load_bundled
-from alliance.core.simulator import simulate_clinic
 from alliance.web.audit.models import Event
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
@@ -116,18 +113,9 @@ def test_a_file_without_the_required_columns_names_them(clinic, tmp_path):
                                                "A,b@example.org,1,2025-01-01,3\n"), clinic)
 
 
-def simulated_year(tmp_path, staff, *, clients: int, seed: int = 3):
-    """A year of a simulated clinic's history, written in the import format."""
-    simulated = simulate_clinic(clients, 20, seed, n_therapists=len(staff),
-                                start_date=dt.date(2025, 1, 6))
-    sessions = simulated.sessions
-    sessions = sessions[pd.to_datetime(sessions["date"]) < pd.Timestamp("2026-01-05")]
-    emails = {f"T{k + 1:03d}": member.user.email for k, member in enumerate(staff)}
-    frame = history.history_frame(sessions, emails, client_form=load_bundled("alliance-client"),
-                                  outcome_form=load_bundled("wellbeing"),
-                                  therapist_form=load_bundled("alliance-therapist"))
+def simulated_year(tmp_path, staff, *, clients: int):
     path = tmp_path / "year.csv"
-    frame.to_csv(path, index=False)
+    sessions = history.write_simulated_year(path, [m.user.email for m in staff], clients=clients)
     return path, sessions
 
 
@@ -177,3 +165,28 @@ def test_the_command_lists_every_problem_and_fails(clinic, therapist, tmp_path):
     assert "line 3, column 'therapist'" in result.output
     assert "nothing was imported" in result.output
     assert Event.objects.get(action="import").outcome == "failure"
+
+
+def test_an_admin_uploads_a_file_sees_its_problems_then_imports_it(clinic, therapist, admin,
+                                                                   login, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = login(admin)
+    bad = SimpleUploadedFile("old.csv", (HEADER + "A,nobody@example.org,,1,2025-01-01,,,,\n")
+                             .encode())
+    response = page.post("/clinic/import/", {"file": bad})
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Nothing was imported: 1 problem to fix" in text
+    assert "nobody@example.org" in text and not Client.objects.exists()
+
+    good = good_file(tmp_path, therapist).read_bytes()
+    checked = page.post("/clinic/import/", {"file": SimpleUploadedFile("old.csv", good),
+                                            "dry_run": "on"})
+    assert "The file is good" in checked.content.decode() and not Client.objects.exists()
+    done = page.post("/clinic/import/", {"file": SimpleUploadedFile("old.csv", good)})
+    assert "added 2 clients" in done.content.decode()
+    assert Client.objects.count() == 2
+    outcomes = list(Event.objects.filter(action="import").order_by("id")
+                    .values_list("outcome", flat=True))
+    assert outcomes == ["failure", "success", "success"]

@@ -519,3 +519,26 @@ def history_frame(sessions: pd.DataFrame, therapist_emails: dict[str, str], *,
     return pd.DataFrame(rows, columns=["client", "therapist", "session", "date",
                                        "session_status", "instrument", "respondent", "item",
                                        "value"])
+
+
+def write_simulated_year(path: str | Path, therapist_emails: list[str], *, clients: int,
+                         seed: int = 3, start: dt.date = dt.date(2025, 1, 6)) -> pd.DataFrame:
+    """Write a year of a simulated clinic's history in the import format; return its sessions.
+
+    The simulator's clients start over its first months and are seen for up to 20 sessions;
+    sessions later than a year after `start` are left out. For tests and benchmarks.
+    """
+    from alliance.core.simulator import simulate_clinic
+
+    simulated = simulate_clinic(clients, 20, seed, n_therapists=len(therapist_emails),
+                                start_date=start)
+    sessions = simulated.sessions
+    sessions = sessions[pd.to_datetime(sessions["date"]) <
+                        pd.Timestamp(start + dt.timedelta(days=364))]
+    emails = {f"T{k + 1:03d}": email for k, email in enumerate(therapist_emails)}
+    frame = history_frame(sessions, emails,
+                          client_form=core_instruments.load_bundled("alliance-client"),
+                          outcome_form=core_instruments.load_bundled("wellbeing"),
+                          therapist_form=core_instruments.load_bundled("alliance-therapist"))
+    frame.to_csv(path, index=False)
+    return sessions

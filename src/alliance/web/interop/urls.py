@@ -1,0 +1,11 @@
+from django.urls import path
+
+from alliance.web.interop import views
+
+app_name = "interop"
+
+urlpatterns = [
+    path("cases/<int:pk>/fhir.json", views.case_fhir, name="case_fhir"),
+    path("clinic/import/", views.import_history, name="import_history"),
+    path("clinic/research-export/", views.research_export, name="research_export"),
+]
