@@ -9,6 +9,7 @@ a whole. The status code says what kind of problem it is (400, 401, 403, 404, 40
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
@@ -55,6 +56,7 @@ def error(status: int, message: str, field: str | None = None) -> JsonResponse:
     return JsonResponse({"errors": [{"field": field, "message": message}]}, status=status)
 
 
+@csrf_exempt  # a JSON 404 whatever the method; there is nothing here to protect
 def not_found(request, *args, **kwargs):
     """Any /api/ address that names no resource: JSON, like the rest of the API."""
     return error(404, "There is nothing at this address.")
