@@ -244,6 +244,15 @@ MATRIX: dict[str, Row] = {
                              {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403,
                               "supervisor": 200, "admin": 200, "other_admin": 200,
                               "portal_client": 403, "other_portal_client": 403}),
+    # PDF reports: the case report is scoped like the case page; the clinic report is
+    # aggregates for administrators and supervisors, like the signal report.
+    "reports:case": Row(lambda w: reverse("reports:case", args=[w.case.pk]), record(200, 200)),
+    "reports:case_for_client": Row(lambda w: reverse("reports:case_for_client",
+                                                     args=[w.case.pk]), record(200, 200)),
+    "reports:clinic": Row(lambda w: reverse("reports:clinic"),
+                          {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403,
+                           "supervisor": 200, "admin": 200, "other_admin": 200,
+                           "portal_client": 403, "other_portal_client": 403}),
     # Exchange: the case's FHIR Bundle is scoped like the case page; importing history is an
     # administrator's task; the pseudonymised research export is for administrators (the
     # clinic) and supervisors (their supervisees), like the clinic report.
@@ -327,6 +336,15 @@ MATRIX: dict[str, Row] = {
     "portal:remove": Row(lambda w: reverse("portal:remove", args=[w.removable.pk]),
                          record(302, 403), method="post"),
     "portal:discussed": Row(feedback_signal_url, record(302, 403), method="post"),
+    # A client's data (export, erasure): only the client's therapist; the supervisor, who
+    # reads the case, may not act for the client (403); administrators see no records (404).
+    "privacy:client": Row(lambda w: reverse("privacy:client", args=[w.case.client_id]),
+                          record(200, 403)),
+    "privacy:export": Row(lambda w: reverse("privacy:export", args=[w.case.client_id]),
+                          record(200, 403)),
+    # A wrong code: the form again, nothing erased (the world's client is shared by roles).
+    "privacy:erase": Row(lambda w: reverse("privacy:erase", args=[w.case.client_id]),
+                         record(200, 403), method="post", data={"code": "not-the-code"}),
 }
 
 

@@ -32,6 +32,8 @@ urlpatterns = [
     path("", include("alliance.web.monitoring.urls")),
     path("", include("alliance.web.goals.urls")),
     path("", include("alliance.web.portal.urls")),
+    path("", include("alliance.web.privacy.urls")),
+    path("", include("alliance.web.reports.urls")),
     path("", include("alliance.web.interop.urls")),
     path("", include("alliance.web.api.urls")),
 ]
