@@ -68,6 +68,7 @@ COMMANDS: dict[str, str] = {
     "serve": "server",
     "manage": "server",
     "createclinic": "server",
+    "api-token": "api",
     "report": "report",
     "client": "clients",
     "worker": "server",

@@ -123,7 +123,8 @@ def _where(request) -> str:
 
 
 def _actor(by: StaffMember | None):
-    return by.user if by is not None else None
+    # Without a staff member the change came from the server's command line.
+    return by.user if by is not None else "alliance api-token (command line)"
 
 
 def tokens_of(clinic: Clinic):
