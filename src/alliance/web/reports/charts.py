@@ -96,10 +96,10 @@ def caterpillar(comparison: TherapistComparison, names: dict[str, str], *,
     """
     rows = sorted(comparison.therapists, key=lambda t: names.get(t.therapist, t.therapist))
     # Room for the legend above the plot and the axis label below it.
-    height = 1.15 + 0.36 * len(rows)
+    height = 1.0 + 0.36 * len(rows)
     figure = Figure(figsize=(7.2, height), facecolor="white")
     FigureCanvasAgg(figure)
-    left, bottom, top = 1.9 / 7.2, 0.55 / height, 0.45 / height
+    left, bottom, top = 1.9 / 7.2, 0.55 / height, 0.32 / height
     axes = _axes(figure, (left, bottom, 1 - left - 0.25 / 7.2, 1 - bottom - top))
     ys = np.arange(len(rows))[::-1]
     color = STYLES["wellbeing"].color

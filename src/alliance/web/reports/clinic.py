@@ -169,14 +169,13 @@ def _signals(report: ClinicReport) -> list:
                                 "Without"], rows,
                                [70 * pdf.mm, 18 * pdf.mm, 28 * pdf.mm, 32 * pdf.mm, 22 * pdf.mm],
                                numeric={1, 2, 3, 4}))
-    story.append(pdf.para("Ruptures", "h3"))
-    story.append(pdf.table(
+    story.append(pdf.keep(pdf.para("How ruptures turned out", "h3"), pdf.table(
         ["Ruptures", "Count", "Repaired", "Unresolved", "Window open", "Share repaired",
          "Median sessions to repair"],
         [[r.label, r.ruptures, r.repaired, r.unresolved, r.pending, _percent(r.share),
           "—" if r.median is None else score(r.median)] for r in signals.repair],
-        [46 * pdf.mm, 15 * pdf.mm, 19 * pdf.mm, 23 * pdf.mm, 21 * pdf.mm, 20 * pdf.mm,
-         26 * pdf.mm], numeric={1, 2, 3, 4, 5, 6}))
+        [52 * pdf.mm, 15 * pdf.mm, 19 * pdf.mm, 21 * pdf.mm, 19 * pdf.mm, 20 * pdf.mm,
+         24 * pdf.mm], numeric={1, 2, 3, 4, 5, 6})))
     story.append(pdf.space(3))
     story.append(pdf.para("The share repaired counts ruptures whose repair window has closed. "
                           "Signals are those of active cases under the rules in force (at the "
