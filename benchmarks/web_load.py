@@ -8,9 +8,10 @@ For each database, in a temporary data folder:
    each case's last session) and each gets a link to both client check-ins
    (`checkins.services.issue_link`), so that no link is answered twice;
 2. the production server starts the way `alliance demo` runs it: `alliance serve`
-   (gunicorn, DEBUG off, WhiteNoise, plain HTTP on 127.0.0.1) with its default workers
-   and threads unless --workers/--threads are given; its stderr (Django's log, with any
-   "database is locked") and access log are kept in files;
+   (gunicorn, DEBUG off, WhiteNoise, plain HTTP on 127.0.0.1, and the background worker
+   that recomputes signals) with its default workers and threads unless
+   --workers/--threads are given; its stderr (Django's log, with any "database is
+   locked") and access log are kept in files;
 3. this process, a second process on loopback, runs the load with virtual users on
    threads (`load_client.py`), closed loop and without pauses between requests:
    - check-in: each user opens a fresh link (GET the form, which sets the CSRF cookie)
@@ -20,11 +21,14 @@ For each database, in a temporary data folder:
      timing starts, and GETs /cases/ again and again;
    - mix: half the users do the first, half the second, at the same time.
    Each scenario stops after --seconds or --max-requests, whichever comes first; a
-   short unrecorded warm-up runs first;
+   short unrecorded warm-up runs first. After each scenario the background worker is
+   given time to work through the recomputations the submissions enqueued: the report
+   gives how long the signals took to catch up, and how many tasks ran, were superseded
+   by a later one for the same case, or failed;
 4. the server is stopped, and the requests are timed once more inside this process with
    Django's test client (no network, no concurrency) to see where the time goes: the
-   caseload view and its queries, and a submission with and without the recomputation
-   of the case's signals that follows it.
+   caseload view and its queries, a submission (which enqueues the recomputation), and
+   the recomputation of one case as the worker runs it.
 
 PostgreSQL comes from scripts/test-postgres.sh (a throwaway cluster on 127.0.0.1,
 installed with apt-get when missing). The servers, the cluster and the data folders are
@@ -106,10 +110,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="gunicorn workers (default: alliance serve's, 2 x cores + 1)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per worker (default: alliance serve's, 1)")
-    parser.add_argument("--without-recompute", action="store_true",
-                        help="experiment: serve without recomputing signals after a submitted "
-                             "form (benchmarks/web_load_without_recompute.py), to measure "
-                             "what that costs; never a way to run Alliance")
     parser.add_argument("--no-profile", action="store_true",
                         help="skip the in-process timing after the load")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -267,28 +267,17 @@ def versions(database: str) -> dict:
 class Server:
     """`alliance serve` in its own process group, logs in files under `folder`."""
 
-    def __init__(self, folder: Path, port: int, workers: int | None, threads: int | None,
-                 *, without_recompute: bool = False):
+    def __init__(self, folder: Path, port: int, workers: int | None, threads: int | None):
         self.port = port
         self.log_path = folder / "server.log"
         self.access_path = folder / "access.log"
         env = os.environ.copy()
-        if without_recompute:
-            # The same gunicorn command as `alliance serve`, on the experiment's application.
-            from alliance.cli.server import default_workers, gunicorn_command
-
-            command = gunicorn_command(HOST, port, workers or default_workers(), threads or 1)
-            command[command.index("alliance.web.wsgi:application")] = \
-                "web_load_without_recompute:application"
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (str(Path(__file__).resolve().parent), env.get("PYTHONPATH")) if p)
-        else:
-            command = [str(Path(sys.executable).with_name("alliance")), "serve",
-                       "--no-prepare", "--host", HOST, "--port", str(port)]
-            if workers:
-                command += ["--workers", str(workers)]
-            if threads:
-                command += ["--threads", str(threads)]
+        command = [str(Path(sys.executable).with_name("alliance")), "serve",
+                   "--no-prepare", "--host", HOST, "--port", str(port)]
+        if workers:
+            command += ["--workers", str(workers)]
+        if threads:
+            command += ["--threads", str(threads)]
         # Open for the server's lifetime; closed in stop().
         self._log = open(self.log_path, "wb")  # noqa: SIM115
         self._access = open(self.access_path, "wb")  # noqa: SIM115
@@ -480,14 +469,17 @@ def run_scenarios(server: Server, setup: dict, args, rng: random.Random) -> dict
         load = os.getloadavg()[0]
         server_cpu, db_cpu, busy = (group_cpu_seconds(server.process.pid),
                                     postgres_cpu_seconds(db_port), machine_busy_seconds())
+        started_tasks = task_ids()
         run = run_users(plans[name], seconds=args.seconds, max_requests=args.max_requests,
                         think=args.think, seed=args.seed)
         server_cpu = group_cpu_seconds(server.process.pid) - server_cpu
         db_cpu = postgres_cpu_seconds(db_port) - db_cpu
         busy = machine_busy_seconds() - busy
+        catch_up = worker_catch_up(started_tasks)
         time.sleep(0.5)  # let the server finish writing its log
         results[name] = scenario_result(run, server.new_log(), links_before - len(tokens),
                                         exhausted=name in pools and not tokens)
+        results[name]["worker"] = catch_up
         results[name]["cpu"] = {
             "server_seconds": round(server_cpu, 2),
             "server_ms_per_request": round(1000 * server_cpu / max(1, len(run.samples)), 1),
@@ -499,6 +491,33 @@ def run_scenarios(server: Server, setup: dict, args, rng: random.Random) -> dict
             "load_average_before": round(load, 2)}
         print(f"  {name:>9}: {format_line(results[name])}", file=sys.stderr, flush=True)
     return results
+
+
+def task_ids() -> set:
+    from django_tasks_db.models import DBTaskResult
+
+    return set(DBTaskResult.objects.values_list("id", flat=True))
+
+
+def worker_catch_up(before: set, timeout: float = 300.0) -> dict:
+    """Wait until the worker has run every task the scenario enqueued; what it did."""
+    from django.db import connection
+    from django_tasks_db.models import DBTaskResult
+
+    started = time.perf_counter()
+    while True:
+        rows = DBTaskResult.objects.exclude(id__in=before)
+        waiting = rows.filter(status__in=["READY", "RUNNING"]).count()
+        if not waiting or time.perf_counter() - started > timeout:
+            break
+        time.sleep(0.2)
+    outcomes = {}
+    for status, value in rows.values_list("status", "return_value"):
+        key = value if status == "SUCCESSFUL" else status.lower()
+        outcomes[key] = outcomes.get(key, 0) + 1
+    connection.close()
+    return {"catch_up_seconds": round(time.perf_counter() - started, 1), "waiting": waiting,
+            "outcomes": outcomes}
 
 
 def scenario_result(run: Run, log: str, links_used: int, exhausted: bool) -> dict:
@@ -538,9 +557,7 @@ def profile(setup: dict, rng: random.Random, repeat: int = PROFILE_REPEAT) -> di
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from alliance.web.checkins.events import administration_submitted
     from alliance.web.checkins.services import open_link
-    from alliance.web.monitoring import receivers
     from alliance.web.monitoring.services import recompute_case_signals
 
     found: dict = {}
@@ -580,14 +597,6 @@ def profile(setup: dict, rng: random.Random, repeat: int = PROFILE_REPEAT) -> di
 
     submit(tokens.pop())  # warm
     found["submit_ms"], found["submit_queries"] = timed_submits(repeat)
-    receiver = receivers.on_administration_submitted
-    administration_submitted.disconnect(dispatch_uid="monitoring.administration_submitted")
-    try:
-        found["submit_without_recompute_ms"], found["submit_without_recompute_queries"] = \
-            timed_submits(repeat)
-    finally:
-        administration_submitted.connect(receiver,
-                                         dispatch_uid="monitoring.administration_submitted")
     case = open_link(tokens[-1]).administration.session.case
     found["recompute_ms"] = _median_ms(lambda: recompute_case_signals(case), repeat)
     with CaptureQueriesContext(connection) as queries:
@@ -627,9 +636,7 @@ def run_one(args) -> None:
 
         result["workers"] = args.workers or default_workers()
         result["threads"] = args.threads or 1
-        server = Server(folder, port, args.workers, args.threads,
-                        without_recompute=args.without_recompute)
-        result["without_recompute"] = args.without_recompute
+        server = Server(folder, port, args.workers, args.threads)
         server.wait_ready()
         print(f"{database}: gunicorn with {result['workers']} workers x {result['threads']} "
               f"thread(s); {args.users} users, {args.seconds:g} s or {args.max_requests} "
@@ -683,8 +690,6 @@ def report(results: list[dict], info: dict, args) -> str:
         r = results[0]
         pace = (f"a mean pause of {args.think:g} s between a user's actions" if args.think
                 else "no pause between a user's requests")
-        if args.without_recompute:
-            lines.append("EXPERIMENT: signals are not recomputed after a submitted form.")
         lines.append(f"Data: the demo clinic, {r['active_cases']} active cases with "
                      f"{r['sessions_per_active_case']} sessions on average (after adding "
                      f"{r['new_sessions']} sessions for {r['links']} check-in links).")
@@ -726,6 +731,12 @@ def report(results: list[dict], info: dict, args) -> str:
                 notes.append(f"{r['database']} {name}: server log {log}")
             if sc["failures"]:
                 notes.append(f"{r['database']} {name}: scenario failures {sc['failures']}")
+            worker = sc.get("worker")
+            if worker and worker["outcomes"]:
+                done = ", ".join(f"{n} {k}" for k, n in sorted(worker["outcomes"].items()))
+                notes.append(f"{r['database']} {name}: background worker caught up "
+                             f"{worker['catch_up_seconds']} s after the load ended "
+                             f"({worker['waiting']} still waiting); tasks: {done}")
             if sc["links_exhausted"]:
                 notes.append(f"{r['database']} {name}: every check-in link was used")
             cpu = sc["cpu"]
@@ -737,15 +748,13 @@ def report(results: list[dict], info: dict, args) -> str:
     profiles = [r for r in results if "profile" in r]
     if profiles:
         lines.append("")
-        lines.append("| database | caseload ms (queries) | submit ms (queries) | submit without "
-                     "recomputing ms (queries) | recompute one case ms (queries) |")
-        lines.append("|---|---:|---:|---:|---:|")
+        lines.append("| database | caseload ms (queries) | submit ms (queries) | "
+                     "recompute one case, in the worker ms (queries) |")
+        lines.append("|---|---:|---:|---:|")
         for r in profiles:
             p = r["profile"]
             lines.append(f"| {r['database']} | {p['caseload_ms']} ({p['caseload_queries']}) | "
                          f"{p['submit_ms']} ({p['submit_queries']}) | "
-                         f"{p['submit_without_recompute_ms']} "
-                         f"({p['submit_without_recompute_queries']}) | "
                          f"{p['recompute_ms']} ({p['recompute_queries']}) |")
     if notes:
         lines.append("")
@@ -765,8 +774,6 @@ def run_child(database: str, args, out: Path) -> None:
         command += ["--threads", str(args.threads)]
     if args.no_profile:
         command.append("--no-profile")
-    if args.without_recompute:
-        command.append("--without-recompute")
     env = os.environ.copy()
     env.pop("ALLIANCE_TEST_POSTGRES", None)  # always a throwaway cluster
     if database == "postgresql":
