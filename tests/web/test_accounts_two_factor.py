@@ -195,3 +195,12 @@ def test_another_clinics_administrator_cannot_reset_the_therapists_second_factor
     response = client.post(reverse("accounts:staff_two_factor_reset", args=[therapist.pk]))
     assert response.status_code == 404
     assert TOTPDevice.objects.filter(user=therapist.user, confirmed=True).exists()
+
+
+def test_the_staff_page_offers_the_reset_for_colleagues_but_not_for_oneself(client, admin,
+                                                                          therapist):
+    enrol(client, admin)
+    colleague = client.get(reverse("clinics:staff_edit", args=[therapist.pk])).content.decode()
+    assert reverse("accounts:staff_two_factor_reset", args=[therapist.pk]) in colleague
+    own = client.get(reverse("clinics:staff_edit", args=[admin.pk])).content.decode()
+    assert reverse("accounts:staff_two_factor_reset", args=[admin.pk]) not in own
