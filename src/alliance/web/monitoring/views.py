@@ -39,8 +39,9 @@ def _signal_for_change(request, pk, signal_pk) -> Signal:
 
 def _back(request, signal: Signal):
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    # A path on this site only: redirect() would take a bare word for a URL pattern's name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(target.split("#")[0] + f"#signal-{signal.pk}")
     return redirect(reverse("care:case", args=[signal.case_id]) + f"#signal-{signal.pk}")
 
