@@ -190,3 +190,15 @@ def test_an_admin_uploads_a_file_sees_its_problems_then_imports_it(clinic, thera
     outcomes = list(Event.objects.filter(action="import").order_by("id")
                     .values_list("outcome", flat=True))
     assert outcomes == ["failure", "success", "success"]
+
+
+def test_the_example_file_in_the_documentation_imports(clinic, therapist, tmp_path):
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "interop.md").read_text(encoding="utf-8")
+    example = docs.split("<!-- history-example -->")[1].split("```csv\n")[1].split("```")[0]
+    result = history.import_history(write(tmp_path, example), clinic)
+    assert (result.clients, result.cases, result.sessions, result.administrations) == \
+        (2, 2, 4, 4)
+    wai = Administration.objects.get(instrument_id="wai-sr")
+    assert wai.scores["subscales"]["bond"] == 4.25 and wai.responses is None

@@ -218,7 +218,8 @@ def questionnaire_response(instrument: Instrument, responses: Mapping[str, Any] 
     and total scores, and their POMP, travel in an extension). ``subject`` and
     ``encounter`` are references (e.g. ``"urn:uuid:…"``), ``authored`` an ISO date-time.
     """
-    shape = {entry["linkId"]: entry for entry in questionnaire(instrument)["item"]}
+    language = _language(instrument, None)
+    shape = {item.id: _scale_item(instrument, item, language) for item in instrument.items}
     items = []
     for item in instrument.items:
         value = (responses or {}).get(item.id)
