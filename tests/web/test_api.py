@@ -378,3 +378,19 @@ def test_the_docs_page_loads_its_assets_from_this_site_without_inline_script(cli
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200 and "/api/schema/" in script.content.decode()
+
+
+def test_ordering_is_chosen_and_ties_are_broken_by_id(api, therapist):
+    case = care.admit_client(therapist, code="C-SAME", modality="cbt",
+                             start_date=dt.date(2026, 1, 5))
+    for _ in range(5):  # five sessions on one day: only the id tells them apart
+        care.record_session(case, date=dt.date(2026, 1, 5), status="attended")
+    call = api(make_token(therapist))
+    newest = call("get", "/api/sessions/?ordering=-number").json()["results"]
+    assert [s["number"] for s in newest] == [5, 4, 3, 2, 1]
+    pages = [call("get", f"/api/sessions/?ordering=date&page_size=2&page={n}").json()
+             for n in (1, 2, 3)]
+    ids = [s["id"] for page in pages for s in page["results"]]
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    ignored = call("get", "/api/sessions/?ordering=no_such_field")
+    assert ignored.status_code == 200 and ignored.json()["count"] == 5
