@@ -20,7 +20,6 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from test_access_matrix import MATRIX, expectation
 
-from alliance.web.care import services as care
 from alliance.web.goals import services as goals
 from alliance.web.monitoring.models import Signal
 from alliance.web.portal import services as portal_services
