@@ -106,9 +106,14 @@ def run(options) -> dict:
 
         longest = max(Case.objects.filter(client__clinic=clinic),
                       key=lambda c: c.sessions.count())
+        # The first Bundle of a process also imports the FHIR models it uses.
+        started = time.perf_counter()
+        case_bundle(longest)
+        first = time.perf_counter() - started
         started = time.perf_counter()
         bundle = json.dumps(case_bundle(longest))
         results["fhir_bundle"] = {"sessions": longest.sessions.count(),
+                                  "first_seconds": round(first, 2),
                                   "seconds": round(time.perf_counter() - started, 2),
                                   "bytes": len(bundle.encode())}
     return results

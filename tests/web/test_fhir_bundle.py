@@ -63,3 +63,8 @@ def test_a_searchset_bundle_counts_the_responses(case, session, therapist, clien
 def test_another_therapist_cannot_download_the_case(case, other_therapist, login):
     assert login(other_therapist).get(f"/cases/{case.pk}/fhir.json").status_code == 404
     assert not Event.objects.filter(action="export").exists()
+
+
+def test_the_case_page_links_to_the_bundle(case, therapist, login):
+    page = login(therapist).get(f"/cases/{case.pk}/").content.decode()
+    assert f'href="/cases/{case.pk}/fhir.json"' in page
