@@ -9,8 +9,9 @@ from __future__ import annotations
 from alliance.web.audit.services import client_address as _audit_address
 
 
-def client_address(request) -> str:
-    return _audit_address(request) or "unknown"
+def client_address(request) -> str | None:
+    """The address, or None when there is none (django-axes stores it in an address column)."""
+    return _audit_address(request) or None
 
 
 def username_tried(request, credentials) -> str:

@@ -20,8 +20,6 @@ from alliance.web.accounts.addresses import client_address
 from alliance.web.audit.services import record
 from alliance.web.scoping import staff_for
 
-TRACKED = "accounts_session_key"
-
 SIGNED_OUT = {
     "idle": "You were signed out because nothing happened for {minutes} minutes. This keeps "
             "your clients' information safe on an unattended screen. Please sign in again.",
@@ -66,10 +64,9 @@ class SessionTimeoutMiddleware:
             session[sessions.STARTED] = t
         if t - session.get(sessions.LAST_SEEN, 0) >= sessions.LAST_SEEN_RESOLUTION:
             session[sessions.LAST_SEEN] = t
-        if session.get(TRACKED) != session.session_key:
-            # New key (sign-in, password change): remember whose session it is.
+        if session.get(sessions.TRACKED) != session.session_key:
+            # A new key (e.g. the portal's password change): remember whose session it is.
             sessions.track(request.user, session)
-            session[TRACKED] = session.session_key
         return None
 
 
@@ -112,7 +109,7 @@ LINK_REQUEST_PAGES = {"portal:sign_in", "accounts:password_forgot"}
 
 
 def _key(group, request):
-    return client_address(request)
+    return client_address(request) or "unknown"
 
 
 def _usage(request, group, rate, increment):

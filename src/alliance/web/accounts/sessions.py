@@ -13,6 +13,7 @@ from alliance.web.accounts.models import UserSession
 STARTED = "accounts_started"        # when the user signed in (epoch seconds)
 LAST_SEEN = "accounts_last_seen"    # their last request (epoch seconds, to the half minute)
 REAUTH_AT = "accounts_password_at"  # when they last typed their password
+TRACKED = "accounts_session_key"    # the session key recorded in UserSession
 
 # The last-seen time is written at most this often, so that most requests do not write
 # the session row; the idle timeout is exact to this many seconds.
@@ -29,6 +30,7 @@ def track(user, session) -> None:
         session.save()
     UserSession.objects.update_or_create(session_key=session.session_key,
                                          defaults={"user": user})
+    session[TRACKED] = session.session_key
 
 
 @transaction.atomic
