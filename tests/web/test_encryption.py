@@ -19,6 +19,7 @@ from django.test import override_settings
 
 from alliance.web import crypto
 from alliance.web.checkins import services as checkins
+from alliance.web.checkins.models import Administration
 from alliance.web.goals import services as goals
 from alliance.web.goals.models import Goal
 from alliance.web.monitoring import services as monitoring
@@ -238,3 +239,42 @@ def test_the_demo_keeps_its_encryption_key_in_a_file_beside_the_database(tmp_pat
     before = key_file.read_text()
     demo_environment(tmp_path, "127.0.0.1", 8000)
     assert key_file.read_text() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_a_database_with_plain_answers_encrypts_them(session):
+    """The real migration, both ways, on rows written before it (JSON column → ciphertext)."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    administration = Administration.objects.create(
+        session=session, instrument_id="alliance-client", instrument_version="1",
+        respondent="client", via="link")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("checkins", "0001_initial")])
+    try:
+        with connection.cursor() as cursor:  # as the JSON field stored it
+            cursor.execute("UPDATE checkins_administration SET answers = %s WHERE id = %s",
+                           ['{"more_helpful": "%s"}' % SECRET, administration.pk])
+        executor = MigrationExecutor(connection)
+        executor.migrate([("checkins", "0002_encrypt_answers")])
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert "Mondays" not in raw("checkins_administration", "answers", administration.pk)
+    administration.refresh_from_db()
+    assert administration.answers == {"more_helpful": SECRET}
+
+
+def test_alliance_serve_refuses_to_start_without_an_encryption_key(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "from alliance.cli.main import cli; cli()", "serve",
+         "--port", "9", "--workers", "1"],
+        capture_output=True, text=True, timeout=120,
+        env={**{k: v for k, v in os.environ.items()
+                if not k.startswith(("ALLIANCE_", "DJANGO_", "DATABASE_URL"))},
+             "ALLIANCE_DATA_DIR": str(tmp_path), "ALLIANCE_SECRET_KEY": "k7Pw" * 15,
+             "ALLIANCE_HTTPS": "false", "ALLIANCE_ALLOWED_HOSTS": "127.0.0.1"})
+    assert result.returncode == 1
+    assert "alliance.E001" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "var" / "alliance.sqlite3").exists()  # stopped before migrating

@@ -72,12 +72,24 @@ def gunicorn_command(host: str, port: int, workers: int, threads: int, *,
     return command
 
 
+def _run_system_checks() -> None:
+    # A server must not start with an error the checks know of (e.g. no encryption key):
+    # `call_command` skips them unless asked.
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", fail_level="ERROR")
+    except SystemCheckError as exc:
+        raise click.ClickException(str(exc).strip()) from None
+
+
 def prepare_server() -> None:
     """Apply migrations and, outside debug mode, collect static files for WhiteNoise."""
     setup_django()
     from django.conf import settings
     from django.db import connections
 
+    _run_system_checks()
     call_command("migrate", interactive=False, verbosity=0)
     if not settings.DEBUG:
         call_command("collectstatic", interactive=False, verbosity=0)
