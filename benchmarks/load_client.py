@@ -167,6 +167,18 @@ class VirtualUser:
         self.samples: list[Sample] = []
         self.state: dict = {}  # scenario data (e.g. the link being answered)
         self._connection: http.client.HTTPConnection | None = None
+        self._source: str | None = None
+
+    def come_from(self, address: str | None) -> None:
+        """Send the next requests from this local address (a new connection), e.g. 127.1.0.7.
+
+        On loopback every 127.x.y.z address is this machine, so users can stand for
+        different people's devices to the server's per-address limits.
+        """
+        if address != self._source:
+            self.close()
+            self.cookies.clear()
+            self._source = address
 
     @property
     def origin(self) -> str:
@@ -209,8 +221,9 @@ class VirtualUser:
         started = time.perf_counter()
         try:
             if self._connection is None:
-                self._connection = http.client.HTTPConnection(self.host, self.port,
-                                                              timeout=self.timeout)
+                self._connection = http.client.HTTPConnection(
+                    self.host, self.port, timeout=self.timeout,
+                    source_address=(self._source, 0) if self._source else None)
             self._connection.request(method, path, body=body, headers=headers)
             reply = self._connection.getresponse()
             content = reply.read()

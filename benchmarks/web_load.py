@@ -13,10 +13,13 @@ For each database, in a temporary data folder:
    --workers/--threads are given; its stderr (Django's log, with any "database is
    locked") and access log are kept in files;
 3. this process, a second process on loopback, runs the load with virtual users on
-   threads (`load_client.py`), closed loop and without pauses between requests:
+   threads (`load_client.py`), closed loop, without pauses between requests unless
+   --think is given:
    - check-in: each user opens a fresh link (GET the form, which sets the CSRF cookie)
      and submits answers to it (POST with the CSRF token; success is the redirect to
-     the thank-you page);
+     the thank-you page); every link comes from its own loopback address (127.1.x.y),
+     as each client answers on their own phone, so the per-address limits of link
+     pages (ALLIANCE_TOKEN_REQUESTS_PER_MINUTE) apply as they would in a clinic;
    - caseload: each user is a therapist of the demo clinic, logged in once before the
      timing starts, and GETs /cases/ again and again;
    - mix: half the users do the first, half the second, at the same time.
@@ -41,6 +44,7 @@ removed however the run ends.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -385,13 +389,23 @@ def database_port() -> int:
     return (urlsplit(url).port or 5432) if url else 0
 
 
+def client_address(n: int) -> str:
+    """The n-th client's phone: its own loopback address (127.1.0.1, 127.1.0.2, ...)."""
+    return f"127.1.{n // 250 % 250}.{n % 250 + 1}"
+
+
 def make_checkin_step(tokens: list[str], rng: random.Random):
+    phones = itertools.count()
+
     def step(user: VirtualUser) -> bool:
         try:
             token = tokens.pop()
         except IndexError:  # every link used: this user is done
             return False
-        user.cookies.clear()  # a client opens the link in their own browser
+        # Each link is a different client, in their own browser on their own phone: the
+        # per-address limits of link pages see many people, as in a clinic, not one
+        # address sending hundreds of links a minute.
+        user.come_from(client_address(next(phones)))
         path = f"/c/{token}/"
         page = user.get("check-in form", path)
         if page.error:
