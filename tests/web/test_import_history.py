@@ -202,3 +202,16 @@ def test_the_example_file_in_the_documentation_imports(clinic, therapist, tmp_pa
         (2, 2, 4, 4)
     wai = Administration.objects.get(instrument_id="wai-sr")
     assert wai.scores["subscales"]["bond"] == 4.25 and wai.responses is None
+
+
+def test_two_cases_of_one_client_told_apart_by_the_case_column_stay_two(clinic, therapist,
+                                                                         tmp_path):
+    email = therapist.user.email
+    text = ("client,therapist,case,session,date,instrument,item,value\n"
+            f"OLD-1,{email},A,1,2024-01-08,wellbeing,total,4\n"
+            f"OLD-1,{email},B,1,2025-02-03,wellbeing,total,6\n")
+    path = write(tmp_path, text)
+    assert history.import_history(path, clinic).cases == 2
+    assert history.import_history(path, clinic).unchanged == 2
+    assert sorted(Case.objects.values_list("start_date", flat=True)) == \
+        [dt.date(2024, 1, 8), dt.date(2025, 2, 3)]

@@ -382,8 +382,9 @@ def _write(plan: list[_Case], clinic: Clinic, file: str, result: ImportResult) -
             case = Case(client=client, therapist=planned.therapist, start_date=planned.start_date,
                         end_date=end, status=status,
                         modality=planned.modality or Case.Modality.OTHER)
+            # Not a candidate for the file's other cases: two cases of one client and
+            # therapist in the file (told apart by `case`) stay two cases.
             new_cases.append(case)
-            existing[(client.pk, planned.therapist.pk)].append(case)
         cases.append((planned, case))
     problems.raise_if_any()
     Case.objects.bulk_create(new_cases)

@@ -51,7 +51,8 @@ def case_fhir(request, pk):
 @require_http_methods(["GET", "POST"])
 def import_history(request):
     clinic = request.staff.clinic
-    form = HistoryUploadForm(request.POST or None, request.FILES or None)
+    form = (HistoryUploadForm(request.POST, request.FILES) if request.method == "POST"
+            else HistoryUploadForm())
     result = problems = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -93,7 +94,8 @@ def _export_scope(staff: StaffMember) -> tuple[list[int] | None, object]:
 def research_export(request):
     staff = request.staff
     scope, therapists = _export_scope(staff)
-    form = ResearchExportForm(request.POST or None, therapists=therapists)
+    form = ResearchExportForm(request.POST if request.method == "POST" else None,
+                              therapists=therapists)
     if request.method == "POST" and form.is_valid():
         selection = form.selection(scope)
         key = form.cleaned_data["key"]
