@@ -68,6 +68,8 @@ COMMANDS: dict[str, str] = {
     "serve": "server",
     "manage": "server",
     "createclinic": "server",
+    "backup": "backup",
+    "restore": "backup",
     "api-token": "api",
     "report": "report",
     "client": "clients",
