@@ -18,7 +18,8 @@ router.register("tasks", views.TaskViewSet, basename="task")
 
 api = [
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(
+        url_name="api:schema", template_name="api/swagger_ui.html"), name="docs"),
     *router.urls,
     # Anything else under /api/ answers in JSON too.
     re_path(r"^.*$", errors.not_found, name="not_found"),
