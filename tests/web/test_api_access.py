@@ -9,7 +9,7 @@ of the clinic; a therapist of another clinic. Records out of scope answer 404, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from api_helpers import bearer, make_token

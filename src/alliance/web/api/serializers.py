@@ -68,7 +68,7 @@ class AdministrationSubmitSerializer(serializers.Serializer):
                                  "client form entered by staff.")
     responses = serializers.DictField(
         child=serializers.FloatField(allow_null=True), allow_empty=True,
-        help_text="Item id → answer, a point of the item's scale (null to skip an item).")
+        help_text="Item id → answer, a point of the item's scale; every item is answered.")
     answers = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=OPEN_ANSWER_MAX_LENGTH),
         required=False, default=dict, help_text="Open question id → text.")

@@ -27,8 +27,8 @@ def _instrument(session: Session, instrument_id: str):
         for instrument in instruments.administrable(in_use, respondent):
             if instrument.id == instrument_id:
                 return instrument
-    raise ValidationError({"instrument": ["This instrument is not in use at your clinic (or "
-                                          "has no wording to show)."]})
+    raise ValidationError({"instrument": [("This instrument is not in use at your clinic "
+                                           "(or has no wording to show).")]})
 
 
 def _validated(instrument, responses: dict, answers: dict) -> InstrumentForm:
