@@ -180,7 +180,7 @@ def test_erasure_leaves_other_clients_alone(seeded, therapist):
 # -- Export -----------------------------------------------------------------------------------
 
 def test_the_export_holds_everything_about_the_client_in_one_json_document(seeded):
-    client, unanswered = seeded
+    client, _ = seeded
     document = json.loads(json.dumps(privacy.export_client(client)))
     assert document["format"] == "alliance-client-export" and document["version"] == 1
     assert document["client"]["code"] == "ZQXV-7"

@@ -87,14 +87,15 @@ class EmptyOnlyExact(Exact):
         return super().get_prep_lookup()
 
 
+_LOOKUPS = {"exact": EmptyOnlyExact, "isnull": IsNull}
+
+
 class _Encrypted:
     """What both encrypted fields share: stored as text, searchable not at all."""
 
-    _lookups = {"exact": EmptyOnlyExact, "isnull": IsNull}
-
     def get_lookup(self, lookup_name):
-        if lookup_name in self._lookups:
-            return self._lookups[lookup_name]
+        if lookup_name in _LOOKUPS:
+            return _LOOKUPS[lookup_name]
         raise FieldError(f"{self.name} is encrypted at rest: it cannot be searched with "
                          f"__{lookup_name}")
 

@@ -183,9 +183,9 @@ def _portal_account(client: Client) -> dict | None:
 
 def _audit_filter(client: Client) -> Q:
     about = Q(client_id=client.pk)
-    account = ClientAccount.objects.filter(client=client).values_list("user_id", flat=True).first()
-    if account is not None:
-        about |= Q(actor_id=account)  # what the client did in the portal
+    user_id = ClientAccount.objects.filter(client=client).values_list("user_id", flat=True).first()
+    if user_id is not None:
+        about |= Q(actor_id=user_id)  # what the client did in the portal
     return about
 
 
