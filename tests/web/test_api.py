@@ -300,10 +300,13 @@ def test_pages_have_a_size_with_a_maximum_and_a_stable_order(api, therapist, lon
     assert past.status_code == 404 and errors_of(past)
 
 
-def test_the_page_size_is_capped(api, therapist):
-    from alliance.web.api.pagination import MAX_PAGE_SIZE, Pages
+def test_the_page_size_is_capped_at_200(api, therapist, case):
+    from alliance.web.care.models import Session
 
-    assert Pages.max_page_size == MAX_PAGE_SIZE == 200
+    Session.objects.bulk_create(Session(case=case, number=n, date=dt.date(2026, 1, 5))
+                                for n in range(2, 206))
+    page = api(make_token(therapist))("get", "/api/sessions/?page_size=1000").json()
+    assert page["count"] == 205 and len(page["results"]) == 200 and page["next"]
 
 
 def test_lists_filter_by_case_and_date_range(api, therapist, case, long_case):
