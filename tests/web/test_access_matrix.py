@@ -20,15 +20,20 @@ from a rule over the row's other cells, and a row may still name one to override
 - other_supervisor: a supervisor in Riverside who supervises `other_therapist`, not
   `therapist`. A record hidden from `other_therapist` (404) is hidden from them too;
   elsewhere they get what the supervisor gets (the same role).
+- pending_2fa: `therapist`, signed in with the password but without the second factor,
+  with the second factor required (STAFF_2FA on for this column). Every page sends them to
+  the two-factor step (TWO_FACTOR), except the pages of that step and signing out
+  (BEFORE_SECOND_FACTOR), which they get as the therapist does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 from django.core import mail
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from alliance.web.clinics import services as clinic_services
@@ -39,28 +44,37 @@ from alliance.web.portal import services as portal_services
 # they could affect; the derived roles are only refused, so they come first.
 WRITTEN_ROLES = ("anonymous", "therapist", "other_therapist", "supervisor", "admin",
                  "other_admin", "portal_client", "other_portal_client")
-DERIVED_ROLES = ("deactivated", "other_clinic_therapist", "other_supervisor")
+DERIVED_ROLES = ("deactivated", "other_clinic_therapist", "other_supervisor", "pending_2fa")
 ROLES = (WRITTEN_ROLES[0], *DERIVED_ROLES, *WRITTEN_ROLES[1:])
 CLIENT_ROLES = ("portal_client", "other_portal_client")
 LOGIN = "login"  # a redirect to the login page
 PORTAL_LOGIN = "portal_login"  # a redirect to the client portal's sign-in page
+TWO_FACTOR = "two_factor"  # a redirect to setting up or entering the second factor
+# What staff who passed the password but not the second factor may still open.
+BEFORE_SECOND_FACTOR = {"accounts:two_factor_setup", "accounts:two_factor_verify",
+                        "accounts:reauth", "logout"}
 
 
-# The derived columns: role -> rule over the row's own expectations (see the docstring).
-EXPECTED_BY_RULE: dict[str, Callable[[dict], int | str]] = {
-    "deactivated": lambda expect: expectation(expect, "anonymous"),
-    "other_clinic_therapist": lambda expect: expectation(expect, "other_therapist"),
-    "other_supervisor": lambda expect: (404 if expectation(expect, "other_therapist") == 404
-                                        else expectation(expect, "supervisor")),
+# The derived columns: role -> rule over the row's own expectations and the URL's name
+# (see the docstring).
+EXPECTED_BY_RULE: dict[str, Callable[[dict, str], int | str]] = {
+    "deactivated": lambda expect, name: expectation(expect, "anonymous"),
+    "other_clinic_therapist": lambda expect, name: expectation(expect, "other_therapist"),
+    "other_supervisor": lambda expect, name: (
+        404 if expectation(expect, "other_therapist") == 404
+        else expectation(expect, "supervisor")),
+    "pending_2fa": lambda expect, name: (
+        expectation(expect, "therapist") if name in BEFORE_SECOND_FACTOR else TWO_FACTOR),
 }
 
 
-def expectation(expect: dict, role: str) -> int | str:
-    """The status (or LOGIN / PORTAL_LOGIN) a row expects for `role`."""
+def expectation(expect: dict, role: str, name: str = "") -> int | str:
+    """The status (or LOGIN / PORTAL_LOGIN / TWO_FACTOR) the row of URL `name` expects for
+    `role`."""
     if role in expect:
         return expect[role]
     if role in EXPECTED_BY_RULE:
-        return EXPECTED_BY_RULE[role](expect)
+        return EXPECTED_BY_RULE[role](expect, name)
     # Rows written for staff only: a client account gets the staff pages' 403.
     if role in CLIENT_ROLES:
         return 403
@@ -370,10 +384,10 @@ def test_every_url_has_a_row_in_the_matrix():
 
 
 def test_every_cell_of_the_matrix_has_an_expectation():
-    cells = {(name, role): expectation(row.expect, role)
+    cells = {(name, role): expectation(row.expect, role, name)
              for name, row in MATRIX.items() for role in ROLES}
     assert len(cells) == len(MATRIX) * len(ROLES)
-    assert all(value == LOGIN or value == PORTAL_LOGIN or 200 <= value < 600
+    assert all(value in (LOGIN, PORTAL_LOGIN, TWO_FACTOR) or 200 <= value < 600
                for value in cells.values())
     print(f"access matrix: {len(MATRIX)} URLs x {len(ROLES)} roles = {len(cells)} cells")
 
@@ -416,6 +430,12 @@ def deactivated(clinic, therapist, admin):
 
 
 @pytest.fixture
+def pending_2fa(therapist):
+    """The therapist, signed in with the password only (the test turns STAFF_2FA on)."""
+    return therapist
+
+
+@pytest.fixture
 def other_supervisor(clinic, other_therapist):
     member = clinic_services.add_staff(clinic, email="other.supervisor@riverside.example",
                                        display_name="Other Supervisor", role="supervisor")
@@ -453,14 +473,19 @@ def test_access(name, world, client, request):
         if role != "anonymous":
             client.force_login(request.getfixturevalue(role).user)
         path = row.url(world)
-        response = getattr(client, row.method)(path, row.data)
-        expected = expectation(row.expect, role)
+        with override_settings(STAFF_2FA=role == "pending_2fa"):
+            response = getattr(client, row.method)(path, row.data)
+        expected = expectation(row.expect, role, name)
         if expected == LOGIN:
             ok = (response.status_code == 302
                   and response["Location"].startswith(reverse("login")))
         elif expected == PORTAL_LOGIN:
             ok = (response.status_code == 302
                   and response["Location"].startswith(reverse("portal:sign_in")))
+        elif expected == TWO_FACTOR:
+            ok = (response.status_code == 302
+                  and response["Location"].startswith((reverse("accounts:two_factor_setup"),
+                                                       reverse("accounts:two_factor_verify"))))
         else:
             ok = response.status_code == expected
         if not ok:
