@@ -145,7 +145,9 @@ def test_the_caseload_takes_the_same_number_of_queries_for_5_or_200_cases(
     page = login(other_therapist).get("/cases/").content.decode()
     assert len(caseload_codes(page)) == 200
     assert caseload_queries(login(other_therapist)) == few
-    assert few <= 8
+    # The page's own queries, and its one audit event: the last event's hash, the insert,
+    # and on PostgreSQL the lock around them.
+    assert few <= 8 + 3
 
 
 def test_a_supervisors_caseload_takes_a_bounded_number_of_queries(login, therapist,

@@ -68,6 +68,7 @@ COMMANDS: dict[str, str] = {
     "serve": "server",
     "manage": "server",
     "createclinic": "server",
+    "audit": "audit",
     "backup": "backup",
     "restore": "backup",
     "api-token": "api",

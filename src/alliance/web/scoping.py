@@ -9,6 +9,9 @@ The rule (DESIGN.md section 7):
 
 A record outside the user's scope answers 404, never 403, so that its existence is not
 revealed. Views call `get_*_or_404`; lists start from `*_for(user)`.
+
+`get_*_or_404` also record the read (a page view) or the refusal in the audit trail
+(alliance.web.audit), so that no view can read a client's record unrecorded.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from alliance.web.audit.services import record_denied, record_read
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
@@ -74,6 +78,7 @@ def _check_change(user, case: Case) -> None:
     # The case is in scope here, so saying "not yours to change" reveals nothing.
     staff = staff_for(user)
     if staff is None or case.therapist_id != staff.pk:
+        record_denied("update", case, detail="not the case's therapist")
         raise PermissionDenied("Only the case's therapist can change it.")
 
 
@@ -82,17 +87,22 @@ def get_case_or_404(user, pk, *, for_change: bool = False) -> Case:
     try:
         case = cases_for(user).select_related("client__clinic", "therapist").get(pk=pk)
     except (Case.DoesNotExist, ValueError, TypeError):
+        record_denied("read", detail=f"case {pk!s:.40}: none in scope")
         raise Http404("No such case.") from None
     if for_change:
         _check_change(user, case)
+    record_read(user, case)
     return case
 
 
 def get_client_or_404(user, pk) -> Client:
     try:
-        return clients_for(user).get(pk=pk)
+        client = clients_for(user).get(pk=pk)
     except (Client.DoesNotExist, ValueError, TypeError):
+        record_denied("read", detail=f"client {pk!s:.40}: none in scope")
         raise Http404("No such client.") from None
+    record_read(user, client)
+    return client
 
 
 def get_session_or_404(user, case_pk, number, *, for_change: bool = False) -> Session:
@@ -100,9 +110,12 @@ def get_session_or_404(user, case_pk, number, *, for_change: bool = False) -> Se
         session = (sessions_for(user).select_related("case__client__clinic", "case__therapist")
                    .get(case_id=case_pk, number=number))
     except (Session.DoesNotExist, ValueError, TypeError):
+        record_denied("read", detail=f"session {number!s:.20} of case {case_pk!s:.20}: "
+                                     "none in scope")
         raise Http404("No such session.") from None
     if for_change:
         _check_change(user, session.case)
+    record_read(user, session)
     return session
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("alliance.web.care.urls")),
     path("", include("alliance.web.checkins.urls")),
     path("clinic/", include("alliance.web.clinics.urls")),
+    path("clinic/audit/", include("alliance.web.audit.urls")),
     path("", include("alliance.web.monitoring.urls")),
     path("", include("alliance.web.goals.urls")),
     path("", include("alliance.web.portal.urls")),

@@ -23,6 +23,7 @@ transaction, the event commits (or rolls back) with it, and the lock is held unt
 from __future__ import annotations
 
 import ipaddress
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -46,6 +47,9 @@ _PG_LOCK_KEY = 0x616C6C69
 
 _DETAIL_MAX = Event._meta.get_field("detail").max_length
 
+# The request being handled (set by middleware.AuditRequestMiddleware), for record_read.
+_current_request: ContextVar = ContextVar("alliance_audit_request", default=None)
+
 
 def record(request, action, target=None, *, outcome="success", detail="", clinic=None,
            actor=None) -> Event:
@@ -68,6 +72,9 @@ def record(request, action, target=None, *, outcome="success", detail="", clinic
     target_type, target_id = "", ""
     if target is not None:
         target_type, target_id = target._meta.label_lower, str(target.pk)
+    if request is not None and target_type:
+        # Lets record_pending_reads skip a read this event already accounts for.
+        request.__dict__.setdefault("_audit_targets", set()).add((target_type, target_id))
     event = Event(action=action, outcome=outcome, actor_id=actor_id, actor_name=actor_name,
                   clinic_id=clinic_id, target_type=target_type, target_id=target_id,
                   client_id=_client_id(target), detail=str(detail)[:_DETAIL_MAX],
@@ -76,8 +83,45 @@ def record(request, action, target=None, *, outcome="success", detail="", clinic
     return event
 
 
+def record_read(user, target) -> None:
+    """A read through the scoping layer: noted now, recorded when the page is done.
+
+    Recorded once per record and page view (GET, HEAD), and only if nothing else in the same
+    request recorded an event about that record (an export of a case reads it too): one
+    action, one event. A form submission records the change it makes instead. Outside a
+    request (commands, tests of the scoping rules) nothing is recorded: the request is what
+    a person did.
+    """
+    request = _current_request.get()
+    if request is None or request.method not in ("GET", "HEAD"):
+        return
+    request.__dict__.setdefault("_audit_reads", {}).setdefault(
+        (target._meta.label_lower, str(target.pk)), target)
+
+
+def record_pending_reads(request) -> None:
+    """Called by the middleware after the view: the reads not covered by another event."""
+    pending = request.__dict__.pop("_audit_reads", None)
+    if not pending:
+        return
+    recorded = request.__dict__.get("_audit_targets", set())
+    for key, target in pending.items():
+        if key not in recorded:
+            record(request, "read", target)
+
+
+def record_denied(action, target=None, *, detail="") -> None:
+    """A refusal by the scoping layer (out of scope, or not the case's therapist), for any
+    method, so that probing for other clients' records shows in the trail."""
+    request = _current_request.get()
+    if request is not None:
+        record(request, action, target, outcome="denied", detail=detail)
+
+
 def _append(event: Event) -> None:
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: the event commits or rolls back with it,
+    # and a page view pays for two statements (the lookup and the insert), not four.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from alliance.web import instruments, scoping
 from alliance.web.access import staff_required, treating_staff_required
+from alliance.web.audit.services import record
 from alliance.web.care import services
 from alliance.web.care.forms import EndCaseForm, NewClientForm, SessionForm
 from alliance.web.dashboards import attention, casepage, charts
@@ -22,6 +23,8 @@ from alliance.web.errors import DomainError
 @treating_staff_required
 def caseload(request):
     rows = caseload_rows(request.user, request.staff.clinic)
+    # One event for the page (not one per case): whose caseload, how many cases it showed.
+    record(request, "read", request.staff, detail=f"caseload: {len(rows)} cases")
     return render(request, "care/caseload.html", {
         "rows": rows,
         "needing_attention": sum(1 for r in rows if r.signals),
@@ -41,6 +44,7 @@ def client_new(request):
         except DomainError as exc:
             form.add_error("code", str(exc))
         else:
+            record(request, "create", case, detail="client admitted, case opened")
             messages.success(request, f"Opened a case for {case.client.code}.")
             return redirect("care:case", pk=case.pk)
     return render(request, "care/client_new.html", {"form": form})
@@ -103,6 +107,7 @@ def session_new(request, pk):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
+            record(request, "create", session, detail=f"session {session.number} recorded")
             messages.success(request, f"Recorded session {session.number}.")
             if session.attended:
                 return redirect("care:session", pk=case.pk, number=session.number)
@@ -121,6 +126,7 @@ def case_end(request, pk):
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
+            record(request, "update", case, detail="case closed")
             messages.success(request, "The case is closed.")
     else:
         messages.error(request, "Please choose how the case ended and when.")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.web import instruments, scoping
 from alliance.web.access import staff_required
+from alliance.web.audit.services import record
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
 from alliance.web.errors import DomainError
@@ -48,6 +49,8 @@ def link_create(request, pk, number):
         messages.error(request, str(exc))
         return redirect("care:session", pk=pk, number=number)
     url = request.build_absolute_uri(issued.path)
+    record(request, "token_created", issued.administration,
+           detail=f"check-in link {issued.link.pk} for session {session.number}")
     emailed = email_failed = False
     if wants_email:
         try:
@@ -78,6 +81,8 @@ def in_room(request, pk, number):
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("care:session", pk=pk, number=number)
+    record(request, "token_created", issued.administration,
+           detail=f"in-room check-in link {issued.link.pk} for session {session.number}")
     return redirect(issued.path)
 
 
@@ -90,11 +95,12 @@ def therapist_form(request, pk, number):
     form = InstrumentForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_by_staff(session, instrument.id, form.responses(), form.answers(),
-                                     by=request.staff)
+            administration = services.submit_by_staff(
+                session, instrument.id, form.responses(), form.answers(), by=request.staff)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
+            record(request, "update", administration, detail="therapist's ratings saved")
             messages.success(request, f"Saved your ratings for session {session.number}.")
             return redirect("care:session", pk=pk, number=number)
     return render(request, "checkins/therapist_form.html", {

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from alliance.web import instruments
+from alliance.web.audit.services import record
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
 from alliance.web.clinics.models import Clinic
@@ -68,6 +69,9 @@ def checkin_form(request, token):
         except services.InvalidAnswers as exc:
             error = str(exc)
         else:
+            # No one is signed in: the link acted, for the client it was sent to.
+            record(request, "update", administration, actor=link, clinic=_clinic_of(link),
+                   detail="check-in answered")
             in_room = administration.via == administration.Via.IN_ROOM
             response = redirect(reverse("checkins:thanks") + ("?in_room=1" if in_room else ""))
             response.set_signed_cookie(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.web import scoping
 from alliance.web.access import staff_required
+from alliance.web.audit.services import record
 from alliance.web.goals import forms, services
 from alliance.web.goals.models import Goal, Task
 
@@ -47,12 +48,13 @@ def _back(case, anchor: str = "goals-heading"):
     return redirect(reverse("care:case", args=[case.pk]) + f"#{anchor}")
 
 
-def _run(request, case, anchor, action, done: str):
+def _run(request, case, anchor, action, done: str, *, target):
     try:
         action()
     except services.GoalError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "update", target, detail=done)
         messages.success(request, done)
     return _back(case, anchor)
 
@@ -76,6 +78,7 @@ def propose(request, pk):
         except services.GoalError as exc:
             form.add_error(None, str(exc))
         else:
+            record(request, "create", goal, detail="goal added")
             messages.success(request, "Goal added.")
             return _back(case, f"goal-{goal.pk}")
     return _form_page(request, case, form, title="Add a goal",
@@ -88,7 +91,8 @@ def confirm(request, pk, goal_pk):
     case = _case(request, pk)
     goal = _goal(case, goal_pk)
     return _run(request, case, f"goal-{goal.pk}",
-                lambda: services.confirm_goal(goal, by=request.staff), "You agreed to the goal.")
+                lambda: services.confirm_goal(goal, by=request.staff), "You agreed to the goal.",
+                target=goal)
 
 
 @staff_required
@@ -103,6 +107,7 @@ def revise(request, pk, goal_pk):
         except services.GoalError as exc:
             form.add_error("text", str(exc))
         else:
+            record(request, "update", goal, detail="goal reworded")
             messages.success(request, "Goal reworded. The client agrees to the new words at "
                                       "their next check-in.")
             return _back(case, f"goal-{goal.pk}")
@@ -122,7 +127,7 @@ def status(request, pk, goal_pk):
     chosen = form.cleaned_data["status"]
     return _run(request, case, f"goal-{goal.pk}",
                 lambda: services.set_goal_status(goal, chosen, by=request.staff),
-                f"Goal marked {Goal.Status(chosen).label.lower()}.")
+                f"Goal marked {Goal.Status(chosen).label.lower()}.", target=goal)
 
 
 @staff_required
@@ -137,6 +142,7 @@ def rating(request, pk, goal_pk):
         except services.GoalError as exc:
             form.add_error("rating", str(exc))
         else:
+            record(request, "update", goal, detail="therapist's progress rating recorded")
             messages.success(request, "Your progress rating is recorded.")
             return _back(case, f"goal-{goal.pk}")
     return _form_page(request, case, form, title="Rate progress on a goal", goal=goal,
@@ -149,7 +155,8 @@ def request_review(request, pk):
     case = _case(request, pk)
     return _run(request, case, "goals-heading",
                 lambda: services.request_review(case, by=request.staff),
-                "Review requested: the client's next check-in asks for their ratings.")
+                "Review requested: the client's next check-in asks for their ratings.",
+                target=case)
 
 
 @staff_required
@@ -160,12 +167,13 @@ def task_propose(request, pk, goal_pk):
     form = forms.ProposeTaskForm(request.POST)
     if form.is_valid():
         try:
-            services.propose_task(goal, form.cleaned_data["what"],
-                                  how_often=form.cleaned_data["how_often"],
-                                  until=form.cleaned_data["until"], by=request.staff)
+            task = services.propose_task(goal, form.cleaned_data["what"],
+                                         how_often=form.cleaned_data["how_often"],
+                                         until=form.cleaned_data["until"], by=request.staff)
         except services.GoalError as exc:
             form.add_error(None, str(exc))
         else:
+            record(request, "create", task, detail="task added")
             messages.success(request, "Task added. The client agrees to it at their next "
                                       "check-in.")
             return _back(case, f"goal-{goal.pk}")
@@ -179,7 +187,8 @@ def task_confirm(request, pk, task_pk):
     case = _case(request, pk)
     task = _task(case, task_pk)
     return _run(request, case, f"goal-{task.goal_id}",
-                lambda: services.confirm_task(task, by=request.staff), "You agreed to the task.")
+                lambda: services.confirm_task(task, by=request.staff), "You agreed to the task.",
+                target=task)
 
 
 @staff_required
@@ -194,4 +203,4 @@ def task_status(request, pk, task_pk):
     chosen = form.cleaned_data["status"]
     return _run(request, case, f"goal-{task.goal_id}",
                 lambda: services.set_task_status(task, chosen, by=request.staff),
-                f"Task marked {Task.Status(chosen).label.lower()}.")
+                f"Task marked {Task.Status(chosen).label.lower()}.", target=task)

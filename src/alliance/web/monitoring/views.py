@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.web import scoping
 from alliance.web.access import role_required, staff_required
+from alliance.web.audit.services import record
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import StaffMember
 from alliance.web.monitoring import repair as repair_reading
@@ -55,6 +56,7 @@ def acknowledge(request, pk, signal_pk):
     except services.SignalError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "update", signal, detail="signal acknowledged")
         messages.success(request, f"Acknowledged: {signal.get_type_display().lower()}.")
     return _back(request, signal)
 
@@ -70,6 +72,7 @@ def dismiss(request, pk, signal_pk):
         except services.SignalError as exc:
             form.add_error(None, str(exc))
         else:
+            record(request, "update", signal, detail="signal dismissed")
             messages.success(request, f"Dismissed: {signal.get_type_display().lower()}.")
             return _back(request, signal)
     # Without JavaScript the reason box is part of the case page; an empty reason comes
@@ -88,6 +91,7 @@ def reopen(request, pk, signal_pk):
     except services.SignalError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "update", signal, detail="signal reopened")
         messages.success(request, f"Reopened: {signal.get_type_display().lower()}.")
     return _back(request, signal)
 
@@ -113,6 +117,7 @@ def repair(request, pk, signal_pk):
             except services.SignalError as exc:
                 form.add_error(None, str(exc))
             else:
+                record(request, "update", signal, detail="repair recorded")
                 messages.success(request, "Recorded what you did. The client's next check-ins "
                                           "will show whether the alliance recovers.")
                 return _back(request, signal)
@@ -174,4 +179,6 @@ def supervision(request):
                      "ruptures_acknowledged": sum(c.ruptures_acknowledged
                                                   for c in member_cases),
                      "followed": [c for c in member_cases if c.followed_ruptures]})
+    # One event for the page (not one per case): whose overview, how many cases it showed.
+    record(request, "read", supervisor, detail=f"supervision overview: {len(case_ids)} cases")
     return render(request, "monitoring/supervision.html", {"rows": rows})

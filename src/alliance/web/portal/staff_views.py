@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.web import scoping
 from alliance.web.access import staff_required
+from alliance.web.audit.services import record
 from alliance.web.errors import DomainError
 from alliance.web.monitoring.models import Signal
 from alliance.web.portal import services
@@ -28,10 +29,12 @@ def _case_page(case, anchor: str = "portal-heading"):
 def invite(request, pk):
     case = scoping.get_case_or_404(request.user, pk, for_change=True)
     try:
-        services.invite(case, by=request.staff, base_url=request.build_absolute_uri("/"))
+        account = services.invite(case, by=request.staff,
+                                  base_url=request.build_absolute_uri("/"))
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "token_created", account, detail="portal invitation sent")
         messages.success(request, f"We sent an invitation to the client portal to "
                                   f"{case.client.contact_email}.")
     return _case_page(case)
@@ -42,10 +45,11 @@ def invite(request, pk):
 def remove(request, pk):
     case = scoping.get_case_or_404(request.user, pk, for_change=True)
     try:
-        services.remove_access(case, by=request.staff)
+        account = services.remove_access(case, by=request.staff)
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "update", account, detail="portal access removed")
         messages.success(request, "The client can no longer sign in to the portal. What they "
                                   "wrote stays on record.")
     return _case_page(case)
@@ -66,5 +70,6 @@ def discussed(request, pk, signal_pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "update", signal, detail="client's feedback marked as discussed")
         messages.success(request, "Marked as discussed.")
     return _case_page(case, f"signal-{signal.pk}")

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from alliance.web.audit.services import record
 from alliance.web.errors import DomainError
 from alliance.web.portal import goals as portal_goals
 from alliance.web.portal import progress, scoping, services
@@ -148,6 +149,10 @@ def password(request):
 
 def _page(request, template, context=None, status=200):
     account = request.portal_account
+    case = (context or {}).get("case")
+    if request.method == "GET" and case is not None:
+        # The client reading their own record: one event per page, about the case shown.
+        record(request, "read", case, detail=f"portal: {template.split('/')[-1][:-5]}")
     return render(request, template, {"account": account, "clinic": account.client.clinic,
                                       **(context or {})}, status=status)
 
@@ -187,10 +192,11 @@ def goal_new(request):
     form = GoalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            portal_goals.propose(account, case, form.cleaned_data["text"])
+            goal = portal_goals.propose(account, case, form.cleaned_data["text"])
         except DomainError as exc:
             form.add_error("text", str(exc))
         else:
+            record(request, "create", goal, detail="goal suggested by the client")
             messages.success(request, "Thank you. Your goal is on your list; your therapist "
                                       "will look at it with you.")
             return redirect("portal:goals")
@@ -207,6 +213,7 @@ def goal_confirm(request, pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "update", goal, detail="goal confirmed by the client")
         messages.success(request, "Thank you. You have confirmed this goal.")
     return redirect(reverse("portal:goals") + f"#goal-{goal.pk}")
 
@@ -220,6 +227,7 @@ def task_confirm(request, pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "update", task, detail="task agreed by the client")
         messages.success(request, "Thank you. You have agreed to this task.")
     return redirect(reverse("portal:goals") + f"#task-{task.pk}")
 
@@ -236,6 +244,7 @@ def task_report(request, pk):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
+            record(request, "update", task, detail="task reported on by the client")
             messages.success(request, "Thank you for letting your therapist know.")
             return redirect(reverse("portal:goals") + f"#task-{task.pk}")
     status = 400 if request.method == "POST" else 200
@@ -253,10 +262,11 @@ def feedback(request):
             raise Http404("No current case.")
         if form.is_valid():
             try:
-                services.leave_feedback(account, case, form.cleaned_data["text"])
+                sent_now = services.leave_feedback(account, case, form.cleaned_data["text"])
             except DomainError as exc:
                 form.add_error("text", str(exc))
             else:
+                record(request, "create", sent_now, detail="message left by the client")
                 messages.success(request, "Thank you. Your message has gone to your "
                                           "therapist.")
                 return redirect("portal:feedback")
@@ -294,6 +304,7 @@ def progress_chart(request, pk, chart):
         raise Http404("No such chart.")
     series = progress.client_series(case)
     svg = progress.chart_svg(series, chart, narrow=request.GET.get("size") == "narrow")
+    record(request, "read", case, detail=f"portal: {chart} chart")
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = CHART_POLICY

@@ -1,0 +1,91 @@
+"""The administrator's audit page: their own clinic's events, filtered, newest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+
+from alliance.web.audit.models import Event
+from alliance.web.audit.services import record
+from alliance.web.audit.views import PER_PAGE
+
+
+def page(browser, **query):
+    response = browser.get(reverse("audit:list"), query)
+    assert response.status_code == 200
+    return response
+
+
+def shown(response):
+    return [row.id for row in response.context["rows"]]
+
+
+def test_the_admin_sees_their_clinics_events_in_plain_words_newest_first(login, admin,
+                                                                         therapist, case):
+    first = record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
+    second = record(None, "update", case, actor=therapist.user, clinic=therapist.clinic,
+                    detail="case closed")
+    response = page(login(admin))
+    assert shown(response)[:2] == [second.id, first.id]
+    html = response.content.decode()
+    assert "Changed" in html and "Viewed" in html and "case closed" in html
+    assert therapist.display_name in html and case.client.code in html
+
+
+def test_another_clinics_events_are_never_shown(login, admin, other_admin, case, therapist,
+                                                other_clinic_case, other_clinic_therapist):
+    ours = record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
+    theirs = record(None, "read", other_clinic_case, actor=other_clinic_therapist.user,
+                    clinic=other_clinic_therapist.clinic)
+    assert theirs.id not in shown(page(login(admin)))
+    other = page(login(other_admin))
+    assert ours.id not in shown(other) and theirs.id in shown(other)
+    # Not even by naming the other clinic's client or staff member in the filter.
+    response = login(admin).get(reverse("audit:list"),
+                                {"client": other_clinic_case.client.code,
+                                 "person": other_clinic_therapist.pk})
+    assert response.context["rows"] == []
+    assert "no client with the code" in response.content.decode()
+
+
+def test_the_admin_filters_by_staff_member_client_and_days(login, admin, therapist,
+                                                           other_therapist, case,
+                                                           other_therapist_case):
+    by_therapist = record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
+    by_other = record(None, "read", other_therapist_case, actor=other_therapist.user,
+                      clinic=other_therapist.clinic)
+    browser = login(admin)
+    assert shown(page(browser, person=therapist.pk)) == [by_therapist.id]
+    assert shown(page(browser, client=other_therapist_case.client.code.lower())) == [by_other.id]
+    today = by_other.at.date()
+    assert by_other.id in shown(page(browser, since=today.isoformat(), until=today.isoformat()))
+    assert shown(page(browser, until=(today - dt.timedelta(days=1)).isoformat())) == []
+
+
+def test_a_backwards_date_range_is_explained_and_shows_nothing(login, admin, therapist, case):
+    record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
+    response = page(login(admin), since="2026-03-01", until="2026-02-01")
+    assert response.context["rows"] == []
+    assert "The last day is before the first day." in response.content.decode()
+
+
+def test_the_trail_is_paginated(login, admin, therapist, case):
+    events = [record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
+              for _ in range(PER_PAGE + 1)]
+    client = login(admin)
+    first = page(client)
+    assert len(first.context["rows"]) == PER_PAGE
+    assert 'rel="next"' in first.content.decode()
+    assert events[0].id in shown(page(client, page=2))
+
+
+def test_the_admin_navigation_links_to_the_audit_trail(login, admin):
+    html = login(admin).get(reverse("clinics:staff")).content.decode()
+    assert f'href="{reverse("audit:list")}"' in html
+
+
+def test_every_event_on_the_page_is_the_admins_clinics(login, admin, therapist, case):
+    record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
+    rows = page(login(admin)).context["rows"]
+    assert rows and {Event.objects.get(pk=r.id).clinic_id for r in rows} == {admin.clinic_id}
