@@ -51,16 +51,16 @@ def test_the_configured_policy_passes_the_checks():
 def test_production_refuses_a_policy_that_lets_inline_code_run(policy, where):
     with override_settings(DEBUG=False, CONTENT_SECURITY_POLICY=policy):
         errors = check_content_security_policy()
-        assert "alliance.E002" in ids(errors)
+        assert "alliance.csp.E002" in ids(errors)
         assert any(where in e.msg for e in errors)
-        with pytest.raises(SystemCheckError, match="alliance.E002"):
+        with pytest.raises(SystemCheckError, match="alliance.csp.E002"):
             call_command("check")
 
 
 def test_production_refuses_to_run_without_the_csp_middleware():
     with override_settings(DEBUG=False, MIDDLEWARE=WITHOUT_CSP):
-        assert ids(check_content_security_policy()) == ["alliance.E001"]
-        with pytest.raises(SystemCheckError, match="alliance.E001"):
+        assert ids(check_content_security_policy()) == ["alliance.csp.E001"]
+        with pytest.raises(SystemCheckError, match="alliance.csp.E001"):
             call_command("check")
 
 
@@ -68,12 +68,12 @@ def test_production_refuses_a_report_only_policy_alone():
     report_only = {"DIRECTIVES": DIRECTIVES}
     with override_settings(DEBUG=False, CONTENT_SECURITY_POLICY={},
                            CONTENT_SECURITY_POLICY_REPORT_ONLY=report_only):
-        assert ids(check_content_security_policy()) == ["alliance.E001"]
+        assert ids(check_content_security_policy()) == ["alliance.csp.E001"]
 
 
 def test_production_refuses_to_run_without_the_no_store_middleware():
     with override_settings(DEBUG=False, MIDDLEWARE=WITHOUT_NO_STORE):
-        with pytest.raises(SystemCheckError, match="alliance.E003"):
+        with pytest.raises(SystemCheckError, match="alliance.cache.E001"):
             call_command("check")
 
 

@@ -5,11 +5,11 @@ Registered by alliance.web's AppConfig. They run with `manage.py check`, before 
 off) an Error stops the command; in development they stay quiet, so a developer can try a
 looser policy locally.
 
-- alliance.E001: no Content Security Policy is enforced (the middleware is missing, or only
+- alliance.csp.E001: no Content Security Policy is enforced (the middleware is missing, or only
   a report-only policy is configured);
-- alliance.E002: the policy lets scripts or styles run inline or from strings
+- alliance.csp.E002: the policy lets scripts or styles run inline or from strings
   ('unsafe-inline', 'unsafe-eval'): that is what a CSP is there to forbid;
-- alliance.E003: the no-store middleware is missing, so pages with client data could be
+- alliance.cache.E001: the no-store middleware is missing, so pages with client data could be
   kept by browser and proxy caches.
 """
 
@@ -86,19 +86,19 @@ def check_content_security_policy(app_configs=None, **kwargs) -> list[checks.Che
             "No Content Security Policy is enforced: csp.middleware.CSPMiddleware is not in "
             "MIDDLEWARE.",
             hint="Keep django-csp's middleware in MIDDLEWARE (see docs/security.md).",
-            id="alliance.E001"))
+            id="alliance.csp.E001"))
     elif not directives:
         errors.append(checks.Error(
             "No Content Security Policy is enforced: CONTENT_SECURITY_POLICY has no "
             "DIRECTIVES (a report-only policy alone does not protect anyone).",
             hint="Set CONTENT_SECURITY_POLICY = {'DIRECTIVES': {...}} in the settings.",
-            id="alliance.E001"))
+            id="alliance.csp.E001"))
     for directive, bad in unsafe_sources(directives).items():
         errors.append(checks.Error(
             f"The Content Security Policy allows {' and '.join(bad)} in {directive}: inline "
             "or generated code could run, which the policy is there to forbid.",
             hint="Move the code into a static file (or use a nonce) and remove the source.",
-            id="alliance.E002"))
+            id="alliance.csp.E002"))
     return errors
 
 
@@ -110,4 +110,4 @@ def check_no_store(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         "Pages with client data could be cached: alliance.web.headers.NoStoreMiddleware is not "
         "in MIDDLEWARE.",
         hint="Keep it after WhiteNoise in MIDDLEWARE, so that static files keep their cache.",
-        id="alliance.E003")]
+        id="alliance.cache.E001")]
