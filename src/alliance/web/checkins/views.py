@@ -61,17 +61,22 @@ def checkin_form(request, token):
     error = None
     valid = [form.is_valid(), goals_form is None or goals_form.is_valid()]
     if request.method == "POST" and all(valid):
+
+        def also(stored):
+            if goals_form:
+                goals_form.store(stored)
+            # In the submission's transaction: recorded exactly when the answers are stored,
+            # and one commit for both. No one is signed in: the link acted, for its client.
+            record(request, "update", stored, actor=link, clinic=_clinic_of(link),
+                   detail="check-in answered")
+
         try:
-            services.submit_link(token, form.responses(), form.answers(),
-                                 also=goals_form.store if goals_form else None)
+            services.submit_link(token, form.responses(), form.answers(), also=also)
         except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
             return _link_problem(request, exc)
         except services.InvalidAnswers as exc:
             error = str(exc)
         else:
-            # No one is signed in: the link acted, for the client it was sent to.
-            record(request, "update", administration, actor=link, clinic=_clinic_of(link),
-                   detail="check-in answered")
             in_room = administration.via == administration.Via.IN_ROOM
             response = redirect(reverse("checkins:thanks") + ("?in_room=1" if in_room else ""))
             response.set_signed_cookie(
