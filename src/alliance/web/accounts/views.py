@@ -31,8 +31,9 @@ from alliance.web.forms import NewPassword, SetPassword
 
 def _next(request, default="home"):
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  require_https=request.is_secure()):
+    # A path on this site only: redirect() would take a bare word for a URL pattern's name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, {request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse(default)
 
