@@ -53,9 +53,35 @@ def values(valid):
     return st.one_of(one, one, st.none(), st.lists(one, min_size=2, max_size=3))
 
 
+# An uploaded history file: the importer's columns with plausible and hostile cells.
+HISTORY_COLUMNS = ["client", "therapist", "session", "date", "instrument", "item", "value"]
+HISTORY_VALUES = ["C-AAAA1", "therapist@riverside.example", "1", "2026-01-05",
+                  "alliance-client", "bond1", "7"]
+
+
+@st.composite
+def history_file(draw):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    header = draw(st.permutations(HISTORY_COLUMNS).map(lambda c: c[:draw(st.integers(4, 7))]))
+    lines = [",".join(header)]
+    for _ in range(draw(st.integers(0, 4))):
+        lines.append(",".join(
+            draw(st.one_of(st.just(HISTORY_VALUES[HISTORY_COLUMNS.index(c)]),
+                           st.sampled_from(HOSTILE[:36]).map(lambda v: v.replace(",", ";"))))
+            for c in header))
+    data = "\n".join(lines).encode()
+    data = draw(st.sampled_from([data, data, b"\xef\xbb\xbf" + data, data + b"\xff\x00",
+                                 b"PK\x03\x04" + data, b""]))
+    return SimpleUploadedFile("history.csv", data, content_type=draw(st.sampled_from(
+        ["text/csv", "application/octet-stream", "image/png"])))
+
+
 def body(fields):
-    return st.fixed_dictionaries({name: values(valid) for name, valid in fields.items()},
-                                 optional={"unexpected": st.sampled_from(HOSTILE)})
+    return st.fixed_dictionaries(
+        {name: history_file() if valid == "a file" else values(valid)
+         for name, valid in fields.items()},
+        optional={"unexpected": st.sampled_from(HOSTILE)})
 
 
 # URL name -> (who submits, {field: valid values}). Field names as the views read them.
@@ -118,6 +144,21 @@ FORMS = {
     "portal:task_report": ("portal_client", {"done": ["done", "partly", "not_done"],
                                              "helpful": ["0", "7", ""]}),
     "portal:feedback": ("portal_client", {"text": TEXT}),
+    "accounts:two_factor_setup": ("therapist", {"code": ["123456", "12 34 56"],
+                                                "next": ["/cases/"]}),
+    "accounts:two_factor_verify": ("therapist", {"code": ["123456"], "next": ["/cases/"]}),
+    "accounts:reauth": ("therapist", {"password": ["a long test password"],
+                                      "next": ["/cases/"]}),
+    "accounts:password_forgot": ("anonymous", {"email": ["therapist@riverside.example"]}),
+    "accounts:password_reset": ("anonymous", {"new_password1": ["another long password 1"],
+                                              "new_password2": ["another long password 1"]}),
+    "accounts:staff_two_factor_reset": ("admin", {}),
+    "api_tokens:list": ("admin", {"name": ["Reporting service"], "staff": ["1", "2", "3"],
+                                  "scope": ["read", "write"], "expires": ["2027-01-01", ""]}),
+    "api_tokens:revoke": ("admin", {}),
+    "privacy:erase": ("therapist", {"code": ["not-the-code", "C-AAAA1"]}),
+    "interop:import_history": ("admin", {"file": "a file", "dry_run": ["on", ""]}),
+    "interop:research_export": ("admin", "from the page"),
 }
 
 
@@ -148,9 +189,11 @@ def rejected(response, success) -> bool:
 
 
 def encode(data, content_type):
-    pairs = [(k, v) for k, vs in data.items() for v in (vs if isinstance(vs, list) else [vs])]
+    """The body in a content type other than a form's (an uploaded file by its name)."""
+    pairs = [(k, v if isinstance(v, str) else v.name)
+             for k, vs in data.items() for v in (vs if isinstance(vs, list) else [vs])]
     if content_type == "application/json":
-        return json.dumps(data)
+        return json.dumps(dict(pairs))
     return urlencode(pairs)
 
 
@@ -226,3 +269,15 @@ def test_a_next_address_that_is_not_a_path_goes_back_to_the_case_not_to_an_error
                            {"next": target})
     assert response.status_code == 302
     assert response["Location"] == reverse("care:case", args=[case.pk]) + f"#signal-{signal.pk}"
+
+
+@pytest.mark.parametrize("target", ["0", "home", "caseload"])
+def test_signing_in_again_with_a_next_address_that_is_not_a_path_goes_home_not_to_an_error(
+        target, login, therapist):
+    # The same redirect() trap in the re-authentication and two-factor pages.
+    from conftest import PASSWORD
+    client = login(therapist)
+    client.raise_request_exception = False
+    response = client.post(reverse("accounts:reauth"), {"password": PASSWORD, "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
