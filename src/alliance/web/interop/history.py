@@ -11,9 +11,11 @@ monitoring service, as after any bulk change.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from collections import defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,7 +91,7 @@ class _Form:
     def stored_scores(self) -> dict:
         """Scores as the scoring engine stores them: from the items, or as given."""
         if self.items:
-            return web_instruments.score(self.instrument, self.items)
+            return _scored(self.instrument, self.items)
         # Only scores were given: stored in the engine's shape, each with its POMP.
         subscales = {s.id: self.scores.get(s.id) for s in self.instrument.subscales}
         pomps = {score_id: float(pomp(value, *self.instrument.score_range(score_id)))
@@ -99,6 +101,19 @@ class _Form:
                 "n_answered": None, "n_items": len(self.instrument.items),
                 "scorable": set(self.scores) == set(self.instrument.score_ids),
                 "reasons": {}, "cutoffs": [], "imported_scores": True}
+
+
+def _scored(instrument: Instrument, items: dict[str, float]) -> dict:
+    """The core engine's scores of these answers; the same answers recur often in a clinic's
+    history (a handful of items on short scales), so each set is scored once per import."""
+    key = (instrument.id, instrument.version, tuple(sorted(items.items())))
+    cache = _SCORE_CACHE.get()
+    if key not in cache:
+        cache[key] = web_instruments.score(instrument, items)
+    return copy.deepcopy(cache[key])
+
+
+_SCORE_CACHE: ContextVar[dict] = ContextVar("alliance_history_scores")
 
 
 @dataclass
@@ -339,6 +354,14 @@ def import_history(path: str | Path, clinic: Clinic, *, dry_run: bool = False,
     InputError
         When the file cannot be read as CSV at all.
     """
+    token = _SCORE_CACHE.set({})
+    try:
+        return _import(path, clinic, dry_run=dry_run, name=name, recompute=recompute)
+    finally:
+        _SCORE_CACHE.reset(token)
+
+
+def _import(path, clinic, *, dry_run, name, recompute) -> ImportResult:
     plan, rows = read_history(path, clinic, name=name)
     file = name or Path(path).name
     result = ImportResult(dry_run=dry_run, rows=rows)
