@@ -8,7 +8,8 @@ A submission counts as acknowledged when the client got the redirect to the than
 Afterwards the database is consistent (SQLite's integrity and foreign-key checks; on
 PostgreSQL, row counts and the relations between links, forms and sessions) and every
 acknowledged submission is stored. On SQLite, an `alliance backup` taken while the server
-runs holds every submission acknowledged before it started.
+runs holds every submission acknowledged before it started. In passing, the first start
+checks the production caching: pages no-store, hashed static files cached as immutable.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ CLIENTS = 4
 ANSWERS = {"bond1": "8", "bond2": "9", "goals1": "6", "goals2": "7", "tasks1": "5",
            "tasks2": "7"}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+STYLESHEET = re.compile(r'href="(/static/alliance/css/alliance\.[0-9a-f]+\.css)"')
 
 SEED = """
 import json
@@ -118,6 +120,23 @@ class Server:
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
+
+
+def caching(port: int) -> tuple[str, str]:
+    """Cache-Control of the sign-in page and of its (hashed) stylesheet."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        conn.request("GET", "/login/")
+        page = conn.getresponse()
+        stylesheet = STYLESHEET.search(page.read().decode())
+        assert stylesheet, "the sign-in page links no hashed stylesheet"
+        conn.request("GET", stylesheet.group(1))
+        static = conn.getresponse()
+        static.read()
+        assert static.status == 200
+        return page.getheader("Cache-Control", ""), static.getheader("Cache-Control", "")
+    finally:
+        conn.close()
 
 
 def submit(port: int, path: str) -> bool:
@@ -259,6 +278,11 @@ def test_acknowledged_check_ins_survive_the_server_being_killed(crash_database, 
             server = Server(env, free_port(), log)
             try:
                 server.wait_ready()
+                if round_ == 0:
+                    # In passing: pages are never stored, static files for a long time.
+                    page, static = caching(server.port)
+                    assert "no-store" in page
+                    assert "no-store" not in static and "immutable" in static, static
                 clients.port = server.port
                 clients.running.set()
                 if round_ == KILLS - 1 and sqlite_path is not None:

@@ -114,6 +114,16 @@ def test_error_pages_and_unknown_addresses_are_no_store(client, db):
     assert is_no_store(client.get("/c/not-a-real-link/")["Cache-Control"])
 
 
+def test_static_files_keep_their_cache(client):
+    # Served by WhiteNoise above the no-store middleware (in production, hashed names are
+    # cached for a year as immutable: tests/web/test_crash.py checks that on gunicorn).
+    response = client.get("/static/alliance/css/alliance.css")
+    assert response.status_code == 200
+    assert not is_no_store(response["Cache-Control"])
+    assert "max-age=" in response["Cache-Control"]
+    b"".join(response.streaming_content)
+
+
 def test_a_view_asking_for_a_cache_still_gets_no_store(rf):
     from django.http import HttpResponse
 

@@ -142,17 +142,19 @@ def restore_sqlite(path: Path, target: Path, force: bool) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         dst = sqlite3.connect(target, timeout=LOCK_SECONDS)
         try:
-            # The write lock, held through the check and the copy: a server still writing
-            # makes this fail after the timeout (SQLite's backup step would wait forever).
-            try:
-                dst.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
-                raise BackupError(f"the database {target} is in use: stop the server, then "
-                                  "restore") from None
             refuse_unless_forced(describe({"ENGINE": "sqlite3", "NAME": target}),
                                  sqlite_row_counts(dst), force)
-            dst.rollback()
-            src.backup(dst)
+            deadline = time.monotonic() + LOCK_SECONDS
+
+            def give_up_while_locked(status, remaining, total):
+                # SQLite's backup step retries a locked database forever: a server still
+                # writing to it gets a clear answer instead.
+                if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) \
+                        and time.monotonic() > deadline:
+                    raise BackupError(f"the database {target} is in use: stop the server, "
+                                      "then restore")
+
+            src.backup(dst, progress=give_up_while_locked, sleep=0.05)
             dst.execute("PRAGMA journal_mode=WAL")
             problems = integrity(dst)
             if problems != "ok":
