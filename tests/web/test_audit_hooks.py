@@ -130,3 +130,13 @@ def test_a_client_reading_their_progress_in_the_portal_writes_one_read(client, c
     [event] = new_events()[start:]
     assert (event.action, event.target_type, event.actor_id, event.clinic_id) == (
         "read", "care.case", account.user_id, clinic.pk)
+
+
+def test_an_administrator_deactivating_a_therapist_is_recorded(login, admin, therapist,
+                                                               new_events):
+    response = login(admin).post(reverse("clinics:staff_deactivate", args=[therapist.pk]))
+    assert response.status_code == 302
+    [event] = new_events()
+    assert (event.action, event.target_type, event.target_id, event.detail) == (
+        "update", "clinics.staffmember", str(therapist.pk), "deactivated")
+    assert event.actor_id == admin.user_id and event.clinic_id == admin.clinic_id

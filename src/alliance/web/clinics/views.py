@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.web import scoping
 from alliance.web.access import admin_required
+from alliance.web.audit.services import record
 from alliance.web.care.models import Case
 from alliance.web.clinics import services
 from alliance.web.clinics.forms import ClinicSettingsForm, StaffCreateForm, StaffEditForm
@@ -39,6 +40,7 @@ def staff_create(request):
         except DomainError as exc:
             form.add_error("email", str(exc))
         else:
+            record(request, "create", member, detail=f"staff member added as {member.role}")
             url = _invitation_url(request, member)
             if form.cleaned_data["send_email"]:
                 services.send_invitation(member, url)
@@ -62,6 +64,7 @@ def staff_edit(request, pk):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
+            record(request, "update", member, detail=f"role {member.role}, supervisees saved")
             messages.success(request, f"Saved the changes for {member.display_name}.")
             return redirect("clinics:staff")
     return render(request, "clinics/staff_edit.html", {"member": member, "form": form})
@@ -73,6 +76,7 @@ def staff_invite(request, pk):
     member = scoping.get_staff_member_or_404(request.user, pk)
     url = _invitation_url(request, member)
     services.send_invitation(member, url)
+    record(request, "token_created", member, detail="set-password link sent")
     return render(request, "clinics/staff_invited.html",
                   {"member": member, "url": url, "emailed": True})
 
@@ -86,6 +90,7 @@ def staff_deactivate(request, pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
+        record(request, "update", member, detail="deactivated")
         messages.success(request, f"{member.display_name} can no longer sign in.")
     return redirect("clinics:staff")
 
@@ -95,6 +100,7 @@ def staff_deactivate(request, pk):
 def staff_reactivate(request, pk):
     member = scoping.get_staff_member_or_404(request.user, pk)
     services.reactivate(member)
+    record(request, "update", member, detail="reactivated")
     messages.success(request, f"{member.display_name} can sign in again.")
     return redirect("clinics:staff")
 
@@ -105,6 +111,8 @@ def clinic_settings(request):
     form = ClinicSettingsForm(request.POST or None, instance=clinic)
     if request.method == "POST" and form.is_valid():
         form.save()
+        record(request, "update", clinic, detail="clinic settings: " +
+               ", ".join(form.changed_data)[:400])
         messages.success(request, "Clinic settings saved.")
         return redirect("clinics:settings")
     return render(request, "clinics/settings.html", {"form": form, "clinic": clinic})
