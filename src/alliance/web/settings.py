@@ -215,10 +215,11 @@ AXES_CLIENT_IP_CALLABLE = "alliance.web.accounts.addresses.client_address"
 AXES_USERNAME_CALLABLE = "alliance.web.accounts.addresses.username_tried"
 AXES_VERBOSE = False
 
-# Link (token) pages, per client address: at most this many requests a minute, and after
-# this many unknown, used or expired links in an hour every link page answers 429 until the
-# hour is over. Counters live in the database cache that all server processes share.
-TOKEN_REQUESTS_PER_MINUTE = env_int("ALLIANCE_TOKEN_REQUESTS_PER_MINUTE", 60, minimum=1)
+# Link (token) pages, per client address: after this many unknown, used or expired links in
+# an hour every link page answers 429 until the hour is over; asking for a sign-in or reset
+# link is limited to this many a minute. Counters live in the database cache that all
+# server processes share.
+TOKEN_REQUESTS_PER_MINUTE = env_int("ALLIANCE_TOKEN_REQUESTS_PER_MINUTE", 10, minimum=1)
 TOKEN_INVALID_PER_HOUR = env_int("ALLIANCE_TOKEN_INVALID_PER_HOUR", 20, minimum=1)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                       "LOCATION": "alliance_cache"}}

@@ -104,7 +104,7 @@ class StaffTwoFactorMiddleware:
 #: Pages opened with a secret link: unknown, used or expired links are audited and counted.
 TOKEN_PAGES = {"checkins:form", "portal:sign_in_link", "portal:set_password",
                "password_set", "accounts:password_reset"}
-#: Forms that send such a link: their submissions count towards the request limit.
+#: Forms that e-mail such a link: their submissions are limited per address and minute.
 LINK_REQUEST_PAGES = {"portal:sign_in", "accounts:password_forgot"}
 
 
@@ -126,7 +126,8 @@ def _invalid(response) -> bool:
 
 
 class TokenEndpointMiddleware:
-    """Per-address rate limits on link pages, and an audit event for every invalid link."""
+    """Per-address limits: unknown links pause every link page; requests for a link are
+    counted per minute. Every invalid link is an audit event."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -147,19 +148,22 @@ class TokenEndpointMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         name = request.resolver_match.view_name
         token_page = name in TOKEN_PAGES
-        if not token_page and not (name in LINK_REQUEST_PAGES and request.method == "POST"):
+        link_request = name in LINK_REQUEST_PAGES and request.method == "POST"
+        if not token_page and not link_request:
             return None
+        # Opening a link only reads a counter: the busy path (clients sending check-ins)
+        # writes nothing more to the database than before.
         invalid = _usage(request, "token-invalid", self._invalid_rate(), increment=False)
-        requests = _usage(request, "token-requests",
-                          f"{settings.TOKEN_REQUESTS_PER_MINUTE}/m", increment=True)
-        if invalid["count"] >= invalid["limit"] or requests["should_limit"]:
-            response = render(request, "accounts/too_many.html", {
-                "per_minute": settings.TOKEN_REQUESTS_PER_MINUTE,
-                "invalid": invalid["count"] >= invalid["limit"],
-            }, status=429)
-            response["Retry-After"] = str(max(1, int(
-                (invalid if invalid["count"] >= invalid["limit"] else requests)
-                ["time_left"])))
+        paused = invalid["count"] >= invalid["limit"]
+        usage = invalid
+        if not paused and link_request:
+            usage = _usage(request, "link-requests",
+                           f"{settings.TOKEN_REQUESTS_PER_MINUTE}/m", increment=True)
+            paused = usage["should_limit"]
+        if paused:
+            response = render(request, "accounts/too_many.html",
+                              {"invalid": usage is invalid}, status=429)
+            response["Retry-After"] = str(max(1, int(usage["time_left"])))
             return response
         if token_page:
             request._token_page = name
