@@ -387,7 +387,7 @@ def _ruptures_section(report: CaseReport) -> list:
                      _day(signal.session.date if signal.session else None),
                      signal.repair.parts_text, done, signal.repair.outcome.text or "—"])
     story.append(pdf.table(["Session", "Date", "What fell", "What was done", "Outcome"], rows,
-                           [15 * pdf.mm, 23 * pdf.mm, 42 * pdf.mm, 45 * pdf.mm, 45 * pdf.mm],
+                           [18 * pdf.mm, 23 * pdf.mm, 41 * pdf.mm, 44 * pdf.mm, 44 * pdf.mm],
                            numeric={0}))
     return story
 

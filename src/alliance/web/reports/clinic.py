@@ -142,7 +142,10 @@ def _distributions(report: ClinicReport) -> list:
     left = charts.histogram(alliance, bins=np.linspace(low, high, 11), xlabel=f"Latest alliance "
                             f"({low:g}–{high:g})", color=STYLES["alliance"].color)
     span = max(1.0, float(np.ceil(change.abs().max()))) if not change.empty else 1.0
-    right = charts.histogram(change, bins=np.linspace(-span, span, 13),
+    # Whole-point bins (wider on long scales), symmetric around no change.
+    step = max(1.0, float(np.ceil(span / 8)))
+    span = step * np.ceil(span / step)
+    right = charts.histogram(change, bins=np.arange(-span, span + step / 2, step),
                              xlabel=f"Change in {title.lower()} (points)",
                              color=STYLES["wellbeing"].color, marker=0.0,
                              marker_label="no change")
