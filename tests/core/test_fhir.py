@@ -172,3 +172,23 @@ def test_a_bundle_is_validated_as_a_whole():
     assert [e["search"]["mode"] for e in bundle["entry"]] == ["include", "match"]
     with pytest.raises(InputError, match="not a valid FHIR R4 Bundle"):
         fhir.bundle([("urn:uuid:a", {"resourceType": "Patient", "gender": 3})])
+
+
+@pytest.mark.parametrize("instrument", bundled_instruments(), ids=lambda i: i.id)
+def test_any_answers_score_the_same_after_the_round_trip_through_fhir(instrument):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    imported = fhir.instrument_from_questionnaire(fhir.questionnaire(instrument))
+    points = {item.id: st.one_of(st.none(), st.sampled_from(
+        fhir._points(instrument.scale_of(item.id)))) for item in instrument.items}
+
+    @settings(max_examples=25, deadline=None, database=None)
+    @given(st.fixed_dictionaries(points))
+    def check(answers):
+        resource = fhir.questionnaire_response(instrument, answers)
+        responses, _ = fhir.responses_from_questionnaire_response(resource, imported)
+        assert repr(score_administration(imported.instrument, responses).to_dict()) == \
+            repr(score_administration(instrument, answers).to_dict())
+
+    check()
