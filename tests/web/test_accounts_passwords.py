@@ -44,9 +44,10 @@ def test_common_or_short_passwords_are_refused(therapist, password):
 
 
 def test_a_therapist_can_sign_in_with_a_long_passphrase(client, clinic):
-    from conftest import make_staff
+    from alliance.web.clinics import services as clinic_services
 
-    member = make_staff(clinic, "long@riverside.example", "therapist")
+    member = clinic_services.add_staff(clinic, email="long@riverside.example",
+                                       display_name="Long", role="therapist")
     passphrase = "x " * 60 + "the end of a very long sentence"
     member.user.set_password(passphrase)
     member.user.save()
