@@ -29,6 +29,9 @@ from alliance.web.monitoring.prompts import REPAIRABLE
 
 
 def _signal_for_change(request, pk, signal_pk) -> Signal:
+    # Read the body first: one that cannot be decoded is refused (400) before anything
+    # changes, not after (the "next" address is read once the change is made).
+    request.POST.get("next")
     case = scoping.get_case_or_404(request.user, pk, for_change=True)
     try:
         signal = case.signals.select_related("session").get(pk=signal_pk)
