@@ -316,3 +316,22 @@ def test_signing_in_again_with_a_next_address_that_is_not_a_path_goes_home_not_t
     response = client.post(reverse("accounts:reauth"), {"password": PASSWORD, "next": target})
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "reopen"])
+def test_a_signal_action_with_a_body_that_cannot_be_read_is_refused_and_changes_nothing(
+        action, login, therapist, case, session):
+    # The view acted, then failed reading the "next" address: 400 with the change made.
+    # (CSRF checking reads the body first in production; the view must not rely on it.)
+    from alliance.web.monitoring.models import Signal
+    signal = Signal.objects.create(case=case, type="rupture", subject="total", session=session,
+                                   rule="sd1", explanation="Alliance dropped.",
+                                   state="acknowledged" if action == "reopen" else "open")
+    client = login(therapist)
+    client.raise_request_exception = False
+    response = client.post(reverse(f"monitoring:{action}", args=[case.pk, signal.pk]),
+                           "next=%E9", content_type="application/x-www-form-urlencoded; "
+                                                     "charset=latin-1")
+    assert response.status_code == 400
+    signal.refresh_from_db()
+    assert signal.state == ("acknowledged" if action == "reopen" else "open")
