@@ -7,6 +7,9 @@ import pytest
 from alliance.web.api import tokens
 from alliance.web.clinics.models import StaffMember
 
+# Answers to the bundled client check-in (alliance-client), as in conftest.py's fixture.
+CLIENT_ANSWERS = {"bond1": 8, "bond2": 9, "goals1": 6, "goals2": 7, "tasks1": 5, "tasks2": 7}
+
 
 def make_token(member: StaffMember, scope: str = "write", **kwargs) -> str:
     return tokens.create_token(member.clinic, member, name=f"Tests as {member.display_name}",

@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from api_helpers import api, bearer, make_token  # noqa: F401 - `api` is a fixture
-from conftest import CLIENT_ANSWERS
+from api_helpers import CLIENT_ANSWERS, api, bearer, make_token  # noqa: F401 (api: a fixture)
 from django.utils import timezone
 
 from alliance.web import instruments

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 
 import pytest
-from api_helpers import bearer, make_token
-from conftest import CLIENT_ANSWERS
+from api_helpers import CLIENT_ANSWERS, bearer, make_token
 from django.urls import reverse
 from test_access_matrix import url_names
 

@@ -14,8 +14,7 @@ import datetime as dt
 import hypothesis
 import pytest
 import schemathesis
-from api_helpers import make_token
-from conftest import CLIENT_ANSWERS
+from api_helpers import CLIENT_ANSWERS, make_token
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
