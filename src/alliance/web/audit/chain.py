@@ -8,7 +8,7 @@ caught by comparing the last hash with one written down earlier (an anchor).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from alliance.web.audit.models import GENESIS_HASH, Event
@@ -29,7 +29,7 @@ class Problem:
 class Report:
     count: int = 0
     last: Event | None = None
-    problems: list[Problem] = None
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -40,7 +40,7 @@ def verify(events=None, *, anchor: tuple[int, str] | None = None) -> Report:
     """Walk the events in id order; `anchor` (id, hash) must still be in the chain."""
     if events is None:
         events = Event.objects.order_by("id").iterator(chunk_size=2000)
-    report = Report(problems=[])
+    report = Report()
     previous_id, previous_hash = 0, GENESIS_HASH
     anchor_seen = False
     for event in events:
