@@ -89,3 +89,10 @@ def test_every_event_on_the_page_is_the_admins_clinics(login, admin, therapist, 
     record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
     rows = page(login(admin)).context["rows"]
     assert rows and {Event.objects.get(pk=r.id).clinic_id for r in rows} == {admin.clinic_id}
+
+
+def test_every_action_of_the_vocabulary_has_words_on_the_page():
+    from alliance.web.audit.services import ACTIONS
+    from alliance.web.audit.views import ACTION_WORDS
+
+    assert set(ACTION_WORDS) == ACTIONS
