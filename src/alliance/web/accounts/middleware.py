@@ -6,6 +6,8 @@ view is covered, including Django's own password views.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
@@ -13,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.core.cache import caches
 from django_ratelimit.core import get_usage
 
 from alliance.web.accounts import sessions, twofactor
@@ -116,6 +119,40 @@ def _usage(request, group, rate, increment):
     return get_usage(request, group=group, key=_key, rate=rate, increment=increment)
 
 
+class GuessingCounter:
+    """Unknown, used or expired links per address, in fixed one-hour windows.
+
+    Counted with Django's cache directly rather than django-ratelimit's `get_usage`, which
+    writes (`cache.add`) even to read a count: with the database cache every check-in
+    would then take the database's write lock just to open the form.
+    """
+
+    period = 3600
+
+    @classmethod
+    def _key(cls, request) -> tuple[str, int]:
+        now = int(time.time())
+        window = now // cls.period
+        left = (window + 1) * cls.period - now
+        return f"alliance:token-invalid:{_key(None, request)}:{window}", left
+
+    @classmethod
+    def count(cls, request) -> tuple[int, int]:
+        """(invalid links so far in this window, seconds until the window ends); no write."""
+        key, left = cls._key(request)
+        return int(caches[settings.RATELIMIT_USE_CACHE].get(key, 0)), left
+
+    @classmethod
+    def add(cls, request) -> None:
+        key, _ = cls._key(request)
+        cache = caches[settings.RATELIMIT_USE_CACHE]
+        if not cache.add(key, 1, cls.period + 60):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired in between
+                cache.set(key, 1, cls.period + 60)
+
+
 def _invalid(response) -> bool:
     """Did the page answer "this link does not work"?"""
     if response.status_code in (404, 410):
@@ -136,14 +173,10 @@ class TokenEndpointMiddleware:
         response = self.get_response(request)
         name = getattr(request, "_token_page", None)
         if name is not None and _invalid(response):
-            _usage(request, "token-invalid", self._invalid_rate(), increment=True)
+            GuessingCounter.add(request)
             record(request, "token_invalid", outcome="failure",
                    detail=f"{name} answered {response.status_code}")
         return response
-
-    @staticmethod
-    def _invalid_rate() -> str:
-        return f"{settings.TOKEN_INVALID_PER_HOUR}/h"
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         name = request.resolver_match.view_name
@@ -153,17 +186,17 @@ class TokenEndpointMiddleware:
             return None
         # Opening a link only reads a counter: the busy path (clients sending check-ins)
         # writes nothing more to the database than before.
-        invalid = _usage(request, "token-invalid", self._invalid_rate(), increment=False)
-        paused = invalid["count"] >= invalid["limit"]
-        usage = invalid
+        invalid, time_left = GuessingCounter.count(request)
+        guessing = invalid >= settings.TOKEN_INVALID_PER_HOUR
+        paused = guessing
         if not paused and link_request:
             usage = _usage(request, "link-requests",
                            f"{settings.TOKEN_REQUESTS_PER_MINUTE}/m", increment=True)
-            paused = usage["should_limit"]
+            paused, time_left = usage["should_limit"], usage["time_left"]
         if paused:
             response = render(request, "accounts/too_many.html",
-                              {"invalid": usage is invalid}, status=429)
-            response["Retry-After"] = str(max(1, int(usage["time_left"])))
+                              {"invalid": guessing}, status=429)
+            response["Retry-After"] = str(max(1, int(time_left)))
             return response
         if token_page:
             request._token_page = name
