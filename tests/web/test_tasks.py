@@ -119,3 +119,34 @@ def test_answers_are_kept_when_a_recomputation_fails(client, case,
     assert case.sessions.filter(administrations__isnull=False).count() == 1
     [failed] = DBTaskResult.objects.failed()
     assert "a bug in the detector" in failed.traceback
+
+
+def test_on_sqlite_the_detectors_run_without_holding_the_write_lock(client, case, monkeypatch):
+    """Check-ins must not wait behind a recomputation: while the detectors run, another
+    connection can start a write transaction at once (busy timeout 0)."""
+    import sqlite3
+
+    from django.db import connection
+
+    from alliance.web.monitoring import services
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL locks only the recomputed case's row")
+    submit(case, client, 8)
+    seen = []
+    original = services.detect
+
+    def detect_while_writing(*args, **kwargs):
+        other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0,
+                                isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if it is held
+            other.execute("ROLLBACK")
+            seen.append("write lock free")
+        finally:
+            other.close()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services, "detect", detect_while_writing)
+    services.recompute_case_signals(case)
+    assert seen == ["write lock free"]

@@ -591,11 +591,8 @@ def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> Re
     baseline = refresh_pooled_sd(clinic, get_baseline(clinic), instruments=instruments)
     plan = make_plan(clinic, baseline, instruments)
     expected = _expected_model(baseline, instruments)
-    with transaction.atomic():
-        # One recomputation of a case at a time (two forms submitted at once): the later
-        # one waits here and then reads what the first one wrote.
-        locked = list(Case.objects.select_for_update(of=("self",))
-                      .filter(pk__in=case_ids).order_by("pk").values_list("pk", flat=True))
+
+    def find(locked: list[int]) -> list:
         data = case_data.load_cases(locked, instruments)
         reference = None
         if plan.settings.low_cutoff is None and instruments.client is not None:
@@ -607,13 +604,50 @@ def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> Re
                     until=None if whole_clinic else max(rated["date"]))
         found = detect(data, plan, reference=reference, expected=expected)
         # Goals and tasks: the clinic's thresholds, the case's goals, reviews and reports.
-        found += [_found(x, data, plan)
-                  for x in goal_detection.detect(data.frame, plan.settings, clinic)]
+        return found + [_found(x, data, plan)
+                        for x in goal_detection.detect(data.frame, plan.settings, clinic)]
+
+    def store(locked: list[int], found: list) -> RecomputeResult:
         result = _apply(locked, found)
         if whole_clinic:
             ClinicBaseline.objects.filter(pk=baseline.pk).update(
                 settings_fingerprint=settings_fingerprint(clinic))
-    return result
+        return result
+
+    if transaction.get_connection().vendor == "sqlite":
+        # SQLite has one write lock for the whole database: read and detect in a read-only
+        # snapshot, then hold the lock only to store, so that check-ins are not kept
+        # waiting behind the detectors. Recomputations run one at a time in the worker;
+        # should another run for the same case meanwhile, the later event's task follows.
+        with _read_snapshot():
+            locked = list(Case.objects.filter(pk__in=case_ids).order_by("pk")
+                          .values_list("pk", flat=True))
+            found = find(locked)
+        with transaction.atomic():
+            return store(locked, found)
+    with transaction.atomic():
+        # One recomputation of a case at a time (two workers, or a bulk import beside the
+        # worker): the later one waits here and then reads what the first one wrote.
+        locked = list(Case.objects.select_for_update(of=("self",))
+                      .filter(pk__in=case_ids).order_by("pk").values_list("pk", flat=True))
+        return store(locked, find(locked))
+
+
+@contextmanager
+def _read_snapshot():
+    """A transaction that only reads: on SQLite a DEFERRED one, which takes no write lock."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:  # already inside a transaction: read in it
+        yield
+        return
+    connection.ensure_connection()  # connecting sets the configured transaction_mode
+    mode = connection.transaction_mode
+    connection.transaction_mode = "DEFERRED"
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        connection.transaction_mode = mode
 
 
 def recompute_case_signals(case: Case) -> RecomputeResult:
