@@ -122,8 +122,10 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
             row.add(measures, instrument_id, respondent, scores)
 
     signals_by_case: dict[int, list] = defaultdict(list)
+    # The caseload shows a signal's kind, part and session only: leave the encrypted
+    # explanation and data in the database (decrypting them is most of a row's cost).
     needing = (Signal.objects.needing_attention().filter(case_id__in=ids)
-               .select_related("session"))
+               .select_related("session").defer("data", "explanation", "dismiss_reason"))
     for signal in needing:
         signals_by_case[signal.case_id].append(signal)
     mark_signals(rows_by_session, (s for group in signals_by_case.values() for s in group))
