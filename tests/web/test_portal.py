@@ -169,6 +169,25 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(account, cl
     assert answers == [(400, True), (400, True)]
 
 
+def test_five_wrong_portal_passwords_lock_that_address_and_e_mail_like_the_staff_sign_in(
+        account, client):
+    account.user.set_password(NEW_PASSWORD)
+    account.user.save()
+
+    def attempt(password, **extra):
+        return client.post(reverse("portal:sign_in"), {
+            "method": "password", "password-email": "client@example.org",
+            "password-password": password}, **extra)
+
+    statuses = [attempt("not the password").status_code for _ in range(5)]
+    assert statuses == [400, 400, 400, 400, 429]
+    locked = attempt(NEW_PASSWORD)  # even the right password, for the lock-out's time
+    assert locked.status_code == 429 and "paused" in locked.content.decode()
+    assert not client.session.get("_auth_user_id")
+    # The client, on their own phone at another address, still gets in.
+    assert attempt(NEW_PASSWORD, REMOTE_ADDR="192.0.2.77").status_code == 302
+
+
 def test_a_staff_members_invitation_token_does_not_work_in_the_portal(therapist, client):
     from alliance.web.clinics.services import set_password_path
 

@@ -10,7 +10,9 @@ without JavaScript.
 from __future__ import annotations
 
 from django.contrib import messages
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from alliance.web.accounts.views import locked_out
 from alliance.web.audit.services import record
 from alliance.web.errors import DomainError
 from alliance.web.portal import goals as portal_goals
@@ -60,11 +63,19 @@ def sign_in(request):
     elif request.method == "POST" and request.POST.get("method") == "password":
         password_form = PasswordSignInForm(request.POST, prefix="password")
         if password_form.is_valid():
+            # The staff sign-in's lock-out (django-axes) guards this password too: the
+            # same count of failures per address and e-mail address, the same pause.
+            credentials = {"username": password_form.cleaned_data["email"]}
+            if not AxesProxyHandler.is_allowed(request, credentials):
+                return locked_out(request, credentials=credentials)
             account = services.authenticate_client(password_form.cleaned_data["email"],
                                                    password_form.cleaned_data["password"])
             if account is not None:
                 _sign_in(request, account)
                 return redirect("portal:home")
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            if getattr(request, "axes_locked_out", False):
+                return locked_out(request, credentials=credentials)
             password_form.add_error(None, "That e-mail address and password do not match. "
                                           "You can also ask for a sign-in link instead.")
         status = 400
