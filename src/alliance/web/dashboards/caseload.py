@@ -112,8 +112,10 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
         rows_by_session[pk] = row
         sessions_by_case[case_id].append(row)
 
+    # The sessions' ids as a list rather than the subquery again: with the correlated
+    # subquery nested inside, PostgreSQL could choose a plan that runs it per row.
     forms = (scoping.administrations_for(user)
-             .filter(session__in=recent_sessions.values("pk"), submitted_at__isnull=False,
+             .filter(session_id__in=list(rows_by_session), submitted_at__isnull=False,
                      instrument_id__in=measures.instrument_ids)
              .values_list("session_id", "instrument_id", "respondent", "scores"))
     for session_id, instrument_id, respondent, scores in forms:
