@@ -41,8 +41,8 @@ def recompute_case(context: TaskContext, case_id: int) -> str:
     return "recomputed"
 
 
-@task(takes_context=True)
-def case_ended(context: TaskContext, case_id: int) -> str:
+@task()
+def case_ended(case_id: int) -> str:
     """A case closed: refit the clinic's expected course if needed, recompute if it changed."""
     case = Case.objects.select_related("client").filter(pk=case_id).first()
     if case is None:
