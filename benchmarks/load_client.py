@@ -407,26 +407,33 @@ def run_users(users: Sequence[tuple[VirtualUser, Step, int]], *, seconds: float,
     """Run every user's step on its own thread until `seconds` pass or the budget is spent.
 
     Each entry is (user, step, requests per step). A step returns False when it has no
-    more work (e.g. no check-in link left). All users start together; requests in flight
-    at the deadline complete and are counted. `think`: the mean pause (exponential) of a
-    user between two steps, in seconds; 0 runs a closed loop without pauses.
+    more work (e.g. no check-in link left). Requests in flight at the deadline complete
+    and are counted. `think`: the mean pause (exponential) of a user between two steps,
+    and before the first, in seconds; 0 runs a closed loop without pauses, every user
+    starting at once.
     """
     budget = Budget(max_requests)
     start = threading.Barrier(len(users) + 1)
     failures: list[str] = []
     deadline = [0.0]
 
+    def pause(pauses: random.Random) -> None:
+        seconds = min(pauses.expovariate(1 / think), deadline[0] - time.perf_counter())
+        if seconds > 0:
+            time.sleep(seconds)
+
     def work(user: VirtualUser, step: Step, cost: int, pauses: random.Random) -> None:
         start.wait()
         try:
+            if think > 0:
+                # Users who pause between actions also begin at random moments: starting
+                # all of them in the same millisecond would time a burst no clinic sees.
+                pause(pauses)
             while time.perf_counter() < deadline[0] and budget.take(cost):
                 if not step(user):
                     break
                 if think > 0:
-                    pause = min(pauses.expovariate(1 / think),
-                                deadline[0] - time.perf_counter())
-                    if pause > 0:
-                        time.sleep(pause)
+                    pause(pauses)
         except Exception as exc:  # noqa: BLE001 - a bug in a scenario: stop, report it
             failures.append(f"{user.name}: {type(exc).__name__}: {exc}")
         finally:

@@ -218,6 +218,27 @@ def test_a_run_stops_when_the_links_run_out_and_counts_refused_submissions(tools
     assert sum(s.failed for s in run.samples) == len(forged)
 
 
+def _first_request_of_each_user(run) -> list[float]:
+    first: dict[str, float] = {}
+    for sample in run.samples:  # in order of start
+        first.setdefault(sample.kind, sample.started)
+    return sorted(first.values())
+
+
+def test_users_who_pause_between_actions_also_start_at_random_moments(tools, server):
+    client, _ = tools
+    visit = lambda user: (user.get(user.name, "/ok/"), True)[1]  # the kind names the user
+    users = [(client.VirtualUser("127.0.0.1", server, name=f"u{i}"), visit, 1)
+             for i in range(10)]
+    paused = _first_request_of_each_user(
+        client.run_users(users, seconds=2, max_requests=10_000, think=0.5, seed=3))
+    # Exponential pauses with a mean of 0.5 s before the first visit too: no burst of ten.
+    assert len(paused) == 10 and paused[-1] - paused[0] > 0.2
+    closed = _first_request_of_each_user(client.run_users(users, seconds=0.3,
+                                                          max_requests=10_000))
+    assert len(closed) == 10 and closed[-1] - closed[0] < 0.2
+
+
 def test_the_server_log_counts_locked_databases_and_tracebacks(tools):
     _, web_load = tools
     log = ("2026-01-01 ERROR alliance.web.monitoring.receivers: recomputing signals failed\n"
