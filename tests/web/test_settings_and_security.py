@@ -98,6 +98,28 @@ def test_the_default_database_is_sqlite_in_wal_mode_under_the_data_dir(tmp_path)
     assert "journal_mode=WAL" in init
 
 
+def test_a_server_process_keeps_its_sqlite_connection_from_one_request_to_the_next(tmp_path):
+    # close_old_connections is what Django runs when a request starts and when it ends.
+    result = run_settings(
+        tmp_path,
+        "import django; django.setup(); from django.db import connection, "
+        "close_old_connections; connection.ensure_connection(); first = connection.connection; "
+        "close_old_connections(); print(connection.connection is first)",
+        ALLIANCE_DEBUG="true")
+    assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_wsgi_application_loads_every_view_and_freezes_it_out_of_the_collector(tmp_path):
+    result = run_settings(
+        tmp_path,
+        "import gc, sys; import alliance.web.wsgi; "
+        "print('alliance.web.care.views' in sys.modules, gc.get_freeze_count())",
+        ALLIANCE_DEBUG="true")
+    loaded, frozen = result.stdout.split()
+    assert loaded == "True", result.stderr
+    assert int(frozen) > 100_000  # Django, pandas and matplotlib: objects never collected
+
+
 @pytest.mark.django_db
 def test_the_test_database_runs_with_the_configured_options():
     with connection.cursor() as cursor:
