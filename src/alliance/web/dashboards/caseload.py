@@ -4,15 +4,16 @@ how much attention it needs (see `attention`).
 Four queries (plus one per scoping call for a supervisor, to find the supervisees),
 however many cases: the cases, their recent sessions, those sessions' forms, and the
 signals needing attention. Sparklines are drawn per row from numbers already loaded.
+Each query asks for what the page shows and no more: it is the page a therapist opens
+most, many times a day.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 
 from alliance.core.trends import FALLING, RISING, Trend
 from alliance.web import scoping
@@ -49,8 +50,10 @@ class CaseloadRow:
     wellbeing: Trendline
     signals: list = field(default_factory=list)  # needing attention, most important first
     level: attention.Level = attention.NONE
-    last_session: dt.date | None = None
-    session_count: int = 0
+
+    @property
+    def last_session(self) -> SessionScores | None:
+        return self.recent.sessions[-1] if self.recent.sessions else None
 
     @property
     def top_signal_text(self) -> str:
@@ -90,8 +93,7 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
     measures = Measures.of(clinic)
     cases = list(scoping.cases_for(user)
                  .filter(status=Case.Status.ACTIVE)
-                 .select_related("client", "therapist")
-                 .annotate(session_count=Count("sessions"), last_session=Max("sessions__date")))
+                 .select_related("client", "therapist"))
     if not cases:
         return []
     ids = [c.pk for c in cases]
@@ -117,6 +119,7 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
     forms = (scoping.administrations_for(user)
              .filter(session_id__in=list(rows_by_session), submitted_at__isnull=False,
                      instrument_id__in=measures.instrument_ids)
+             .order_by()  # not the model's order, which joins the cases to sort
              .values_list("session_id", "instrument_id", "respondent", "scores"))
     for session_id, instrument_id, respondent, scores in forms:
         row = rows_by_session.get(session_id)
@@ -124,10 +127,13 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
             row.add(measures, instrument_id, respondent, scores)
 
     signals_by_case: dict[int, list] = defaultdict(list)
-    # The caseload shows a signal's kind, part and session only: leave the encrypted
-    # explanation and data in the database (decrypting them is most of a row's cost).
+    # The caseload shows a signal's kind, part and session only: the encrypted
+    # explanation and data stay in the database (decrypting them would be most of a
+    # row's cost), and so does everything else.
     needing = (Signal.objects.needing_attention().filter(case_id__in=ids)
-               .select_related("session").defer("data", "explanation", "dismiss_reason"))
+               .select_related("session")
+               .only("case_id", "session__number", "type", "subject", "state",
+                     "repair_state"))
     for signal in needing:
         signals_by_case[signal.case_id].append(signal)
     mark_signals(rows_by_session, (s for group in signals_by_case.values() for s in group))
@@ -142,7 +148,7 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
                                 measures.alliance_scale),
             wellbeing=_trendline(recent, "wellbeing", measures.outcome_title,
                                  measures.outcome_scale, measures.outcome_higher_is_better),
-            signals=signals, level=attention.case_level(signals),
-            last_session=case.last_session, session_count=case.session_count))
-    rows.sort(key=lambda r: attention.attention_key(r.level, r.last_session, r.case.client.code))
+            signals=signals, level=attention.case_level(signals)))
+    rows.sort(key=lambda r: attention.attention_key(
+        r.level, r.last_session.date if r.last_session else None, r.case.client.code))
     return rows
