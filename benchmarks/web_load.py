@@ -44,6 +44,7 @@ removed however the run ends.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import math
@@ -574,6 +575,11 @@ def profile(setup: dict, rng: random.Random, repeat: int = PROFILE_REPEAT) -> di
     from alliance.web.checkins.services import open_link
     from alliance.web.monitoring.services import recompute_case_signals
 
+    # The server's processes move what they loaded at start out of the garbage
+    # collector's reach (alliance/web/wsgi.py); do the same with this process's far larger
+    # heap (the seeded clinic, the load's samples), or full collections inflate the times.
+    gc.collect()
+    gc.freeze()
     found: dict = {}
     browser = Client(HTTP_HOST=HOST)
     browser.force_login(get_user_model().objects.get(username=setup["therapists"][0]))
