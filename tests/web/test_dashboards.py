@@ -107,13 +107,16 @@ def test_the_caseload_shows_latest_scores_trend_sparklines_and_signal_count(logi
     assert "Possible rupture" in html and "Goals, session 4 · 2 open signals" in html
 
 
-def test_the_last_session_column_gives_the_date_and_number_of_one_session(login, therapist):
-    case = new_case(therapist, "C-LATE", steady_rows(3))  # weekly from 5 January 2026
-    # Session 4 recorded afterwards for a day before session 3: the case's sessions
-    # are counted in the order they were recorded, everywhere in the application.
-    care.record_session(case, date=dt.date(2026, 1, 16), status="attended")
+def test_the_last_session_column_shows_the_latest_day_with_that_sessions_number(login,
+                                                                              therapist):
+    late = new_case(therapist, "C-LATE", steady_rows(3))  # 5, 12 and 19 January 2026
+    # Session 4 recorded afterwards, for a day before session 3.
+    care.record_session(late, date=dt.date(2026, 1, 16), status="attended")
+    new_case(therapist, "C-SEEN", steady_rows(2), start=dt.date(2026, 1, 10))  # 10, 17 Jan
     html = login(therapist).get("/cases/").content.decode()
-    assert re.search(r'16 Jan<span class="case-meta">session 4</span>', html)
+    assert re.search(r'19 Jan<span class="case-meta">session 3</span>', html)
+    # The case seen most recently first: 19 January before 17 January.
+    assert caseload_codes(html) == ["C-LATE", "C-SEEN"]
 
 
 def test_a_case_without_check_ins_says_so_on_the_caseload(login, therapist):

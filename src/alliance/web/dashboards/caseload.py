@@ -53,7 +53,9 @@ class CaseloadRow:
 
     @property
     def last_session(self) -> SessionScores | None:
-        return self.recent.sessions[-1] if self.recent.sessions else None
+        """The recent session with the latest date (a session can be recorded late, for
+        an earlier day), so that its date and number belong to the same session."""
+        return max(self.recent.sessions, key=lambda s: (s.date, s.number), default=None)
 
     @property
     def top_signal_text(self) -> str:
