@@ -87,7 +87,9 @@ def steady_rows(count: int, level: float = 7.0) -> list[dict]:
 
 
 def many_cases(therapist, count: int, sessions: int = 3, prefix: str = "C-M") -> list[Case]:
-    """`count` active cases of `therapist`, each with `sessions` rated sessions and a signal."""
+    """`count` active cases of `therapist`, each with `sessions` rated sessions and two
+    signals: a low rating and a rupture waiting for repair (the caseload reads both kinds'
+    fields)."""
     clients = Client.objects.bulk_create([
         Client(clinic=therapist.clinic, code=f"{prefix}{i:04d}") for i in range(count)])
     cases = Case.objects.bulk_create([
@@ -96,7 +98,11 @@ def many_cases(therapist, count: int, sessions: int = 3, prefix: str = "C-M") ->
         add_sessions(case, steady_rows(sessions))
     last = {s.case_id: s for s in Session.objects.filter(case__in=cases, number=sessions)}
     Signal.objects.bulk_create([
-        Signal(case=case, session=last[case.pk], type="low_alliance", subject="total",
-               rule="percentile", explanation="A lower rating than usual.")
-        for case in cases])
+        signal
+        for case in cases
+        for signal in (
+            Signal(case=case, session=last[case.pk], type="low_alliance", subject="total",
+                   rule="percentile", explanation="A lower rating than usual."),
+            Signal(case=case, session=last[case.pk], type="rupture", subject="bond",
+                   rule="drop", repair_state="pending", explanation="Bond dropped."))])
     return cases
