@@ -578,6 +578,8 @@ def profile(setup: dict, rng: random.Random, repeat: int = PROFILE_REPEAT) -> di
     # The server's processes move what they loaded at start out of the garbage
     # collector's reach (alliance/web/wsgi.py); do the same with this process's far larger
     # heap (the seeded clinic, the load's samples), or full collections inflate the times.
+    # (The worker does not freeze; timed in a fresh process, a recomputation took the same
+    # time either way.)
     gc.collect()
     gc.freeze()
     found: dict = {}
