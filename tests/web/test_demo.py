@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from django.db import transaction
 from django.urls import reverse
 
 from alliance.cli.demo import demo_environment
@@ -29,21 +28,7 @@ from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
 
-TODAY = dt.date(2026, 3, 16)
-PASSWORD = "a demo password for tests"
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The demo clinic, seeded once for this module and rolled back afterwards."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield demo.seed_demo(PASSWORD, today=TODAY)
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def clinic(seeded, db):
-    return seeded.clinic
+from demo_clinic import PASSWORD, TODAY, clinic, seeded  # noqa: F401 (fixtures)
 
 
 def long_format(clinic, statuses=(Case.Status.ACTIVE,)) -> pd.DataFrame:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 
-import pytest
-from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 
@@ -16,19 +13,7 @@ from alliance.web.goals import services
 from alliance.web.goals.demo import seed_goals
 from alliance.web.goals.models import Goal, GoalEvent, GoalReview, ReviewRequest, Task, TaskReport
 
-TODAY = dt.date(2026, 3, 16)
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield demo.seed_demo("a demo password for tests", today=TODAY)
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def clinic(seeded, db):
-    return seeded.clinic
+from demo_clinic import TODAY, clinic, seeded  # noqa: F401 (fixtures)
 
 
 def test_every_active_case_has_one_to_three_goals_of_its_own_and_closed_cases_none(clinic):

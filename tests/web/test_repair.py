@@ -28,6 +28,8 @@ from alliance.web.monitoring import repair, services
 from alliance.web.monitoring.models import RepairAction, Signal
 from alliance.web.monitoring.prompts import PROMPTS, prompts_for
 
+from demo_clinic import seeded  # noqa: F401 (fixture)
+
 ITEMS = ("bond1", "bond2", "goals1", "goals2", "tasks1", "tasks2")
 START = dt.date(2026, 1, 5)
 
@@ -541,16 +543,9 @@ def test_the_report_takes_the_same_number_of_queries_for_a_small_or_larger_clini
 
 # --------------------------------------------------------------------------- demo
 
-@pytest.fixture(scope="module")
-def demo_clinic(django_db_setup, django_db_blocker):
-    """The demo clinic, seeded once for these tests and rolled back afterwards."""
-    from django.db import transaction
-
-    from alliance.web import demo
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield demo.seed_demo("a demo password", today=dt.date(2026, 3, 16)).clinic
-        transaction.set_rollback(True)
+@pytest.fixture
+def demo_clinic(seeded):
+    return seeded.clinic
 
 
 def test_the_demo_records_repairs_some_followed_by_repair_some_not_and_some_none(

@@ -8,13 +8,11 @@ test-artifacts/reports/ for people to look at.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import Path
 
 import pypdfium2
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -29,20 +27,9 @@ from alliance.web.reports import case as case_report
 from alliance.web.reports import clinic as clinic_report
 from alliance.web.reports import pdf
 
-TODAY = dt.date(2026, 3, 16)
+from demo_clinic import TODAY, clinic, seeded  # noqa: F401 (fixtures)
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield demo.seed_demo("a demo password for tests", today=TODAY)
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def clinic(seeded, db):
-    return seeded.clinic
 
 
 def staff(clinic, email) -> StaffMember:
