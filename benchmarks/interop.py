@@ -81,10 +81,10 @@ def run(options) -> dict:
         started = time.perf_counter()
         imported = history.import_history(path, clinic, recompute=False)
         results["import_seconds"] = round(time.perf_counter() - started, 2)
-        from alliance.web.monitoring import services as monitoring
+        from alliance.web.monitoring import recompute
 
         started = time.perf_counter()
-        monitoring.refresh_clinic(clinic)
+        recompute.refresh_clinic(clinic)
         results["signal_recomputation_seconds"] = round(time.perf_counter() - started, 2)
         results["imported"] = imported.summary()
 

@@ -228,7 +228,7 @@ def issue_links(clinic, count: int, rng: random.Random) -> tuple[list[str], int]
     from alliance.web.care import services as care
     from alliance.web.care.models import Case, Session
     from alliance.web.checkins import services as checkins
-    from alliance.web.monitoring.services import deferred_recomputation
+    from alliance.web.monitoring.recompute import deferred_recomputation
 
     forms = [f for f in (demo.CLIENT_FORM, demo.WELLBEING_FORM) if f in clinic.instruments_in_use]
     cases = list(Case.objects.filter(client__clinic=clinic, status=Case.Status.ACTIVE)
@@ -573,7 +573,7 @@ def profile(setup: dict, rng: random.Random, repeat: int = PROFILE_REPEAT) -> di
     from django.test.utils import CaptureQueriesContext
 
     from alliance.web.checkins.services import open_link
-    from alliance.web.monitoring.services import recompute_case_signals
+    from alliance.web.monitoring.recompute import recompute_case_signals
 
     # The server's processes move what they loaded at start out of the garbage
     # collector's reach (alliance/web/wsgi.py); do the same with this process's far larger

@@ -1,4 +1,4 @@
-"""Check-in links (DESIGN.md section 7): random, hashed, bound, single use, expiring."""
+"""Check-in links (docs/design.md section 7): random, hashed, bound, single use, expiring."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration
 from alliance.web.goals import services as goals
 from alliance.web.goals.models import Goal
-from alliance.web.monitoring import services as monitoring
+from alliance.web.monitoring import actions, recompute
 from alliance.web.monitoring.models import Signal
 from alliance.web.portal import services as portal
 
@@ -66,11 +66,11 @@ def test_open_answers_of_a_check_in_are_encrypted_at_rest(session, issued, clien
 def test_the_feedback_signal_quoting_the_answer_is_encrypted_too(case, session, issued,
                                                                  client_answers):
     checkins.submit_link(issued.token, client_answers, {"more_helpful": SECRET})
-    monitoring.recompute_case_signals(case)
+    recompute.recompute_case_signals(case)
     signal = Signal.objects.get(case=case, type=Signal.Type.CLIENT_FEEDBACK)
     assert signal.data["text"] == SECRET
     assert "Mondays" not in raw("monitoring_signal", "data", signal.pk)
-    monitoring.dismiss(signal, by=case.therapist, reason="We talked about the manager")
+    actions.dismiss(signal, by=case.therapist, reason="We talked about the manager")
     assert "manager" not in raw("monitoring_signal", "dismiss_reason", signal.pk)
     signal.refresh_from_db()
     assert signal.dismiss_reason == "We talked about the manager"

@@ -21,7 +21,7 @@ from alliance.web.care import services as care
 from alliance.web.care.models import Session
 from alliance.web.goals import services
 from alliance.web.goals.models import Goal
-from alliance.web.monitoring import services as monitoring
+from alliance.web.monitoring import recompute
 from alliance.web.monitoring.models import Signal
 
 
@@ -295,11 +295,11 @@ def test_recomputation_with_goals_takes_the_same_number_of_queries_for_5_or_30_s
     counts = []
     cases = [build_case(therapist, "C-SHORT", 5), build_case(therapist, "C-LONG1", 30)]
     for case in cases:
-        monitoring.recompute_case_signals(case)
+        recompute.recompute_case_signals(case)
         assert Signal.objects.filter(case=case, type__startswith="task").exists()
         Signal.objects.filter(case=case).delete()  # some writes to do
         with CaptureQueriesContext(connection) as queries:
-            monitoring.recompute_case_signals(case)
+            recompute.recompute_case_signals(case)
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert counts[0] <= 18  # the monitoring part's dozen and three for goals, reviews, reports
@@ -311,10 +311,10 @@ def test_recomputing_a_clinic_with_goals_takes_the_same_queries_for_2_or_6_cases
     for i in range(6):
         build_case(therapist, f"C-Q{i}", 5)
         if i in (1, 5):
-            monitoring.recompute_clinic_signals(clinic)  # the clinic's baseline, as in use
+            recompute.recompute_clinic_signals(clinic)  # the clinic's baseline, as in use
             Signal.objects.all().delete()
             with CaptureQueriesContext(connection) as queries:
-                result = monitoring.recompute_clinic_signals(clinic)
+                result = recompute.recompute_clinic_signals(clinic)
             assert result.cases == i + 1 and result.created > 0
             counts.append(len(queries))
     assert counts[0] == counts[1]

@@ -33,7 +33,7 @@ from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.clinics.models import Clinic
-from alliance.web.monitoring import services
+from alliance.web.monitoring import actions, baseline, queries, recompute
 from alliance.web.monitoring.models import ClinicBaseline, Signal
 
 ITEMS = ("bond1", "bond2", "goals1", "goals2", "tasks1", "tasks2")
@@ -154,14 +154,14 @@ def test_a_rupture_not_back_to_its_reference_within_the_window_is_unresolved(
 def test_a_dismissed_signal_stays_dismissed_after_recomputation(case, therapist, after_commit):
     ratings(case, after_commit, [8, 8, 8, 5])
     [signal] = ruptures(case)
-    services.dismiss(signal, by=therapist, reason="We talked about the missed week.")
+    actions.dismiss(signal, by=therapist, reason="We talked about the missed week.")
     with after_commit():
         checkin(case, answers(8))
     signal.refresh_from_db()
     assert signal.state == "dismissed"
     assert signal.dismiss_reason == "We talked about the missed week."
     assert signal.repair_state == "repaired"  # its data keep following the case
-    services.recompute_case_signals(case)
+    recompute.recompute_case_signals(case)
     signal.refresh_from_db()
     assert signal.state == "dismissed" and signal.changed_by == therapist
 
@@ -201,15 +201,15 @@ def test_a_signal_the_new_rule_no_longer_produces_is_kept_when_a_therapist_acted
         case, therapist, after_commit):
     ratings(case, after_commit, [8, 8, 8, 7])
     [signal] = ruptures(case)
-    services.acknowledge(signal, by=therapist)
+    actions.acknowledge(signal, by=therapist)
     clinic = Clinic.objects.get(pk=case.client.clinic_id)
     clinic.rupture_rule = "sd2"
     with after_commit():
         clinic.save()
     signal.refresh_from_db()
     assert signal.state == "acknowledged" and signal.is_current is False
-    with pytest.raises(services.SignalError, match="no longer flag"):
-        services.reopen(signal, by=therapist)
+    with pytest.raises(actions.SignalError, match="no longer flag"):
+        actions.reopen(signal, by=therapist)
     clinic.rupture_rule = "sd1"
     with after_commit():
         clinic.save()
@@ -220,11 +220,11 @@ def test_a_signal_the_new_rule_no_longer_produces_is_kept_when_a_therapist_acted
 def test_saving_settings_that_do_not_touch_the_rules_does_not_recompute(case, after_commit):
     ratings(case, after_commit, [8, 8])
     clinic = Clinic.objects.get(pk=case.client.clinic_id)
-    services.recompute_clinic_signals(clinic)
+    recompute.recompute_clinic_signals(clinic)
     clinic.name = "Riverside Counselling Centre"
-    assert services.clinic_settings_saved(clinic) is False
+    assert recompute.clinic_settings_saved(clinic) is False
     clinic.repair_window = 4
-    assert services.clinic_settings_saved(clinic) is True
+    assert recompute.clinic_settings_saved(clinic) is True
 
 
 def test_consecutive_no_shows_fire_a_disengagement_signal(case, after_commit):
@@ -246,11 +246,11 @@ def test_check_ins_count_as_unanswered_only_once_their_links_no_longer_work(
     for _ in range(2):  # two more sessions, each with a link the client has not used yet
         with after_commit():
             checkins.issue_link(next_session(case), "alliance-client", by=therapist)
-    services.recompute_case_signals(case)
+    recompute.recompute_case_signals(case)
     assert not Signal.objects.filter(subject="unanswered_in_a_row").exists()
     CheckinLink.objects.filter(used_at__isnull=True).update(
         expires_at=timezone.now() - dt.timedelta(minutes=1))
-    services.recompute_case_signals(case)
+    recompute.recompute_case_signals(case)
     [signal] = Signal.objects.filter(subject="unanswered_in_a_row")
     assert signal.session.number == 3 and signal.data["from_session"] == 2
 
@@ -280,12 +280,12 @@ def test_the_signal_list_shows_kind_words_the_explanation_the_why_and_the_forms(
     ratings(case, after_commit, [8, 8, 8, 5])
     with after_commit():
         checkin(case, answers(6), text="It felt rushed.")
-    listed = services.signals_for_case(case)
+    listed = queries.signals_for_case(case)
     assert [s.subject for s in listed if s.type == "rupture"] == ["total"]
     request = RequestFactory().get(f"/cases/{case.pk}/")
     request.user = therapist.user
     html = render_to_string("monitoring/includes/signal_list.html",
-                            {"signals": services.signals_for_case(case), "can_change": True},
+                            {"signals": queries.signals_for_case(case), "can_change": True},
                             request=request)
     assert "Possible rupture" in html and "Client feedback" in html
     assert "Alliance dropped from 8.0 to 5.0 at session 4" in html
@@ -296,7 +296,7 @@ def test_the_signal_list_shows_kind_words_the_explanation_the_why_and_the_forms(
     assert "It felt rushed." in html
     assert 'name="csrfmiddlewaretoken"' in html and 'name="reason"' in html
     read_only = render_to_string("monitoring/includes/signal_list.html",
-                                 {"signals": services.signals_for_case(case),
+                                 {"signals": queries.signals_for_case(case),
                                   "can_change": False}, request=request)
     assert "<form" not in read_only
 
@@ -383,7 +383,7 @@ def test_the_supervisor_overview_shows_only_supervisees(
 def test_the_supervisor_overview_says_a_rupture_left_the_attention_count_by_being_acknowledged(
         login, supervisor, therapist, case, after_commit):
     ratings(case, after_commit, [8, 8, 8, 5])
-    services.acknowledge(Signal.objects.get(case=case, type="rupture"), by=therapist)
+    actions.acknowledge(Signal.objects.get(case=case, type="rupture"), by=therapist)
     response = login(supervisor).get(reverse("monitoring:supervision"))
     [shown] = response.context["rows"][0]["cases"]
     assert (shown.attention, shown.ruptures, shown.ruptures_acknowledged) == (0, 1, 1)
@@ -415,7 +415,7 @@ def test_recomputation_takes_the_same_number_of_queries_for_5_or_30_sessions(
         assert Signal.objects.filter(case=case).exists()
         Signal.objects.filter(case=case, type="rupture").delete()  # some writes to do
         with CaptureQueriesContext(connection) as queries:
-            services.recompute_case_signals(case)
+            recompute.recompute_case_signals(case)
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert counts[0] <= 15
@@ -430,14 +430,14 @@ def test_recomputing_a_whole_clinic_takes_the_same_number_of_queries_for_2_or_6_
         if i in (1, 5):
             Signal.objects.all().delete()
             with CaptureQueriesContext(connection) as queries:
-                result = services.recompute_clinic_signals(clinic)
+                result = recompute.recompute_clinic_signals(clinic)
             assert result.cases == i + 1 and result.created > 0
             counts.append(len(queries))
     assert counts[0] == counts[1]
 
 
 def test_recomputation_within_the_deferred_block_runs_once_at_the_end(case, after_commit):
-    with services.deferred_recomputation():
+    with recompute.deferred_recomputation():
         ratings(case, after_commit, [8, 8, 8, 5])
         assert not Signal.objects.exists()
     assert len(ruptures(case)) == 1
@@ -485,33 +485,33 @@ def test_the_pooled_sd_is_the_clinics_own_once_it_has_enough_ratings(therapist):
     rng = np.random.default_rng(7)
     series = [list(rng.integers(4, 11, size=6)) for _ in range(6)]  # 36 ratings, 6 clients
     bulk_ratings(therapist, "alliance-client", [[int(v) for v in s] for s in series])
-    baseline = services.refresh_pooled_sd(therapist.clinic)
-    entry = baseline.pooled_sd["alliance"]
+    stored = baseline.refresh_pooled_sd(therapist.clinic)
+    entry = stored.pooled_sd["alliance"]
     # The formula of docs/signals.md, by hand: root mean squared deviation from each
     # client's own mean over all rated sessions.
     values = np.array(series, dtype=float)
     expected = math.sqrt(np.mean((values - values.mean(axis=1, keepdims=True)) ** 2))
     assert entry["source"] == "clinic" and entry["n_rated"] == 36
     assert entry["pooled_sd"] == pytest.approx(expected, abs=1e-12)
-    assert baseline.pooled_sd["bond"]["source"] == "clinic"
+    assert stored.pooled_sd["bond"]["source"] == "clinic"
 
 
 def test_a_new_clinic_uses_a_tenth_of_the_scale_as_its_pooled_sd(therapist):
     bulk_ratings(therapist, "alliance-client", [[8, 7, 9]] * 3)  # 9 ratings: too few
-    baseline = services.refresh_pooled_sd(therapist.clinic)
-    assert baseline.pooled_sd["alliance"]["pooled_sd"] == 1.0
-    assert baseline.pooled_sd["alliance"]["source"] == "default"
+    stored = baseline.refresh_pooled_sd(therapist.clinic)
+    assert stored.pooled_sd["alliance"]["pooled_sd"] == 1.0
+    assert stored.pooled_sd["alliance"]["source"] == "default"
 
 
 def test_the_pooled_sd_is_refreshed_only_when_the_ratings_grew_by_a_tenth(therapist):
     bulk_ratings(therapist, "alliance-client", [[8, 7, 9, 6, 8]] * 8)
-    first = services.refresh_pooled_sd(therapist.clinic)
+    first = baseline.refresh_pooled_sd(therapist.clinic)
     assert first.pooled_n_rated == 40
     stamp = first.pooled_at
     bulk_ratings(therapist, "alliance-client", [[5, 9, 7]])  # 43 < 44
-    assert services.refresh_pooled_sd(therapist.clinic).pooled_at == stamp
+    assert baseline.refresh_pooled_sd(therapist.clinic).pooled_at == stamp
     bulk_ratings(therapist, "alliance-client", [[5]])  # 44
-    assert services.refresh_pooled_sd(therapist.clinic).pooled_at > stamp
+    assert baseline.refresh_pooled_sd(therapist.clinic).pooled_at > stamp
 
 
 def closed_wellbeing_cases(therapist, n, seed=3):
@@ -527,7 +527,7 @@ def closed_wellbeing_cases(therapist, n, seed=3):
 
 def test_not_on_track_waits_until_the_clinic_has_enough_closed_cases(therapist, case):
     closed_wellbeing_cases(therapist, 5)
-    status, changed = services.refit_expected(therapist.clinic)
+    status, changed = baseline.refit_expected(therapist.clinic)
     assert not status.available and not changed
     assert "30 closed cases" in status.message and "so far: 5" in status.message
     assert ClinicBaseline.objects.get().expected_model is None
@@ -536,12 +536,12 @@ def test_not_on_track_waits_until_the_clinic_has_enough_closed_cases(therapist, 
 def test_with_enough_closed_cases_a_case_far_below_its_band_is_not_on_track(
         therapist, case, after_commit):
     closed_wellbeing_cases(therapist, 32)
-    status, changed = services.refit_expected(therapist.clinic)
+    status, changed = baseline.refit_expected(therapist.clinic)
     assert status.available and changed and status.n_cases == 32
     stored = ClinicBaseline.objects.get().expected_model
     assert stored["n_cases"] == 32 and "coefficients" in stored
     [active] = bulk_ratings(therapist, "wellbeing", [[5, 5, 1]])
-    services.recompute_case_signals(active)
+    recompute.recompute_case_signals(active)
     [signal] = Signal.objects.filter(case=active, type="not_on_track")
     assert signal.session.number == 3 and signal.rule == "expected_band"
     assert signal.data["observed"] == 1.0 and signal.data["low"] > 1.0
@@ -552,7 +552,7 @@ def test_closing_a_case_refits_the_expected_course(therapist, case, after_commit
     closed_wellbeing_cases(therapist, 30)
     with after_commit():
         care.end_case(case, status=Case.Status.CLOSED, end_date=START + dt.timedelta(days=60))
-    assert services.expected_status(therapist.clinic).available
+    assert baseline.expected_status(therapist.clinic).available
 
 
 def test_the_refit_command_reports_each_clinic(therapist, case, capsys):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from alliance.web.care import services as care
 from alliance.web.goals import services as goals
 from alliance.web.goals.models import Goal, TaskReport
-from alliance.web.monitoring import services as monitoring
+from alliance.web.monitoring import queries, recompute
 from alliance.web.monitoring.models import Signal
 from alliance.web.portal import services
 from alliance.web.portal.models import ClientAccount, ClientFeedback, SignInLink
@@ -399,7 +399,7 @@ def test_feedback_reaches_the_therapist_and_can_be_marked_discussed(
     signal = Signal.objects.get(case=case, type="client_feedback", subject=f"portal:{feedback.pk}")
     assert signal.state == "open" and signal.session is None
     assert signal.data["text"] == "The homework felt like too much this week."
-    assert monitoring.attention_counts([case.pk]) == {case.pk: 1}
+    assert queries.attention_counts([case.pk]) == {case.pk: 1}
 
     staff = login(therapist)
     page = staff.get(reverse("care:case", args=[case.pk])).content.decode()
@@ -409,12 +409,12 @@ def test_feedback_reaches_the_therapist_and_can_be_marked_discussed(
     assert response.status_code == 302
     signal.refresh_from_db()
     assert signal.state == "acknowledged" and signal.changed_by == therapist
-    assert monitoring.attention_counts([case.pk]) == {}
+    assert queries.attention_counts([case.pk]) == {}
     page = staff.get(reverse("care:case", args=[case.pk])).content.decode()
     assert "Discussed" in page
 
     # Recomputing keeps the item and its state; the client sees it was talked about.
-    monitoring.recompute_case_signals(case)
+    recompute.recompute_case_signals(case)
     signal.refresh_from_db()
     assert signal.state == "acknowledged"
     as_client(client, account)
@@ -445,7 +445,7 @@ def add_sessions_answer(case):
 def test_only_feedback_is_marked_discussed_and_only_by_the_cases_therapist(
         account, case, therapist, supervisor, other_therapist, login):
     feedback = services.leave_feedback(account, case, "Thank you for last week.")
-    monitoring.recompute_case_signals(case)
+    recompute.recompute_case_signals(case)
     signal = Signal.objects.get(subject=f"portal:{feedback.pk}")
     other = Signal.objects.create(case=case, type="low_alliance", subject="total",
                                   session=case.sessions.get(number=1), rule="percentile",

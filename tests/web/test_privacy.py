@@ -20,7 +20,7 @@ from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration, CheckinLink, hash_token
 from alliance.web.goals import services as goals
 from alliance.web.goals.models import GoalReview, TaskReport
-from alliance.web.monitoring import services as monitoring
+from alliance.web.monitoring import actions, recompute
 from alliance.web.monitoring.models import RepairAction, Signal
 from alliance.web.portal import services as portal
 from alliance.web.portal.models import ClientAccount, SignInLink
@@ -58,13 +58,13 @@ def seeded(clinic, therapist, client_answers):
     account = portal.invite(case, by=therapist)
     portal.leave_feedback(account, case, "ZQXV feedback: the sessions feel rushed")
     portal.request_sign_in_link(case.client.contact_email)
-    monitoring.recompute_case_signals(case)
+    recompute.recompute_case_signals(case)
     feedback = Signal.objects.filter(case=case, type=Signal.Type.CLIENT_FEEDBACK).first()
-    monitoring.dismiss(feedback, by=therapist, reason="ZQXV reason: talked it through")
+    actions.dismiss(feedback, by=therapist, reason="ZQXV reason: talked it through")
     rupture = Signal.objects.create(case=case, session=sessions[2], type=Signal.Type.RUPTURE,
                                     subject="total", rule="sd1", repair_state="pending",
                                     explanation="Alliance dropped from 7.2 to 6.2.")
-    monitoring.record_repair(rupture, by=therapist, kind="explored", showed_as="withdrawal",
+    actions.record_repair(rupture, by=therapist, kind="explored", showed_as="withdrawal",
                              note="ZQXV note: named the missed week")
     # A goal signal quotes the goal's words (in its explanation and data).
     Signal.objects.create(case=case, type=Signal.Type.GOAL_NOT_AGREED, subject=str(goal.pk),

@@ -24,7 +24,7 @@ from alliance.web.care import services as care
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins import services as checkins
 from alliance.web.clinics.models import StaffMember
-from alliance.web.monitoring import repair, services
+from alliance.web.monitoring import actions, recompute, repair
 from alliance.web.monitoring.models import RepairAction, Signal
 from alliance.web.monitoring.prompts import PROMPTS, prompts_for
 
@@ -81,7 +81,7 @@ def record_url(signal):
 # --------------------------------------------------------------------------- recording
 
 def test_the_therapist_records_what_they_did_and_the_signal_is_acknowledged(rupture, therapist):
-    action = services.record_repair(rupture, by=therapist, kind="explored",
+    action = actions.record_repair(rupture, by=therapist, kind="explored",
                                     showed_as="withdrawal", note="  We talked about pace.  ",
                                     session=rupture.case.sessions.get(number=4))
     assert action.signal == rupture and action.by == therapist
@@ -89,7 +89,7 @@ def test_the_therapist_records_what_they_did_and_the_signal_is_acknowledged(rupt
     rupture.refresh_from_db()
     assert rupture.state == "acknowledged" and rupture.changed_by == therapist
     # A second action on the acknowledged signal is fine too.
-    services.record_repair(rupture, by=therapist, kind="consulted_supervision",
+    actions.record_repair(rupture, by=therapist, kind="consulted_supervision",
                            showed_as="not_sure")
     assert rupture.repair_actions.count() == 2
 
@@ -103,15 +103,15 @@ def test_the_therapist_records_what_they_did_and_the_signal_is_acknowledged(rupt
 def test_a_repair_that_breaks_a_rule_is_refused_with_a_clear_message(rupture, therapist,
                                                                     change, message):
     values = {"kind": "explored", "showed_as": "not_sure", "note": "", **change}
-    with pytest.raises(services.SignalError, match=message):
-        services.record_repair(rupture, by=therapist, **values)
+    with pytest.raises(actions.SignalError, match=message):
+        actions.record_repair(rupture, by=therapist, **values)
     assert not RepairAction.objects.exists()
 
 
 def test_only_the_cases_therapist_records_a_repair(rupture, other_therapist, supervisor):
     for someone in (other_therapist, supervisor):
-        with pytest.raises(services.SignalError, match="Only the case's therapist"):
-            services.record_repair(rupture, by=someone, kind="explored", showed_as="not_sure")
+        with pytest.raises(actions.SignalError, match="Only the case's therapist"):
+            actions.record_repair(rupture, by=someone, kind="explored", showed_as="not_sure")
 
 
 def test_repairs_are_recorded_only_for_signals_about_the_alliance_and_engagement(
@@ -119,28 +119,28 @@ def test_repairs_are_recorded_only_for_signals_about_the_alliance_and_engagement
     feedback = Signal.objects.create(case=case, session=case.sessions.get(number=1),
                                      type="client_feedback", subject="x", rule="open_answer",
                                      explanation="The client wrote something.")
-    with pytest.raises(services.SignalError, match="ruptures, lower alliance ratings"):
-        services.record_repair(feedback, by=therapist, kind="explored", showed_as="not_sure")
+    with pytest.raises(actions.SignalError, match="ruptures, lower alliance ratings"):
+        actions.record_repair(feedback, by=therapist, kind="explored", showed_as="not_sure")
     for kind in ("low_alliance", "discrepancy", "disengagement"):
         signal = Signal.objects.create(case=case, type=kind, subject=kind, rule="r",
                                        explanation="…")
-        services.record_repair(signal, by=therapist, kind="acknowledged", showed_as="not_sure")
+        actions.record_repair(signal, by=therapist, kind="acknowledged", showed_as="not_sure")
     assert RepairAction.objects.count() == 3
 
 
 def test_a_dismissed_signal_must_be_reopened_before_recording_a_repair(rupture, therapist):
-    services.dismiss(rupture, by=therapist, reason="A hard week at work, we talked.")
-    with pytest.raises(services.SignalError, match="reopen it first"):
-        services.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure")
+    actions.dismiss(rupture, by=therapist, reason="A hard week at work, we talked.")
+    with pytest.raises(actions.SignalError, match="reopen it first"):
+        actions.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure")
 
 
 def test_the_session_of_a_repair_is_of_the_same_case_and_not_before_the_signal(
         rupture, therapist, other_therapist_case):
-    with pytest.raises(services.SignalError, match="session 4 or a later one"):
-        services.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure",
+    with pytest.raises(actions.SignalError, match="session 4 or a later one"):
+        actions.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure",
                                session=rupture.case.sessions.get(number=3))
-    with pytest.raises(services.SignalError, match="another case"):
-        services.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure",
+    with pytest.raises(actions.SignalError, match="another case"):
+        actions.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure",
                                session=other_therapist_case.sessions.get(number=1))
 
 
@@ -186,14 +186,14 @@ def test_who_may_record_a_repair_other_therapist_404_supervisor_403_admin_404(
 
 def test_recomputation_keeps_a_signal_with_a_repair_action_even_when_reopened(
         case, rupture, therapist):
-    services.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure")
-    services.reopen(rupture, by=therapist)
+    actions.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure")
+    actions.reopen(rupture, by=therapist)
     clinic = case.client.clinic
     # The strict rule (2 SD: threshold 8 − 1.549 = 6.45) still flags 5; a reliable-change
     # rule with a wide S_diff does not.
     clinic.rupture_rule, clinic.rci_sd, clinic.rci_reliability = "rci", 3.0, 0.5
     clinic.save()
-    services.clinic_settings_saved(clinic)
+    recompute.clinic_settings_saved(clinic)
     kept = Signal.objects.get(pk=rupture.pk)
     assert not kept.is_current and kept.repair_actions.count() == 1
 
@@ -271,10 +271,10 @@ def test_withdrawal_and_confrontation_prompts_follow_how_the_therapist_says_it_s
     loud = titles(prompts_for(rupture, showed_as="confrontation"))[1]
     assert quiet == [PROMPTS["withdrawal"].title] and loud == [PROMPTS["confrontation"].title]
     client = login(therapist)
-    services.record_repair(rupture, by=therapist, kind="explored", showed_as="withdrawal")
+    actions.record_repair(rupture, by=therapist, kind="explored", showed_as="withdrawal")
     html = client.get(f"/cases/{rupture.case_id}/").content.decode()
     assert "If it shows as withdrawal" in html and "If it shows as confrontation" not in html
-    services.record_repair(rupture, by=therapist, kind="adjusted_tasks",
+    actions.record_repair(rupture, by=therapist, kind="adjusted_tasks",
                            showed_as="confrontation")
     html = client.get(f"/cases/{rupture.case_id}/").content.decode()
     assert "If it shows as confrontation" in html and "If it shows as withdrawal" not in html
@@ -346,7 +346,7 @@ def test_the_history_lists_each_rupture_oldest_first_with_scores_actions_and_out
         login, therapist, supervisor, case, after_commit):
     ratings(case, after_commit, [8, 8, 8, 5, 8, 8, 8, answers(8, goals1=5, goals2=5)])
     first, second = Signal.objects.filter(case=case, type="rupture").order_by("session__number")
-    services.record_repair(second, by=therapist, kind="renegotiated_goals", showed_as="not_sure",
+    actions.record_repair(second, by=therapist, kind="renegotiated_goals", showed_as="not_sure",
                            note="Rewrote the goal together.")
     for member in (therapist, supervisor):
         html = login(member).get(f"/cases/{case.pk}/").content.decode()
@@ -370,10 +370,10 @@ def test_the_case_page_reads_repair_actions_in_one_query_however_many(
             assert client.get(f"/cases/{case.pk}/").status_code == 200
         return len(queries)
 
-    services.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure")
+    actions.record_repair(rupture, by=therapist, kind="explored", showed_as="not_sure")
     one = count()
     for kind in ("acknowledged", "adjusted_tasks", "changed_approach", "other"):
-        services.record_repair(rupture, by=therapist, kind=kind, showed_as="not_sure",
+        actions.record_repair(rupture, by=therapist, kind=kind, showed_as="not_sure",
                                note="Something.", session=case.sessions.get(number=4))
     assert count() == one
 
@@ -383,7 +383,7 @@ def test_the_case_page_reads_repair_actions_in_one_query_however_many(
 def test_supervisors_see_repair_actions_and_outcomes_of_their_supervisees(
         login, supervisor, therapist, case, rupture, other_therapist_case, after_commit):
     ratings(other_therapist_case, after_commit, [8, 8, 8, 5])
-    services.record_repair(rupture, by=therapist, kind="changed_approach",
+    actions.record_repair(rupture, by=therapist, kind="changed_approach",
                            showed_as="confrontation", session=case.sessions.get(number=4))
     client = login(supervisor)
     with CaptureQueriesContext(connection) as queries:

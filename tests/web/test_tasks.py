@@ -108,12 +108,12 @@ def test_the_worker_has_help_with_an_example():
 
 def test_answers_are_kept_when_a_recomputation_fails(client, case,
                                                      database_tasks, monkeypatch):
-    from alliance.web.monitoring import services
+    from alliance.web.monitoring import recompute
 
     def broken(case):
         raise RuntimeError("a bug in the detector")
 
-    monkeypatch.setattr(services, "recompute_case_signals", broken)
+    monkeypatch.setattr(recompute, "recompute_case_signals", broken)
     submit(case, client, 8)
     run_worker()
     assert case.sessions.filter(administrations__isnull=False).count() == 1
@@ -128,13 +128,13 @@ def test_on_sqlite_the_detectors_run_without_holding_the_write_lock(client, case
 
     from django.db import connection
 
-    from alliance.web.monitoring import services
+    from alliance.web.monitoring import detection, recompute
 
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL locks only the recomputed case's row")
     submit(case, client, 8)
     seen = []
-    original = services.detect
+    original = detection.detect
 
     def detect_while_writing(*args, **kwargs):
         other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0,
@@ -147,6 +147,6 @@ def test_on_sqlite_the_detectors_run_without_holding_the_write_lock(client, case
             other.close()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "detect", detect_while_writing)
-    services.recompute_case_signals(case)
+    monkeypatch.setattr(recompute, "detect", detect_while_writing)
+    recompute.recompute_case_signals(case)
     assert seen == ["write lock free"]

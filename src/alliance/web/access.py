@@ -21,8 +21,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from alliance.web.accounts.sessions import password_recent
-
-from alliance.web.scoping import staff_for
+from alliance.web.identity import staff_for
 
 
 def _forbidden(request, reason: str):

@@ -178,27 +178,27 @@ def compute_signals(clinic: Clinic, *, today: dt.date | None = None, seed: int =
     """Compute the clinic's signals through the monitoring service, as in daily use.
 
     Fits the clinic's expected course on its closed cases and recomputes every active
-    case (`monitoring.services.refresh_clinic`, what a bulk import calls). A clinic in
+    case (`monitoring.recompute.refresh_clinic`, what a bulk import calls). A clinic in
     daily use has worked through its older signals, so those from sessions more than
     `settled_after_days` before `today` are acknowledged by the case's therapist, or now
     and then dismissed with a reason; recent ones stay open. Returns the number of signals.
     """
-    from alliance.web.monitoring import services as monitoring
+    from alliance.web.monitoring import actions, recompute
     from alliance.web.monitoring.models import Signal
 
     today = today or timezone.localdate()
     rng = random.Random(seed)
-    monitoring.refresh_clinic(clinic)
+    recompute.refresh_clinic(clinic)
     signals = Signal.objects.filter(case__client__clinic=clinic)
     older = (signals.filter(state=Signal.State.OPEN,
                             session__date__lt=today - dt.timedelta(days=settled_after_days))
              .select_related("case__therapist").order_by("pk"))
     for signal in older:
         if signal.type != Signal.Type.CLIENT_FEEDBACK and rng.random() < 0.15:
-            monitoring.dismiss(signal, by=signal.case.therapist,
-                               reason=rng.choice(demo_texts.DISMISS_REASONS))
+            actions.dismiss(signal, by=signal.case.therapist,
+                            reason=rng.choice(demo_texts.DISMISS_REASONS))
         else:
-            monitoring.acknowledge(signal, by=signal.case.therapist)
+            actions.acknowledge(signal, by=signal.case.therapist)
     return signals.count()
 
 
@@ -616,10 +616,10 @@ def seed_repair_actions(clinic: Clinic, *, today: dt.date | None = None,
     or unresolved get an action at the session after the rupture (some repaired after an
     action, some unresolved despite one); others have none, and recent ones needing
     attention are left for a visitor to record. Actions go through
-    `monitoring.services.record_repair`; their dates are set to the session's. Returns the
+    `monitoring.actions.record_repair`; their dates are set to the session's. Returns the
     number of actions recorded.
     """
-    from alliance.web.monitoring import services as monitoring
+    from alliance.web.monitoring import actions
     from alliance.web.monitoring.models import RepairAction, Signal
 
     today = today or timezone.localdate()
@@ -644,15 +644,15 @@ def seed_repair_actions(clinic: Clinic, *, today: dt.date | None = None,
             else signal.session
         kind, note = rng.choice(REPAIR_NOTES.get(signal.subject, REPAIR_NOTES["total"]))
         showed_as = rng.choices(["withdrawal", "confrontation", "not_sure"], [5, 3, 2])[0]
-        actions = [monitoring.record_repair(signal, by=signal.case.therapist, kind=kind,
-                                            showed_as=showed_as, note=note, session=session)]
+        done = [actions.record_repair(signal, by=signal.case.therapist, kind=kind,
+                                      showed_as=showed_as, note=note, session=session)]
         if signal.repair_state == Signal.RepairState.UNRESOLVED and rng.random() < 0.5:
             kind, note = rng.choice(REPAIR_FOLLOW_UPS)
-            actions.append(monitoring.record_repair(signal, by=signal.case.therapist,
-                                                    kind=kind, showed_as=showed_as, note=note))
-        for k, action in enumerate(actions):
+            done.append(actions.record_repair(signal, by=signal.case.therapist,
+                                              kind=kind, showed_as=showed_as, note=note))
+        for k, action in enumerate(done):
             when = min(session.date + dt.timedelta(days=k), today)
             RepairAction.objects.filter(pk=action.pk).update(
                 created_at=timezone.make_aware(dt.datetime.combine(when, dt.time(17, 30))))
-        recorded += len(actions)
+        recorded += len(done)
     return recorded

@@ -1,6 +1,6 @@
 """The one scoping layer: every query for client data goes through these functions.
 
-The rule (DESIGN.md section 7):
+The rule (docs/design.md section 7):
 - everything is limited to the user's own clinic;
 - a therapist sees the cases they treat;
 - a supervisor sees the cases of the therapists they supervise, and their own;
@@ -24,17 +24,7 @@ from alliance.web.audit.services import record_denied, record_read
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
-
-
-def staff_for(user) -> StaffMember | None:
-    """The user's active staff membership, or None (anonymous, deactivated, no clinic)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    # Cached on the user object for the request, since every scoped query needs it.
-    if not hasattr(user, "_alliance_staff"):
-        user._alliance_staff = (StaffMember.objects.select_related("clinic")
-                                .filter(user=user, is_active=True).first())
-    return user._alliance_staff
+from alliance.web.identity import staff_for
 
 
 def therapist_ids_for(staff: StaffMember | None) -> list[int]:

@@ -21,7 +21,7 @@ from django_ratelimit.core import get_usage
 from alliance.web.accounts import sessions, twofactor
 from alliance.web.accounts.addresses import client_address
 from alliance.web.audit.services import record
-from alliance.web.scoping import staff_for
+from alliance.web.identity import staff_for
 
 SIGNED_OUT = {
     "idle": "You were signed out because nothing happened for {minutes} minutes. This keeps "

@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordChangeView, PasswordResetConfirmView
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -26,16 +25,12 @@ from alliance.web.accounts import services, sessions, twofactor
 from alliance.web.accounts.forms import CodeForm, ForgotPasswordForm, PasswordAgainForm
 from alliance.web.accounts.tokens import reset_token_generator
 from alliance.web.audit.services import record
+from alliance.web.flow import safe_next
 from alliance.web.forms import NewPassword, SetPassword
 
 
 def _next(request, default="home"):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path on this site only: redirect() would take a bare word for a URL pattern's name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-            target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse(default)
+    return safe_next(request) or reverse(default)
 
 
 # --------------------------------------------------------------------------- second factor

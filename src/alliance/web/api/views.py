@@ -15,7 +15,7 @@ from alliance.web.api.services import submit_form
 from alliance.web.audit.services import record
 from alliance.web.goals import services as goals
 from alliance.web.goals.models import Goal, Task
-from alliance.web.monitoring import services as monitoring
+from alliance.web.monitoring import actions
 from alliance.web.monitoring.models import Signal
 
 
@@ -52,13 +52,26 @@ class ScopedViewSet(viewsets.GenericViewSet):
         # them (403, as on the web).
         return scoping.get_case_or_404(self.request.user, case_id, for_change=True)
 
-    def _created(self, request, instance, serializer_class):
-        _audit(request, "create", instance)
-        return Response(serializer_class(instance).data, status=status.HTTP_201_CREATED)
+    def _created(self, instance):
+        # The service that created it recorded it in the audit trail.
+        return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
 
-    def _updated(self, request, instance, serializer_class, detail: str):
-        _audit(request, "update", instance, detail=detail)
-        return Response(serializer_class(instance).data)
+
+class AgreedViewSet(ScopedViewSet):
+    """Goals and tasks: proposed by one side, agreed once both have confirmed."""
+
+    #: The service that confirms one on the therapist's side (and records it).
+    confirm = None
+
+    def case_id_of(self, instance) -> int:
+        raise NotImplementedError
+
+    @action(detail=True, methods=["post"])
+    def agree(self, request, pk=None):
+        instance = self.get_object()
+        self._for_change(self.case_id_of(instance))
+        type(self).confirm(instance, by=self.staff)
+        return Response(self.get_serializer(instance).data)
 
 
 class ClientViewSet(ScopedViewSet):
@@ -120,7 +133,7 @@ class AdministrationViewSet(ScopedViewSet):
         self._for_change(session.case_id)
         administration = submit_form(session, data["instrument"], data["responses"],
                                      data["answers"], by=self.staff)
-        return self._created(request, administration, serializers.AdministrationSerializer)
+        return self._created(administration)
 
 
 @extend_schema_view(
@@ -149,16 +162,16 @@ class SignalViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         signal = self._signal_for_change()
-        monitoring.acknowledge(signal, by=self.staff)
-        return self._updated(request, signal, serializers.SignalSerializer, "acknowledged")
+        actions.acknowledge(signal, by=self.staff)
+        return Response(serializers.SignalSerializer(signal).data)
 
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         signal = self._signal_for_change()
         given = serializers.DismissSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        monitoring.dismiss(signal, by=self.staff, reason=given.validated_data["reason"])
-        return self._updated(request, signal, serializers.SignalSerializer, "dismissed")
+        actions.dismiss(signal, by=self.staff, reason=given.validated_data["reason"])
+        return Response(serializers.SignalSerializer(signal).data)
 
 
 @extend_schema_view(
@@ -168,12 +181,16 @@ class SignalViewSet(ScopedViewSet):
     agree=extend_schema(request=None, responses=serializers.GoalSerializer,
                         description="Confirm a goal on the therapist's side; once the client "
                                     "has too, it is agreed."))
-class GoalViewSet(ScopedViewSet):
+class GoalViewSet(AgreedViewSet):
     serializer_class = serializers.GoalSerializer
     filterset_class = filters.GoalFilter
     ordering_fields = ["id", "proposed_at"]
     ordering = ["proposed_at"]
     records = "goals"
+    confirm = staticmethod(goals.confirm_goal)
+
+    def case_id_of(self, goal) -> int:
+        return goal.case_id
 
     def get_queryset(self):
         return Goal.objects.filter(case__in=scoping.cases_for(self.request.user))
@@ -185,14 +202,7 @@ class GoalViewSet(ScopedViewSet):
         case = self._for_change(data["case"])
         goal = goals.propose_goal(case, data["text"], by=self.staff,
                                   proposed_by=data["proposed_by"])
-        return self._created(request, goal, serializers.GoalSerializer)
-
-    @action(detail=True, methods=["post"])
-    def agree(self, request, pk=None):
-        goal = self.get_object()
-        self._for_change(goal.case_id)
-        goals.confirm_goal(goal, by=self.staff)
-        return self._updated(request, goal, serializers.GoalSerializer, "agreed")
+        return self._created(goal)
 
 
 @extend_schema_view(
@@ -202,12 +212,16 @@ class GoalViewSet(ScopedViewSet):
     agree=extend_schema(request=None, responses=serializers.TaskSerializer,
                         description="Confirm a task on the therapist's side; once the client "
                                     "has too, the client reports on it at check-ins."))
-class TaskViewSet(ScopedViewSet):
+class TaskViewSet(AgreedViewSet):
     serializer_class = serializers.TaskSerializer
     filterset_class = filters.TaskFilter
     ordering_fields = ["id", "proposed_at"]
     ordering = ["proposed_at"]
     records = "tasks"
+    confirm = staticmethod(goals.confirm_task)
+
+    def case_id_of(self, task) -> int:
+        return task.goal.case_id
 
     def get_queryset(self):
         return (Task.objects.filter(goal__case__in=scoping.cases_for(self.request.user))
@@ -224,14 +238,7 @@ class TaskViewSet(ScopedViewSet):
         goal.case = self._for_change(goal.case_id)
         task = goals.propose_task(goal, data["what"], how_often=data["how_often"],
                                   until=data["until"], by=self.staff)
-        return self._created(request, task, serializers.TaskSerializer)
-
-    @action(detail=True, methods=["post"])
-    def agree(self, request, pk=None):
-        task = self.get_object()
-        self._for_change(task.goal.case_id)
-        goals.confirm_task(task, by=self.staff)
-        return self._updated(request, task, serializers.TaskSerializer, "agreed")
+        return self._created(task)
 
 
 def _no_such(field: str, message: str):

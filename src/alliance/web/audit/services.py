@@ -1,5 +1,6 @@
-"""Recording audit events: `record(request, action, target)` from anywhere that reads, changes
-or exports client data or authenticates someone.
+"""Recording audit events: `record(request, action, target)` from anywhere that reads or
+exports client data or authenticates someone, and `record_change(action, target, by=…)` from
+the services that change it.
 
 Vocabulary (`ACTIONS`, the only values `action` accepts):
 
@@ -31,6 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alliance.web.audit.models import GENESIS_HASH, Event
+from alliance.web.identity import account_for, staff_for
 
 ACTIONS = frozenset({
     "read", "create", "update", "delete", "export", "erase", "import",
@@ -81,6 +83,21 @@ def record(request, action, target=None, *, outcome="success", detail="", clinic
                   address=client_address(request))
     _append(event)
     return event
+
+
+def record_change(action, target, *, by, detail="", clinic=None) -> Event:
+    """A change, recorded by the service that makes it: the web page, the API and the
+    client's own pages then describe one act in the same words.
+
+    `by` is who acted: a staff member, a user, or a record that acted (a check-in link).
+    The request being handled, when there is one, gives the address.
+    """
+    request = _current_request.get()
+    actor = getattr(by, "user", by) if by is not None else None
+    signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)
+    if actor is not None and not hasattr(actor, "get_username") and signed_in:
+        actor = request.user  # e.g. a client acting in the portal: their own account
+    return record(request, action, target, detail=detail, clinic=clinic, actor=actor)
 
 
 def record_read(user, target) -> None:
@@ -180,9 +197,6 @@ def _actor(actor) -> tuple[int | None, str]:
 
 def _clinic_id(request, user, target) -> int | None:
     # Staff: their clinic; clients in the portal: their client's; else the target's own.
-    from alliance.web.portal.scoping import account_for
-    from alliance.web.scoping import staff_for
-
     if user is not None:
         staff = staff_for(user)
         if staff is not None:

@@ -74,7 +74,7 @@ class CheckinLinkQuerySet(models.QuerySet):
 
 
 class CheckinLink(models.Model):
-    """A one-time capability to answer one administration (DESIGN.md section 7).
+    """A one-time capability to answer one administration (docs/design.md section 7).
 
     The URL carries a random token of 256 bits; only its SHA-256 is stored, so a copy of
     the database does not hold usable links. Opening the link shows the form; submitting

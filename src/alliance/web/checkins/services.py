@@ -1,6 +1,6 @@
 """Check-in operations: issuing links, opening them, and storing submitted answers.
 
-The link rules (DESIGN.md section 7): 256 random bits per link, only a SHA-256 stored,
+The link rules (docs/design.md section 7): 256 random bits per link, only a SHA-256 stored,
 bound to one pending administration, valid until its expiry, and consumed by exactly one
 submit. Opening a link changes nothing.
 """
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from alliance.core.errors import AllianceError
 from alliance.web import instruments
+from alliance.web.audit.services import record_change
 from alliance.web.care.models import Session
 from alliance.web.checkins.events import administration_submitted
 from alliance.web.checkins.models import Administration, CheckinLink, hash_token
@@ -210,6 +211,7 @@ def submit_by_staff(session: Session, instrument_id: str, responses: dict, answe
         if _store(administration.pk, instrument, responses, answers, scores, now) != 1:
             raise CheckinNotPossible(f"{instrument.title} has already been answered for this "
                                      "session.")
+        record_change("create", administration, by=by, detail="therapist's ratings saved")
     administration.refresh_from_db()
     _announce(administration)
     return administration

@@ -95,12 +95,11 @@ def therapist_form(request, pk, number):
     form = InstrumentForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
         try:
-            administration = services.submit_by_staff(
+            services.submit_by_staff(
                 session, instrument.id, form.responses(), form.answers(), by=request.staff)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            record(request, "update", administration, detail="therapist's ratings saved")
             messages.success(request, f"Saved your ratings for session {session.number}.")
             return redirect("care:session", pk=pk, number=number)
     return render(request, "checkins/therapist_form.html", {

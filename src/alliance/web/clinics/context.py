@@ -1,6 +1,6 @@
 """Template context: the signed-in user's staff membership, for the navigation."""
 
-from alliance.web.scoping import staff_for
+from alliance.web.identity import staff_for
 
 
 def staff(request):

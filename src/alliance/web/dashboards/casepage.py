@@ -18,7 +18,7 @@ from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.dashboards import text
 from alliance.web.dashboards.expected import ExpectedRange, apply_expected, expected_model
 from alliance.web.dashboards.series import CaseSeries, Measures, series_from_sessions
-from alliance.web.monitoring.services import signals_for_case
+from alliance.web.monitoring.queries import signals_for_case
 
 
 @dataclass

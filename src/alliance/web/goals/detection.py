@@ -3,7 +3,7 @@
 `alliance.core.signals` has the rules (docs/signals.md, "Goals and tasks"); this module
 loads a set of cases' goals, goal reviews and task reports in three queries and maps them
 onto the core's input shapes (`goals_frame`, `reviews_frame`, `tasks_frame`), with the
-clinic's thresholds. `alliance.web.monitoring.services` calls `detect` inside its
+clinic's thresholds. `alliance.web.monitoring.recompute` calls `detect` inside its
 recomputation and stores the results like every other signal.
 
 How the web records become the core's records:

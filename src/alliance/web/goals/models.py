@@ -1,6 +1,6 @@
 """Goals and tasks that client and therapist agree on, their reviews and reports.
 
-The alliance is agreement on goals and tasks plus a bond (DESIGN.md section 1). Here a
+The alliance is agreement on goals and tasks plus a bond (docs/design.md section 1). Here a
 goal or a task is *agreed* only when both sides have confirmed it; the side that proposes
 it confirms it by proposing. A revision keeps the earlier wording in the history
 (`GoalEvent`) and needs both sides to confirm again.

@@ -6,20 +6,13 @@ failure is logged without failing the request (as in `monitoring.receivers`).
 
 from __future__ import annotations
 
-import logging
 
 from django.dispatch import receiver
 
 from alliance.web.goals.events import goals_changed
-
-logger = logging.getLogger(__name__)
+from alliance.web.monitoring.scheduling import recompute_soon
 
 
 @receiver(goals_changed, dispatch_uid="goals.goals_changed")
 def on_goals_changed(sender, case_id, **kwargs):
-    from alliance.web.monitoring import services as monitoring
-
-    try:
-        monitoring.request_recompute(case_id)
-    except Exception:  # never fail the request that sent the event
-        logger.exception("recomputing signals after a change of goals or tasks failed")
+    recompute_soon(case_id, "a change of goals or tasks")

@@ -44,6 +44,7 @@ from django.db.models import Case as Cases
 from django.db.models import IntegerField, Value, When
 from django.utils import timezone
 
+from alliance.web.audit.services import record_change
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.clinics.models import StaffMember
 from alliance.web.errors import DomainError
@@ -84,6 +85,26 @@ def quietly():
         yield
     finally:
         _quiet.reset(token)
+
+
+#: The audit trail's words for each change, the same whichever page or API made it.
+AUDIT_DETAIL = {
+    "propose_goal": ("create", "goal proposed"), "confirm_goal": ("update", "goal confirmed"),
+    "revise_goal": ("update", "goal reworded"), "achieved": ("update", "goal marked achieved"),
+    "dropped": ("update", "goal dropped"), "record_review": ("create", "progress rated"),
+    "request_review": ("create", "goal review requested"),
+    "propose_task": ("create", "task proposed"), "confirm_task": ("update", "task confirmed"),
+    "done": ("update", "task marked finished"), "stopped": ("update", "task stopped"),
+    "report_task": ("create", "task reported on"),
+}
+
+
+def _audit(change: str, target, by) -> None:
+    # A check-in that stores goal answers with its form (`quietly`) is recorded as one
+    # event, the form's.
+    if _quiet.get() is None:
+        action, detail = AUDIT_DETAIL[change]
+        record_change(action, target, by=by, detail=detail)
 
 
 def _announce(case_id: int) -> None:
@@ -215,6 +236,7 @@ def propose_goal(case: Case, text: str, *, by: Actor, proposed_by: str | None = 
         _confirm(goal, proposer, by, now)
         goal.save()
         _event(goal, GoalEvent.Kind.PROPOSED, proposer, by, now, new_text=text)
+        _audit("propose_goal", goal, by)
     _announce(case.pk)
     return goal
 
@@ -238,6 +260,7 @@ def confirm_goal(goal: Goal, *, by: Actor) -> Goal:
             fresh.first_agreed_at = fresh.first_agreed_at or now
         fresh.save()
         _event(fresh, GoalEvent.Kind.CONFIRMED, side, by, now)
+        _audit("confirm_goal", fresh, by)
     _announce(fresh.case_id)
     return _copy(fresh, goal)
 
@@ -267,6 +290,7 @@ def revise_goal(goal: Goal, text: str, *, by: Actor) -> Goal:
             _status_changed(fresh, Goal.Status.PROPOSED, by, now)
         fresh.save()
         _event(fresh, GoalEvent.Kind.REVISED, side, by, now, old_text=old, new_text=text)
+        _audit("revise_goal", fresh, by)
     _announce(fresh.case_id)
     return _copy(fresh, goal)
 
@@ -297,6 +321,7 @@ def set_goal_status(goal: Goal, status: str, *, by: Actor) -> Goal:
         _status_changed(fresh, status, by, now)
         fresh.save()
         _event(fresh, kind, side, by, now)
+        _audit(status, fresh, by)
         for task in fresh.tasks.filter(status=Task.Status.ACTIVE):
             _status_changed(task, task_status, by, now)
             task.save()
@@ -326,6 +351,7 @@ def record_review(goal: Goal, *, by: Actor, rating: int, session: Session | None
         if side == Side.CLIENT:
             ReviewRequest.objects.filter(case_id=fresh.case_id,
                                          fulfilled_at__isnull=True).update(fulfilled_at=now)
+        _audit("record_review", fresh, by)
     _announce(fresh.case_id)
     return review
 
@@ -339,7 +365,9 @@ def request_review(case: Case, *, by: StaffMember) -> ReviewRequest:
         raise GoalError("nothing_to_review", "There is no agreed goal to review yet.")
     try:
         with transaction.atomic():
-            return ReviewRequest.objects.create(case=case, requested_by=by)
+            requested = ReviewRequest.objects.create(case=case, requested_by=by)
+            _audit("request_review", case, by)
+            return requested
     except IntegrityError:
         raise GoalError("already_requested", "A review is already requested: the client's "
                                              "next check-in asks for their ratings.") from None
@@ -380,6 +408,7 @@ def propose_task(goal: Goal, what: str, *, how_often: str = "", until: dt.date |
         _confirm(task, side, by, now)
         task.save()
         _event(fresh, GoalEvent.Kind.TASK_PROPOSED, side, by, now, task=task, new_text=what)
+        _audit("propose_task", task, by)
     _announce(fresh.case_id)
     return task
 
@@ -399,6 +428,7 @@ def confirm_task(task: Task, *, by: Actor) -> Task:
         _confirm(fresh, side, by, now)
         fresh.save()
         _event(fresh.goal, GoalEvent.Kind.TASK_CONFIRMED, side, by, now, task=fresh)
+        _audit("confirm_task", fresh, by)
     _announce(fresh.goal.case_id)
     return _copy(fresh, task)
 
@@ -421,6 +451,7 @@ def set_task_status(task: Task, status: str, *, by: Actor) -> Task:
         _status_changed(fresh, status, by, now)
         fresh.save()
         _event(fresh.goal, TASK_CLOSING[status], side, by, now, task=fresh)
+        _audit(status, fresh, by)
     _announce(fresh.goal.case_id)
     return _copy(fresh, task)
 
@@ -449,6 +480,7 @@ def report_task(task: Task, *, by: Actor, done: str, helpful: int | None,
                                            helpful=helpful, side=side,
                                            administration=administration,
                                            created_at=timezone.now(), **_who(by))
+        _audit("report_task", fresh, by)
     _announce(fresh.goal.case_id)
     return report
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from alliance.web import scoping
 from alliance.web.access import staff_required
-from alliance.web.audit.services import record
+from alliance.web.flow import act
 from alliance.web.goals import forms, services
 from alliance.web.goals.models import Goal, Task
 
@@ -44,19 +44,16 @@ def _task(case, task_pk) -> Task:
     return task
 
 
+def _back_to(case, anchor: str = "goals-heading") -> str:
+    return reverse("care:case", args=[case.pk]) + f"#{anchor}"
+
+
 def _back(case, anchor: str = "goals-heading"):
-    return redirect(reverse("care:case", args=[case.pk]) + f"#{anchor}")
+    return redirect(_back_to(case, anchor))
 
 
-def _run(request, case, anchor, action, done: str, *, target):
-    try:
-        action()
-    except services.GoalError as exc:
-        messages.error(request, str(exc))
-    else:
-        record(request, "update", target, detail=done)
-        messages.success(request, done)
-    return _back(case, anchor)
+def _run(request, case, anchor, action, done: str):
+    return act(request, action, done, _back_to(case, anchor))
 
 
 def _form_page(request, case, form, *, title: str, action: str, goal=None):
@@ -78,7 +75,6 @@ def propose(request, pk):
         except services.GoalError as exc:
             form.add_error(None, str(exc))
         else:
-            record(request, "create", goal, detail="goal added")
             messages.success(request, "Goal added.")
             return _back(case, f"goal-{goal.pk}")
     return _form_page(request, case, form, title="Add a goal",
@@ -91,8 +87,7 @@ def confirm(request, pk, goal_pk):
     case = _case(request, pk)
     goal = _goal(case, goal_pk)
     return _run(request, case, f"goal-{goal.pk}",
-                lambda: services.confirm_goal(goal, by=request.staff), "You agreed to the goal.",
-                target=goal)
+                lambda: services.confirm_goal(goal, by=request.staff), "You agreed to the goal.")
 
 
 @staff_required
@@ -107,7 +102,6 @@ def revise(request, pk, goal_pk):
         except services.GoalError as exc:
             form.add_error("text", str(exc))
         else:
-            record(request, "update", goal, detail="goal reworded")
             messages.success(request, "Goal reworded. The client agrees to the new words at "
                                       "their next check-in.")
             return _back(case, f"goal-{goal.pk}")
@@ -127,7 +121,7 @@ def status(request, pk, goal_pk):
     chosen = form.cleaned_data["status"]
     return _run(request, case, f"goal-{goal.pk}",
                 lambda: services.set_goal_status(goal, chosen, by=request.staff),
-                f"Goal marked {Goal.Status(chosen).label.lower()}.", target=goal)
+                f"Goal marked {Goal.Status(chosen).label.lower()}.")
 
 
 @staff_required
@@ -142,7 +136,6 @@ def rating(request, pk, goal_pk):
         except services.GoalError as exc:
             form.add_error("rating", str(exc))
         else:
-            record(request, "update", goal, detail="therapist's progress rating recorded")
             messages.success(request, "Your progress rating is recorded.")
             return _back(case, f"goal-{goal.pk}")
     return _form_page(request, case, form, title="Rate progress on a goal", goal=goal,
@@ -155,8 +148,7 @@ def request_review(request, pk):
     case = _case(request, pk)
     return _run(request, case, "goals-heading",
                 lambda: services.request_review(case, by=request.staff),
-                "Review requested: the client's next check-in asks for their ratings.",
-                target=case)
+                "Review requested: the client's next check-in asks for their ratings.")
 
 
 @staff_required
@@ -167,13 +159,12 @@ def task_propose(request, pk, goal_pk):
     form = forms.ProposeTaskForm(request.POST)
     if form.is_valid():
         try:
-            task = services.propose_task(goal, form.cleaned_data["what"],
-                                         how_often=form.cleaned_data["how_often"],
-                                         until=form.cleaned_data["until"], by=request.staff)
+            services.propose_task(goal, form.cleaned_data["what"],
+                                  how_often=form.cleaned_data["how_often"],
+                                  until=form.cleaned_data["until"], by=request.staff)
         except services.GoalError as exc:
             form.add_error(None, str(exc))
         else:
-            record(request, "create", task, detail="task added")
             messages.success(request, "Task added. The client agrees to it at their next "
                                       "check-in.")
             return _back(case, f"goal-{goal.pk}")
@@ -187,8 +178,7 @@ def task_confirm(request, pk, task_pk):
     case = _case(request, pk)
     task = _task(case, task_pk)
     return _run(request, case, f"goal-{task.goal_id}",
-                lambda: services.confirm_task(task, by=request.staff), "You agreed to the task.",
-                target=task)
+                lambda: services.confirm_task(task, by=request.staff), "You agreed to the task.")
 
 
 @staff_required
@@ -203,4 +193,4 @@ def task_status(request, pk, task_pk):
     chosen = form.cleaned_data["status"]
     return _run(request, case, f"goal-{task.goal_id}",
                 lambda: services.set_task_status(task, chosen, by=request.staff),
-                f"Task marked {Task.Status(chosen).label.lower()}.", target=task)
+                f"Task marked {Task.Status(chosen).label.lower()}.")

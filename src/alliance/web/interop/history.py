@@ -370,8 +370,8 @@ def _import(path, clinic, *, dry_run, name, recompute) -> ImportResult:
         if dry_run:
             transaction.set_rollback(True)
     if recompute and not dry_run and touched:
-        from alliance.web.monitoring import services as monitoring
-        monitoring.refresh_clinic(clinic)
+        from alliance.web.monitoring import recompute
+        recompute.refresh_clinic(clinic)
         result.recomputed = len(touched)
     return result
 

@@ -3,7 +3,7 @@
 - the FHIR Bundle is scoped like the case page (therapist and supervisor; 404 out of scope);
 - the history upload is an administrator's task: it brings a whole clinic's records in and
   shows only counts and the file's problems;
-- the research export is pseudonymised data, which fits what administrators see (DESIGN.md
+- the research export is pseudonymised data, which fits what administrators see (docs/design.md
   section 7): administrators export the clinic, supervisors their supervisees' cases.
 Every download and import is recorded in the audit trail.
 """

@@ -2,7 +2,7 @@
 
 Signals are computed by `alliance.core.signals` from a case's scores and sessions and
 stored here, with the rule, its parameters and the data that fired it, so that the page
-can always show them (DESIGN.md section 5). `alliance.web.monitoring.services` keeps them
+can always show them (docs/design.md section 5). `alliance.web.monitoring.recompute` keeps them
 up to date; `ClinicBaseline` holds what a clinic's signals are measured against.
 """
 
@@ -162,7 +162,7 @@ class ClinicBaseline(models.Model):
 
 class RepairAction(models.Model):
     """What the case's therapist did about a signal: a rupture, a low alliance rating, a
-    discrepancy or signs of disengagement (DESIGN.md sections 3 and 5).
+    discrepancy or signs of disengagement (docs/design.md sections 3 and 5).
 
     The outcome is not recorded here: the client's following check-ins decide it through
     the core's repair rule (`Signal.repair_state`).

@@ -1,6 +1,6 @@
 """Repair prompts: what a therapist might try when a signal about the alliance opens.
 
-Written by this project, in its own words (DESIGN.md section 5): short, practical
+Written by this project, in its own words (docs/design.md section 5): short, practical
 suggestions, not a manual and not a script. They are chosen by what the signal says:
 
 - a rupture: the part of the alliance that moved — the bond, the goals or the tasks

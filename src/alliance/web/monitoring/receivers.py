@@ -17,7 +17,7 @@ from django.dispatch import receiver
 from alliance.web.care.events import case_ended, session_recorded
 from alliance.web.checkins.events import administration_submitted
 from alliance.web.clinics.models import Clinic
-from alliance.web.monitoring import services
+from alliance.web.monitoring import scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -26,22 +26,22 @@ def _safely(what: str, function, *args) -> None:
     try:
         function(*args)
     except Exception:  # never fail the request that sent the event
-        logger.exception("recomputing signals after %s failed", what)
+        logger.exception("asking for a recomputation after %s failed", what)
 
 
 @receiver(administration_submitted, dispatch_uid="monitoring.administration_submitted")
 def on_administration_submitted(sender, administration, **kwargs):
-    _safely("a submitted form", services.request_recompute, administration.session.case_id)
+    scheduling.recompute_soon(administration.session.case_id, "a submitted form")
 
 
 @receiver(session_recorded, dispatch_uid="monitoring.session_recorded")
 def on_session_recorded(sender, session, **kwargs):
-    _safely("a recorded session", services.request_recompute, session.case_id)
+    scheduling.recompute_soon(session.case_id, "a recorded session")
 
 
 @receiver(case_ended, dispatch_uid="monitoring.case_ended")
 def on_case_ended(sender, case, **kwargs):
-    _safely("the end of a case", services.request_case_ended, case)
+    _safely("the end of a case", scheduling.request_case_ended, case)
 
 
 @receiver(post_save, sender=Clinic, dispatch_uid="monitoring.clinic_saved")
@@ -51,4 +51,4 @@ def on_clinic_saved(sender, instance, created, raw=False, **kwargs):
     if created or raw:
         return
     transaction.on_commit(lambda: _safely("a change of clinic settings",
-                                          services.request_settings_check, instance))
+                                          scheduling.request_settings_check, instance))

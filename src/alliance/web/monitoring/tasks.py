@@ -16,7 +16,7 @@ from django_tasks import TaskContext, task
 
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import Clinic
-from alliance.web.monitoring import services
+from alliance.web.monitoring import recompute
 
 
 def _superseded(context: TaskContext, key: int) -> bool:
@@ -37,7 +37,7 @@ def recompute_case(context: TaskContext, case_id: int) -> str:
         return "superseded"
     if not Case.objects.filter(pk=case_id).exists():
         return "case gone"
-    services.recompute_case_signals(Case(pk=case_id))
+    recompute.recompute_case_signals(Case(pk=case_id))
     return "recomputed"
 
 
@@ -47,7 +47,7 @@ def case_ended(case_id: int) -> str:
     case = Case.objects.select_related("client").filter(pk=case_id).first()
     if case is None:
         return "case gone"
-    services.case_ended(case)
+    recompute.case_ended(case)
     return "done"
 
 
@@ -59,4 +59,4 @@ def clinic_settings_saved(context: TaskContext, clinic_id: int) -> str:
     clinic = Clinic.objects.filter(pk=clinic_id).first()
     if clinic is None:
         return "clinic gone"
-    return "recomputed" if services.clinic_settings_saved(clinic) else "unchanged"
+    return "recomputed" if recompute.clinic_settings_saved(clinic) else "unchanged"

@@ -13,7 +13,6 @@ from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alliance.web import scoping
@@ -21,8 +20,9 @@ from alliance.web.access import role_required, staff_required
 from alliance.web.audit.services import record
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import StaffMember
+from alliance.web.flow import act, safe_next
 from alliance.web.monitoring import repair as repair_reading
-from alliance.web.monitoring import services
+from alliance.web.monitoring import actions, queries
 from alliance.web.monitoring.forms import DismissForm, RepairForm
 from alliance.web.monitoring.models import Signal
 from alliance.web.monitoring.prompts import REPAIRABLE
@@ -41,27 +41,21 @@ def _signal_for_change(request, pk, signal_pk) -> Signal:
     return signal
 
 
+def _back_to(request, signal: Signal) -> str:
+    target = safe_next(request) or reverse("care:case", args=[signal.case_id])
+    return target.split("#")[0] + f"#signal-{signal.pk}"
+
+
 def _back(request, signal: Signal):
-    target = request.POST.get("next", "")
-    # A path on this site only: redirect() would take a bare word for a URL pattern's name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target.split("#")[0] + f"#signal-{signal.pk}")
-    return redirect(reverse("care:case", args=[signal.case_id]) + f"#signal-{signal.pk}")
+    return redirect(_back_to(request, signal))
 
 
 @staff_required
 @require_POST
 def acknowledge(request, pk, signal_pk):
     signal = _signal_for_change(request, pk, signal_pk)
-    try:
-        services.acknowledge(signal, by=request.staff)
-    except services.SignalError as exc:
-        messages.error(request, str(exc))
-    else:
-        record(request, "update", signal, detail="signal acknowledged")
-        messages.success(request, f"Acknowledged: {signal.get_type_display().lower()}.")
-    return _back(request, signal)
+    return act(request, lambda: actions.acknowledge(signal, by=request.staff),
+               f"Acknowledged: {signal.get_type_display().lower()}.", _back_to(request, signal))
 
 
 @staff_required
@@ -71,11 +65,10 @@ def dismiss(request, pk, signal_pk):
     form = DismissForm(request.POST)
     if form.is_valid():
         try:
-            services.dismiss(signal, by=request.staff, reason=form.cleaned_data["reason"])
-        except services.SignalError as exc:
+            actions.dismiss(signal, by=request.staff, reason=form.cleaned_data["reason"])
+        except actions.SignalError as exc:
             form.add_error(None, str(exc))
         else:
-            record(request, "update", signal, detail="signal dismissed")
             messages.success(request, f"Dismissed: {signal.get_type_display().lower()}.")
             return _back(request, signal)
     # Without JavaScript the reason box is part of the case page; an empty reason comes
@@ -89,14 +82,8 @@ def dismiss(request, pk, signal_pk):
 @require_POST
 def reopen(request, pk, signal_pk):
     signal = _signal_for_change(request, pk, signal_pk)
-    try:
-        services.reopen(signal, by=request.staff)
-    except services.SignalError as exc:
-        messages.error(request, str(exc))
-    else:
-        record(request, "update", signal, detail="signal reopened")
-        messages.success(request, f"Reopened: {signal.get_type_display().lower()}.")
-    return _back(request, signal)
+    return act(request, lambda: actions.reopen(signal, by=request.staff),
+               f"Reopened: {signal.get_type_display().lower()}.", _back_to(request, signal))
 
 
 @staff_required
@@ -114,13 +101,12 @@ def repair(request, pk, signal_pk):
                 form.add_error("session", f"This case has no session {data['session']}.")
         if not form.errors:
             try:
-                services.record_repair(signal, by=request.staff, kind=data["kind"],
+                actions.record_repair(signal, by=request.staff, kind=data["kind"],
                                        showed_as=data["showed_as"], note=data["note"],
                                        session=session)
-            except services.SignalError as exc:
+            except actions.SignalError as exc:
                 form.add_error(None, str(exc))
             else:
-                record(request, "update", signal, detail="repair recorded")
                 messages.success(request, "Recorded what you did. The client's next check-ins "
                                           "will show whether the alliance recovers.")
                 return _back(request, signal)
@@ -168,7 +154,7 @@ def supervision(request):
     for case in cases:
         by_therapist[case.therapist_id].append(case)
     case_ids = [c.pk for cs in by_therapist.values() for c in cs]
-    open_types = services.attention_types(case_ids)
+    open_types = queries.attention_types(case_ids)
     followed = repair_reading.supervision_ruptures(case_ids)
     rows = []
     for member in supervisees:

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from alliance.web.portal.scoping import account_for
+from alliance.web.identity import account_for
 
 
 def client_required(view):

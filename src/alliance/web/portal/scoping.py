@@ -17,18 +17,8 @@ from django.http import Http404
 
 from alliance.web.care.models import Case
 from alliance.web.goals.models import Goal, Task
+from alliance.web.identity import account_for
 from alliance.web.portal.models import ClientAccount, ClientFeedback
-
-
-def account_for(user) -> ClientAccount | None:
-    """The user's client account, or None (anonymous, deactivated, staff)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_staff:
-        return None
-    # Cached on the user object for the request, since every portal query needs it.
-    if not hasattr(user, "_alliance_client_account"):
-        user._alliance_client_account = (ClientAccount.objects.select_related("client__clinic")
-                                         .filter(user=user).first())
-    return user._alliance_client_account
 
 
 def is_client_user(user) -> bool:

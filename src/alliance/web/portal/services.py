@@ -1,6 +1,6 @@
 """Client portal operations: inviting clients, signing them in, and their feedback.
 
-Sign-in links follow the rules of check-in links (DESIGN.md section 7), shorter-lived:
+Sign-in links follow the rules of check-in links (docs/design.md section 7), shorter-lived:
 256 random bits (`secrets.token_urlsafe(32)`), only a SHA-256 stored, valid for
 `PORTAL_SIGN_IN_LINK_MINUTES` (at most 20), consumed by one conditional UPDATE so that a
 link signs in exactly once. Asking for a link gives the same answer whether or not the
@@ -28,9 +28,11 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from alliance.web.audit.services import record_change
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import StaffMember
 from alliance.web.errors import DomainError
+from alliance.web.monitoring.scheduling import recompute_soon
 from alliance.web.portal.models import ClientAccount, ClientFeedback, SignInLink, hash_token
 
 logger = logging.getLogger(__name__)
@@ -262,20 +264,11 @@ def leave_feedback(account: ClientAccount, case: Case, text: str) -> ClientFeedb
         raise PortalError("Please write something before sending.")
     if len(text) > ClientFeedback.MAX_LENGTH:
         raise PortalError(f"Please keep it under {ClientFeedback.MAX_LENGTH} characters.")
-    feedback = ClientFeedback.objects.create(case=case, account=account, text=text)
-    transaction.on_commit(lambda: _recompute(case.pk))
+    with transaction.atomic():
+        feedback = ClientFeedback.objects.create(case=case, account=account, text=text)
+        record_change("create", feedback, by=account, detail="message left by the client")
+    transaction.on_commit(lambda: recompute_soon(case.pk, "portal feedback"))
     return feedback
-
-
-def _recompute(case_id: int) -> None:
-    # Like the monitoring receivers: a failure is logged, never lost on the client.
-    from alliance.web.monitoring.services import request_recompute
-
-    try:
-        request_recompute(case_id)
-    except Exception:  # pragma: no cover - logged, the feedback itself is stored
-        logger.exception("recomputing the signals of case %s after portal feedback failed",
-                         case_id)
 
 
 def discussed_subjects(feedback) -> set[str]:
@@ -297,8 +290,8 @@ def mark_discussed(signal, *, by: StaffMember):
     "Discussed" is the acknowledged state of a `client_feedback` signal: it no longer needs
     attention, stays on record, and can be reopened.
     """
-    from alliance.web.monitoring import services as monitoring
+    from alliance.web.monitoring import actions
 
     if signal.type != signal.Type.CLIENT_FEEDBACK:
         raise PortalError("Only client feedback is marked as discussed.")
-    return monitoring.acknowledge(signal, by=by)
+    return actions.acknowledge(signal, by=by)

@@ -70,6 +70,5 @@ def discussed(request, pk, signal_pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        record(request, "update", signal, detail="client's feedback marked as discussed")
         messages.success(request, "Marked as discussed.")
     return _case_page(case, f"signal-{signal.pk}")

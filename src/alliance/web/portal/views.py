@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from alliance.web.accounts.views import locked_out
 from alliance.web.audit.services import record
 from alliance.web.errors import DomainError
+from alliance.web.flow import act
 from alliance.web.portal import goals as portal_goals
 from alliance.web.portal import progress, scoping, services
 from alliance.web.portal.access import client_required
@@ -203,11 +204,10 @@ def goal_new(request):
     form = GoalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            goal = portal_goals.propose(account, case, form.cleaned_data["text"])
+            portal_goals.propose(account, case, form.cleaned_data["text"])
         except DomainError as exc:
             form.add_error("text", str(exc))
         else:
-            record(request, "create", goal, detail="goal suggested by the client")
             messages.success(request, "Thank you. Your goal is on your list; your therapist "
                                       "will look at it with you.")
             return redirect("portal:goals")
@@ -219,28 +219,18 @@ def goal_new(request):
 @require_POST
 def goal_confirm(request, pk):
     goal = scoping.get_goal_or_404(request.portal_account, pk)
-    try:
-        portal_goals.confirm_goal(request.portal_account, goal)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        record(request, "update", goal, detail="goal confirmed by the client")
-        messages.success(request, "Thank you. You have confirmed this goal.")
-    return redirect(reverse("portal:goals") + f"#goal-{goal.pk}")
+    return act(request, lambda: portal_goals.confirm_goal(request.portal_account, goal),
+               "Thank you. You have confirmed this goal.",
+               reverse("portal:goals") + f"#goal-{goal.pk}")
 
 
 @client_required
 @require_POST
 def task_confirm(request, pk):
     task = scoping.get_task_or_404(request.portal_account, pk)
-    try:
-        portal_goals.confirm_task(request.portal_account, task)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        record(request, "update", task, detail="task agreed by the client")
-        messages.success(request, "Thank you. You have agreed to this task.")
-    return redirect(reverse("portal:goals") + f"#task-{task.pk}")
+    return act(request, lambda: portal_goals.confirm_task(request.portal_account, task),
+               "Thank you. You have agreed to this task.",
+               reverse("portal:goals") + f"#task-{task.pk}")
 
 
 @client_required
@@ -255,7 +245,6 @@ def task_report(request, pk):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            record(request, "update", task, detail="task reported on by the client")
             messages.success(request, "Thank you for letting your therapist know.")
             return redirect(reverse("portal:goals") + f"#task-{task.pk}")
     status = 400 if request.method == "POST" else 200
@@ -273,11 +262,10 @@ def feedback(request):
             raise Http404("No current case.")
         if form.is_valid():
             try:
-                sent_now = services.leave_feedback(account, case, form.cleaned_data["text"])
+                services.leave_feedback(account, case, form.cleaned_data["text"])
             except DomainError as exc:
                 form.add_error("text", str(exc))
             else:
-                record(request, "create", sent_now, detail="message left by the client")
                 messages.success(request, "Thank you. Your message has gone to your "
                                           "therapist.")
                 return redirect("portal:feedback")

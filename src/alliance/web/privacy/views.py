@@ -3,7 +3,7 @@
 Who: the therapist who treats the client, and only when they treat every one of the
 client's cases (an export holds all of them). A supervisor reads cases but does not act on
 a client's behalf (403); anyone else gets 404 through the scoping layer. Administrators see
-no case records (DESIGN.md section 7): a request they receive goes to the treating therapist,
+no case records (docs/design.md section 7): a request they receive goes to the treating therapist,
 or to the server's operator with `alliance client export|erase` (docs/privacy.md).
 """
 

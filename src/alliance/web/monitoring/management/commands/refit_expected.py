@@ -7,7 +7,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from alliance.web.clinics.models import Clinic
-from alliance.web.monitoring import services
+from alliance.web.monitoring import recompute
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
             if not clinics.exists():
                 raise CommandError(f"There is no clinic with id {clinic}.")
         for item in clinics:
-            status, result = services.refresh_clinic(item)
+            status, result = recompute.refresh_clinic(item)
             self.stdout.write(f"{item.name}: {status.message} Signals of {result.cases} active "
                               f"case(s): {result.created} new, {result.updated} updated, "
                               f"{result.removed} removed.")

@@ -1,0 +1,42 @@
+"""Reading signals for the pages: a case's signals in the order the page shows them, and
+what needs attention across a caseload (one query each)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count
+
+from alliance.web.care.models import Case
+from alliance.web.monitoring.models import Signal
+
+
+def signals_for_case(case: Case):
+    """The case's signals for the page: those needing attention first, then newest first."""
+    rank = {kind: i for i, kind in enumerate(Signal.Type.values)}
+    parts = {"total": 0, "bond": 1, "goals": 2, "tasks": 3}
+    rows = list(case.signals.select_related("session"))
+    return sorted(rows, key=lambda s: (not s.needs_attention, s.state == Signal.State.DISMISSED,
+                                       -(s.session.number if s.session else 10 ** 9),
+                                       rank.get(s.type, 99), parts.get(s.subject, 9),
+                                       s.subject))
+
+
+def attention_counts(case_ids: Iterable[int]) -> dict[int, int]:
+    """Case id → number of signals needing attention (one query), for caseload pages."""
+    rows = (Signal.objects.needing_attention().filter(case_id__in=list(case_ids))
+            .values("case_id").annotate(n=Count("pk")))
+    return {row["case_id"]: row["n"] for row in rows}
+
+
+def attention_types(case_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Case id → the kinds of signal needing attention, in kind words (one query)."""
+    labels = dict(Signal.Type.choices)
+    rank = {kind: i for i, kind in enumerate(labels)}
+    kinds: dict[int, set[str]] = {}
+    rows = (Signal.objects.needing_attention().filter(case_id__in=list(case_ids))
+            .values_list("case_id", "type").distinct())
+    for case_id, kind in rows:
+        kinds.setdefault(case_id, set()).add(kind)
+    return {case_id: [labels.get(k, k) for k in sorted(found, key=lambda k: rank.get(k, 99))]
+            for case_id, found in kinds.items()}
