@@ -123,3 +123,28 @@ def login(client):
         client.force_login(member.user)
         return client
     return sign_in
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks):
+    """`with after_commit():` runs the after-commit callbacks (recomputation) of the block."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def agreed_goal(case, therapist):
+    """A goal the therapist proposed and the client confirmed."""
+    from alliance.web.goals import services
+
+    goal = services.propose_goal(case, "Sleep through most nights", by=therapist)
+    return services.confirm_goal(goal, by=case.client)
+
+
+@pytest.fixture
+def running_task(agreed_goal, therapist, case):
+    """A task of `agreed_goal`, agreed by both."""
+    from alliance.web.goals import services
+
+    task = services.propose_task(agreed_goal, "Phone away at 10 pm", how_often="every night",
+                                 by=therapist)
+    return services.confirm_task(task, by=case.client)

@@ -47,19 +47,6 @@ def client_of(case):
     return case.client
 
 
-@pytest.fixture
-def agreed_goal(case, therapist):
-    goal = services.propose_goal(case, "Sleep through most nights", by=therapist)
-    return services.confirm_goal(goal, by=case.client)
-
-
-@pytest.fixture
-def running_task(agreed_goal, therapist, case):
-    task = services.propose_task(agreed_goal, "Phone away at 10 pm", how_often="every night",
-                                 by=therapist)
-    return services.confirm_task(task, by=case.client)
-
-
 # --------------------------------------------------------------------------- goals
 
 def test_a_therapist_proposal_is_confirmed_on_the_therapist_side_and_waits_for_the_client(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.utils import timezone
 
 from alliance.web.care import services as care
@@ -31,19 +30,6 @@ def later_session(case, days_after=7):
     number = case.next_session_number()
     return care.record_session(case, date=timezone.localdate() + dt.timedelta(days=days_after * number),
                                status=Session.Status.ATTENDED)
-
-
-@pytest.fixture
-def agreed_goal(case, therapist):
-    goal = services.propose_goal(case, "Sleep through most nights", by=therapist)
-    return services.confirm_goal(goal, by=case.client)
-
-
-@pytest.fixture
-def running_task(agreed_goal, therapist, case):
-    task = services.propose_task(agreed_goal, "Phone away at 10 pm", how_often="every night",
-                                 by=therapist)
-    return services.confirm_task(task, by=case.client)
 
 
 def test_without_goals_the_check_in_is_unchanged(client, issued):

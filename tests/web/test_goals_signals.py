@@ -25,12 +25,6 @@ from alliance.web.monitoring import recompute
 from alliance.web.monitoring.models import Signal
 
 
-@pytest.fixture
-def after_commit(django_capture_on_commit_callbacks):
-    """`with after_commit():` runs the after-commit events (recomputation) of the block."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 def later_session(case, status=Session.Status.ATTENDED):
     """The next weekly session, dated after today (what a test does happens at session 1)."""
     number = case.next_session_number()

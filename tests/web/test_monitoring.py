@@ -36,24 +36,7 @@ from alliance.web.clinics.models import Clinic
 from alliance.web.monitoring import actions, baseline, queries, recompute
 from alliance.web.monitoring.models import ClinicBaseline, Signal
 
-ITEMS = ("bond1", "bond2", "goals1", "goals2", "tasks1", "tasks2")
-START = dt.date(2026, 1, 5)
-
-
-def answers(value, **items):
-    return {**dict.fromkeys(ITEMS, value), **items}
-
-
-@pytest.fixture
-def after_commit(django_capture_on_commit_callbacks):
-    """`with after_commit():` runs the after-commit events (recomputation) of the block."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def next_session(case, status=Session.Status.ATTENDED):
-    number = case.next_session_number()
-    return care.record_session(case, date=START + dt.timedelta(days=7 * (number - 1)),
-                               status=status)
+from helpers import ITEMS, START, answers, next_session  # noqa: F401
 
 
 def checkin(case, responses, *, text="", session=None):

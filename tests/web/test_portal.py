@@ -31,12 +31,6 @@ NEW_PASSWORD = "a quiet walk by the river"
 
 
 @pytest.fixture
-def after_commit(django_capture_on_commit_callbacks):
-    """`with after_commit():` runs the after-commit callbacks (recomputation) of the block."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
 def portal_on(clinic):
     clinic.client_portal_enabled = True
     clinic.save()

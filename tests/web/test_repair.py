@@ -29,24 +29,7 @@ from alliance.web.monitoring.models import RepairAction, Signal
 from alliance.web.monitoring.prompts import PROMPTS, prompts_for
 
 from demo_clinic import seeded  # noqa: F401 (fixture)
-
-ITEMS = ("bond1", "bond2", "goals1", "goals2", "tasks1", "tasks2")
-START = dt.date(2026, 1, 5)
-
-
-def answers(value, **items):
-    return {**dict.fromkeys(ITEMS, value), **items}
-
-
-@pytest.fixture
-def after_commit(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def next_session(case, status=Session.Status.ATTENDED):
-    number = case.next_session_number()
-    return care.record_session(case, date=START + dt.timedelta(days=7 * (number - 1)),
-                               status=status)
+from helpers import ITEMS, START, answers, next_session  # noqa: F401
 
 
 def checkin(case, responses, *, session=None):

@@ -8,29 +8,20 @@ worker closes and reopens database connections, so these tests commit for real.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from click.testing import CliRunner
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from alliance.cli.main import cli
-from alliance.web.care import services as care
 from alliance.web.checkins import services as checkins
 from alliance.web.monitoring.models import Signal
+
+from helpers import ITEMS, next_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-ITEMS = ("bond1", "bond2", "goals1", "goals2", "tasks1", "tasks2")
-START = dt.date(2026, 1, 5)
-
-
-def next_session(case):
-    number = case.next_session_number()
-    return care.record_session(case, date=START + dt.timedelta(days=7 * (number - 1)),
-                               status="attended")
 
 
 @pytest.fixture

@@ -134,10 +134,9 @@ def score(file: str, reference: str, out: str | None, id_columns: str | None) ->
 
 
 def _text(texts: dict[str, str], languages) -> str:
-    for language in languages:
-        if texts.get(language):
-            return texts[language]
-    return "(no text)"
+    from alliance.core.instruments import text_in
+
+    return text_in(texts, *languages) or "(no text)"
 
 
 def _describe(definition: Instrument) -> None:

@@ -31,8 +31,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import DefinitionError, InputError
-from .instruments import (TOTAL, Instrument, LikertScale, SliderScale, bundled_instruments,
-                          parse_definition)
+from .instruments import (TOTAL, Instrument, LikertScale, bundled_instruments, parse_definition,
+                          text_in)
 from .instruments.models import ID_PATTERN
 
 FHIR_VERSION = "4.3.0"  # R4B
@@ -93,10 +93,6 @@ def _points(scale) -> list[float]:
     return [round(scale.min + k * scale.step, 10) for k in range(count + 1)]
 
 
-def _text(texts: Mapping[str, str], language: str) -> str:
-    return texts.get(language) or ""
-
-
 def _language(instrument: Instrument, language: str | None) -> str:
     if language is not None:
         return language
@@ -119,11 +115,11 @@ def _scale_item(instrument: Instrument, item, language: str) -> dict:
         entry["extension"].append({"url": EXT + "subscale", "valueCode": item.subscale})
     if item.reverse:
         entry["extension"].append({"url": EXT + "reverse", "valueBoolean": True})
-    text = _text(item.text, language)
+    text = text_in(item.text, language)
     if text:
         entry["text"] = text
     if isinstance(scale, LikertScale):
-        labels = {a.value: _text(a.label, language) for a in scale.anchors}
+        labels = {a.value: text_in(a.label, language) for a in scale.anchors}
         entry["type"] = "choice"
         entry["answerOption"] = [
             {"valueCoding": {"code": _code(v), "display": labels.get(v) or _code(v)},
@@ -145,7 +141,7 @@ def _scale_item(instrument: Instrument, item, language: str) -> dict:
     else:
         entry["extension"].append({"url": EXT + "step", "valueDecimal": _number(scale.step)})
     for end, labels in (("low-label", scale.low_label), ("high-label", scale.high_label)):
-        if _text(labels, language):
+        if text_in(labels, language):
             entry["extension"].append({"url": EXT + end, "valueString": labels[language]})
     return entry
 
@@ -171,7 +167,7 @@ def questionnaire(instrument: Instrument, *, language: str | None = None) -> dic
     items = [_scale_item(instrument, item, language) for item in instrument.items]
     for question in instrument.open_questions:
         entry = {"linkId": question.id, "type": "text", "required": question.required}
-        if _text(question.text, language):
+        if text_in(question.text, language):
             entry["text"] = question.text[language]
         items.append(entry)
     extensions = [

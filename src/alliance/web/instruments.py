@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 
 from alliance.core import instruments as core_instruments
-from alliance.core.instruments import Instrument, LikertScale, SliderScale
+from alliance.core.errors import AllianceError
+from alliance.core.instruments import Instrument, LikertScale, SliderScale, text_in
 
 LANGUAGE = "en"
 
@@ -73,10 +74,6 @@ def _tidy(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
-def _text(texts: dict[str, str], language: str) -> str:
-    return texts.get(language) or next(iter(texts.values()), "")
-
-
 def _language(instrument: Instrument) -> str:
     languages = instrument.administrable_languages()
     return LANGUAGE if LANGUAGE in languages else (languages[0] if languages else LANGUAGE)
@@ -127,19 +124,19 @@ def form_spec(instrument: Instrument) -> FormSpec:
     for item in instrument.items:
         scale = instrument.scale_of(item.id)
         if isinstance(scale, SliderScale):
-            anchors = [Anchor(_tidy(scale.min), _text(scale.low_label, language)),
-                       Anchor(_tidy(scale.max), _text(scale.high_label, language))]
+            anchors = [Anchor(_tidy(scale.min), text_in(scale.low_label, language)),
+                       Anchor(_tidy(scale.max), text_in(scale.high_label, language))]
             kind = "slider"
         elif isinstance(scale, LikertScale):
-            anchors = [Anchor(_tidy(a.value), _text(a.label, language)) for a in scale.anchors]
+            anchors = [Anchor(_tidy(a.value), text_in(a.label, language)) for a in scale.anchors]
             kind = "likert"
         else:  # pragma: no cover - the definition format has exactly these two kinds
             raise TypeError(f"unsupported scale {scale!r}")
-        items.append(ItemSpec(id=item.id, text=_text(item.text, language), kind=kind,
+        items.append(ItemSpec(id=item.id, text=text_in(item.text, language), kind=kind,
                               minimum=_tidy(scale.min), maximum=_tidy(scale.max),
                               step=_tidy(scale.step),
                               anchors=tuple(a for a in anchors if a.label)))
-    questions = tuple(QuestionSpec(id=q.id, text=_text(q.text, language), required=q.required)
+    questions = tuple(QuestionSpec(id=q.id, text=text_in(q.text, language), required=q.required)
                       for q in instrument.open_questions)
     return FormSpec(id=instrument.id, version=instrument.version, title=instrument.title,
                     respondent=instrument.respondent, description=instrument.description,
@@ -185,3 +182,25 @@ def score_rows(instrument: Instrument, scores: dict | None) -> list[dict]:
                      "value": (scores.get("subscales") or {}).get(subscale.id),
                      "pomp": (scores.get("pomp") or {}).get(subscale.id)})
     return rows
+
+
+def instrument_title(instrument_id: str) -> str:
+    """The instrument's title for staff pages, or its id when it is no longer available."""
+    try:
+        return get_instrument(instrument_id).title
+    except AllianceError:
+        return instrument_id
+
+
+def question_text(instrument_id: str, question_id: str, default: str = "") -> str:
+    """An open question's wording for staff pages (beside the client's answer): in the
+    staff language, else in the instrument's first language that has it; `default` when the
+    instrument or question is no longer available."""
+    try:
+        instrument = get_instrument(instrument_id)
+    except AllianceError:
+        return default
+    for question in instrument.open_questions:
+        if question.id == question_id:
+            return text_in(question.text, LANGUAGE, *instrument.languages) or default
+    return default

@@ -25,7 +25,8 @@ from .loading import (UnknownInstrumentError, bundled_ids, bundled_instruments,
                       definition_error, get_instrument, load_bundled, load_definition,
                       parse_definition)
 from .models import (TOTAL, Anchor, Cutoff, Instrument, Item, LikertScale, MissingDataRule,
-                     Norm, NotAdministrableError, OpenQuestion, Score, SliderScale, Subscale)
+                     Norm, NotAdministrableError, OpenQuestion, Score, SliderScale, Subscale,
+                     text_in)
 from .text import attach_text
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "NotAdministrableError", "OpenQuestion", "Score", "SliderScale", "Subscale",
     "UnknownInstrumentError", "attach_text", "bundled_ids", "bundled_instruments",
     "definition_error", "get_instrument", "load_bundled", "load_definition", "parse_definition",
+    "text_in",
 ]

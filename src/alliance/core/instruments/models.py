@@ -31,6 +31,28 @@ Identifier = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 #: Text per language, e.g. ``{"en": "...", "de": "..."}``; empty for licensed wording.
 Text = dict[Annotated[str, Field(pattern=LANGUAGE_PATTERN)], str]
 Respondent = Literal["client", "therapist", "observer"]
+
+
+def text_in(texts: Mapping[str, str], *languages: str) -> str:
+    """The text in the first of `languages` that has one, else "".
+
+    The one rule for choosing wording: callers pass the language of the form (one language
+    for a whole form, so that a form never mixes languages) and, where showing something is
+    better than nothing (a staff page naming a question), fallbacks after it.
+
+    Examples
+    --------
+    >>> text_in({"en": "How was it?", "de": "Wie war es?"}, "de")
+    'Wie war es?'
+    >>> text_in({"en": "How was it?"}, "fr", "en")
+    'How was it?'
+    >>> text_in({"en": "How was it?"}, "fr")
+    ''
+    """
+    for language in languages:
+        if texts.get(language):
+            return texts[language]
+    return ""
 Method = Literal["mean", "sum"]
 
 

@@ -56,18 +56,6 @@ class Feedback:
     text: str
 
 
-def _question_text(instrument_id: str, question_id: str) -> str:
-    try:
-        instrument = instruments.get_instrument(instrument_id)
-    except Exception:  # an instrument no longer bundled: show the answer without it
-        return ""
-    for question in instrument.open_questions:
-        if question.id == question_id:
-            return question.text.get(instruments.LANGUAGE) or next(iter(question.text.values()),
-                                                                   "")
-    return ""
-
-
 def client_feedback(sessions) -> list[Feedback]:
     """The client's open-text answers, newest first, with the question they answer."""
     found = []
@@ -78,7 +66,7 @@ def client_feedback(sessions) -> list[Feedback]:
             for question_id, answer in a.answers.items():
                 if isinstance(answer, str) and answer.strip():
                     found.append(Feedback(session.number, session.date,
-                                          _question_text(a.instrument_id, question_id),
+                                          instruments.question_text(a.instrument_id, question_id),
                                           answer.strip()))
     return sorted(found, key=lambda f: -f.session)
 

@@ -158,16 +158,14 @@ class GoalEvent(models.Model):
         return f"{self.get_kind_display()} ({self.side})"
 
 
-class GoalReview(models.Model):
-    """Progress on an agreed goal as rated by one side (0–10), at a session or a date."""
+class Rating(models.Model):
+    """What every rating of a goal or task records: the session it is about (the check-in's
+    session; when empty, the last session on or before its date), which side gave it, who,
+    through which form, and when."""
 
-    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="reviews")
-    # The session the rating is about (the check-in's session); when empty, the last
-    # session on or before the date of the rating.
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
     side = models.CharField(max_length=10, choices=Side)
-    rating = models.PositiveSmallIntegerField()
     by_staff = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     by_client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL,
@@ -175,6 +173,16 @@ class GoalReview(models.Model):
     administration = models.ForeignKey(Administration, null=True, blank=True,
                                        on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class GoalReview(Rating):
+    """Progress on an agreed goal as rated by one side (0–10), at a session or a date."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
 
     class Meta:
         ordering = ["goal", "created_at", "pk"]
@@ -235,7 +243,7 @@ class Task(Agreement):
         return self.status == self.Status.ACTIVE and self.both_confirmed
 
 
-class TaskReport(models.Model):
+class TaskReport(Rating):
     """Whether a task was done since the last check-in, and how helpful it was (0–10)."""
 
     class Done(models.TextChoices):
@@ -244,19 +252,10 @@ class TaskReport(models.Model):
         NOT_DONE = "not_done", "Not done"
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reports")
-    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
     done = models.CharField(max_length=10, choices=Done)
     # Empty when not rated (a task not done cannot be rated for helpfulness).
     helpful = models.PositiveSmallIntegerField(null=True, blank=True)
     side = models.CharField(max_length=10, choices=Side, default=Side.CLIENT)
-    by_staff = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
-    by_client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    administration = models.ForeignKey(Administration, null=True, blank=True,
-                                       on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["task", "created_at", "pk"]

@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from alliance.core.errors import AllianceError
 from alliance.core.signals import detect_signals
-from alliance.web.monitoring import data as case_data
+from alliance.web import instruments as web_instruments
 from alliance.web.monitoring.data import ANSWERED, UNANSWERED, CaseData
 from alliance.web.monitoring.planning import Plan
 
@@ -104,11 +103,12 @@ def _one_rupture_per_session(ruptures: list[Found]) -> list[Found]:
 def _feedback(data: CaseData) -> list[Found]:
     found = []
     for entry in data.feedback:
-        question = _question_text(entry.instrument_id, entry.question_id)
+        question = web_instruments.question_text(entry.instrument_id, entry.question_id,
+                                                 default=entry.question_id)
         found.append(Found(
             case_id=entry.case_id, session_id=entry.session_id, type="client_feedback",
             subject=f"{entry.instrument_id}:{entry.question_id}"[:64], rule="open_answer",
-            parameters={"instrument": _instrument_title(entry.instrument_id),
+            parameters={"instrument": web_instruments.instrument_title(entry.instrument_id),
                         "question": question},
             data={"text": entry.text, "session": entry.session},
             explanation=f"At session {entry.session} the client answered “{question}”"))
@@ -124,25 +124,6 @@ def _portal_feedback(data: CaseData) -> list[Found]:
                   explanation=f"On {entry.written_on.day} {entry.written_on:%B %Y} the "
                               "client wrote to you in the client portal.")
             for entry in data.portal_feedback]
-
-
-def _instrument_title(instrument_id: str) -> str:
-    try:
-        return case_data.web_instruments.get_instrument(instrument_id).title
-    except AllianceError:
-        return instrument_id
-
-
-def _question_text(instrument_id: str, question_id: str) -> str:
-    try:
-        instrument = case_data.web_instruments.get_instrument(instrument_id)
-    except AllianceError:
-        return question_id
-    for question in instrument.open_questions:
-        if question.id == question_id:
-            texts = question.text
-            return texts.get("en") or next(iter(texts.values()), question_id)
-    return question_id
 
 
 def detect(data: CaseData, plan: Plan, *, reference: pd.DataFrame | None = None,
