@@ -52,12 +52,14 @@ class Riverside:
     supervisor: object
     therapist: object
 
-    def case(self, code: str, ratings, *, then_link: bool = False):
+    def case(self, code: str, ratings, *, then_link: bool = False,
+             form: str = "alliance-client"):
         """A case of the therapist: one attended session with the client's alliance
         check-in (all six items at the value) and wellbeing check-in per rating.
 
-        With `then_link`, one more attended session whose client check-in link is issued
-        and not yet answered; returns (case, token) instead of case.
+        With `then_link`, one more attended session whose client check-in link (for `form`
+        and the wellbeing check-in) is issued and not yet answered; returns (case, token)
+        instead of case.
         """
         from alliance.web.care import services as care
         from alliance.web.care.models import Session
@@ -79,20 +81,33 @@ class Riverside:
             checkins.submit_link(issued.token, dict.fromkeys(WELLBEING_ITEMS, wellbeing), {})
         if not then_link:
             return case
-        return case, checkins.issue_link(session(), "alliance-client", by=self.therapist).token
+        return case, checkins.issue_link(session(), form, by=self.therapist).token
+
+
+def scale(page, question: str):
+    """The rating scale of one question: a group of radio buttons named by the question."""
+    return page.get_by_role("group", name=question, exact=True)
+
+
+def choose(group, value: int, *, tap: bool = False) -> None:
+    """Choose `value` on a rating scale, with a click (or a finger's tap)."""
+    option = group.locator(f'input[type=radio][value="{value}"]')
+    option.scroll_into_view_if_needed()
+    option.tap() if tap else option.check()
+
+
+def rate_every_question(page, value: int) -> None:
+    """Choose `value` on every rating scale of the page (every part of the check-in)."""
+    groups = page.locator("fieldset.scale-item")
+    for i in range(groups.count()):
+        choose(groups.nth(i), value)
 
 
 def answer_check_in(page, token: str, value: int, text: str = "") -> None:
-    """The client opens the link, sets every slider to `value` with the keys, writes
-    `text` and sends the form."""
+    """The client opens the link, chooses `value` on every question, writes `text` and
+    sends the form."""
     page.goto(f"/c/{token}/")
-    sliders = page.get_by_role("slider")
-    for i in range(sliders.count()):
-        slider = sliders.nth(i)
-        slider.focus()
-        slider.press("Home")
-        for _ in range(value):
-            slider.press("ArrowRight")
+    rate_every_question(page, value)
     if text:
         page.get_by_role("textbox").fill(text)
     page.get_by_role("button", name="Send my answers").click()

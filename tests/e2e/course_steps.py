@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from browser_steps import ITEMS, WELLBEING_ITEMS
+from browser_steps import ITEMS, WELLBEING_ITEMS, choose, scale
 
 
 def answers(bond: int, goals: int, tasks: int) -> dict:
@@ -96,25 +96,13 @@ def client_signs_in(riverside, case, page) -> None:
     page.get_by_role("heading", name="Welcome").wait_for()
 
 
-def slide(slider, value: int) -> None:
-    """Set a 0–10 slider with the keys: to the start, then `value` steps up."""
-    slider.focus()
-    slider.press("Home")
-    for _ in range(value):
-        slider.press("ArrowRight")
-
-
-def tap_at(page, slider, value: int) -> None:
-    """Set a 0–10 slider with a finger: a tap at value/10 of the track."""
-    slider.scroll_into_view_if_needed()
-    box = slider.bounding_box()
-    page.touchscreen.tap(box["x"] + value / 10 * box["width"], box["y"] + box["height"] / 2)
-
-
-def rate_alliance(page, value: int) -> None:
-    """Set the six alliance items of the open check-in to `value` with the keys."""
+def rate_alliance(page, value: int, *, wellbeing: int = 7) -> None:
+    """Choose `value` on the six alliance questions of the open check-in, and `wellbeing`
+    on the wellbeing part's questions."""
     from alliance.web import instruments
 
     form = instruments.form_spec(instruments.get_instrument("alliance-client"))
     for item in form.items:
-        slide(page.get_by_role("slider", name=item.text, exact=True), value)
+        choose(scale(page, item.text), value)
+    for item in instruments.form_spec(instruments.get_instrument("wellbeing")).items:
+        choose(scale(page, item.text), wellbeing)

@@ -64,7 +64,7 @@ def test_the_main_pages_run_without_a_content_security_policy_violation(riversid
     found["login"] = client.visit("/login/")
     found["portal sign-in"] = client.visit(reverse("portal:sign_in"))
     found["check-in form"] = client.visit(f"/c/{token}/")
-    answer_check_in(client.page, token, 6)  # the sliders' script runs; ends on "Thank you"
+    answer_check_in(client.page, token, 6)  # ends on "Thank you"
     found["thank-you"] = client.violations()
 
     therapist = watched()

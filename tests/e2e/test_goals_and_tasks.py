@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 from alliance.web.goals.models import GoalReview, TaskReport
 
 from browser_steps import DESKTOP, PHONE, no_sideways_scroll, sign_in
-from course_steps import (client_signs_in, next_check_in, rate_alliance, slide, tap_at,
-                          weekly_case)
+from browser_steps import choose, scale
+from course_steps import client_signs_in, next_check_in, rate_alliance, weekly_case
 
 pytestmark = pytest.mark.e2e
 
@@ -71,12 +71,16 @@ def test_a_goal_agreed_in_the_portal_is_rated_in_a_later_check_in(riverside, ope
     token = next_check_in(riverside, case, date=today)
     phone.goto(f"/c/{token}/")
     expect(phone.get_by_role("heading", name="Your goals")).to_be_visible()
-    expect(phone.get_by_role("slider")).to_have_count(7)  # the six alliance items and the goal
+    # Six alliance questions, four on wellbeing, and the goal: each a scale, none chosen.
+    expect(phone.locator("fieldset.scale-item")).to_have_count(11)
+    expect(phone.locator("input[type=radio]:checked")).to_have_count(0)
     rate_alliance(phone, 8)
-    progress = phone.get_by_role("slider", name=GOAL)
-    expect(progress).to_have_accessible_description(re.compile("0 = not started yet.*10 = there"))
-    tap_at(phone, progress, 3)
-    expect(progress).to_have_value("3")
+    progress = scale(phone, GOAL)
+    expect(progress.get_by_role("radio", name=re.compile(r"^0\W+Not started yet$"))
+           ).to_have_count(1)
+    expect(progress.get_by_role("radio", name=re.compile(r"^10\W+Reached it$"))).to_have_count(1)
+    choose(progress, 3, tap=True)
+    expect(progress.locator("input:checked")).to_have_value("3")
     assert no_sideways_scroll(phone)
     screenshot(phone, "goal-3-check-in-with-goal-rating-phone")
     phone.get_by_role("button", name="Send my answers").tap()
@@ -144,9 +148,9 @@ def test_an_agreed_task_is_reported_on_in_the_next_check_in_and_shows_on_the_cas
            ).to_be_visible()
     rate_alliance(phone, 7)
     report.get_by_role("radio", name="Partly", exact=True).check()
-    helpful = report.get_by_role("slider", name="If you did it, even partly: how helpful was it?")
-    slide(helpful, 6)
-    expect(helpful).to_have_value("6")
+    helpful = scale(report, "If you did it, even partly: how helpful was it?")
+    choose(helpful, 6)
+    expect(helpful.locator("input:checked")).to_have_value("6")
     assert no_sideways_scroll(phone)
     screenshot(phone, "goal-task-report-check-in-phone")
     phone.get_by_role("button", name="Send my answers").tap()

@@ -28,14 +28,20 @@ def make_staff(clinic: Clinic, email: str, role: str) -> StaffMember:
                                       display_name=email.split("@")[0].replace(".", " ").title())
 
 
+#: The web tests' clinic uses the six-question client check-in (`helpers.ITEMS`), which
+#: clinics may choose over the short form a new clinic starts with.
+SIX_QUESTION_FORMS = ["alliance-client", "alliance-therapist", "wellbeing"]
+
+
 @pytest.fixture
 def clinic(db):
-    return Clinic.objects.create(name="Riverside Counselling")
+    return Clinic.objects.create(name="Riverside Counselling",
+                                 instruments_in_use=SIX_QUESTION_FORMS)
 
 
 @pytest.fixture
 def other_clinic(db):
-    return Clinic.objects.create(name="Hillside Therapy")
+    return Clinic.objects.create(name="Hillside Therapy", instruments_in_use=SIX_QUESTION_FORMS)
 
 
 @pytest.fixture

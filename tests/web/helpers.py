@@ -22,3 +22,17 @@ def next_session(case, status=Session.Status.ATTENDED):
     number = case.next_session_number()
     return care.record_session(case, date=START + dt.timedelta(days=7 * (number - 1)),
                                status=status)
+
+
+#: The wellbeing check-in's items: in a session's check-in its fields carry the prefix
+#: "wellbeing-" (the alliance part's fields have none).
+WELLBEING_ITEMS = ("self", "close", "everyday", "overall")
+
+
+def checkin_post(answers: dict, open_text: str = "", *, wellbeing=7) -> dict:
+    """The POST of a whole session check-in: the alliance `answers`, its open question, and
+    every wellbeing item at `wellbeing` (None leaves the wellbeing part unanswered)."""
+    data = {**{k: str(v) for k, v in answers.items()}, "more_helpful": open_text}
+    if wellbeing is not None:
+        data.update({f"wellbeing-{item}": str(wellbeing) for item in WELLBEING_ITEMS})
+    return data

@@ -8,6 +8,8 @@ from django.urls import reverse
 from alliance.web.audit.models import Event
 from alliance.web.portal import services as portal
 
+from helpers import checkin_post
+
 
 @pytest.fixture
 def new_events(db):
@@ -84,7 +86,7 @@ def test_the_supervision_page_writes_one_event(login, supervisor, case, new_even
 
 def test_a_client_answering_a_check_in_link_writes_one_event_with_the_link_as_actor(
         client, issued, client_answers, new_events):
-    response = client.post(issued.path, client_answers)
+    response = client.post(issued.path, checkin_post(client_answers))
     assert response.status_code == 302
     [event] = new_events()
     administration = issued.administration

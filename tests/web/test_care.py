@@ -10,6 +10,8 @@ from alliance.web.care import services
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
 
+from helpers import checkin_post
+
 
 def test_a_therapist_adds_a_client_and_opens_their_case(login, therapist):
     client = login(therapist)
@@ -119,10 +121,10 @@ def test_an_in_room_check_in_opens_the_form_on_this_device(login, therapist, cas
     assert response.status_code == 302 and response["Location"].startswith("/c/")
     form = client.get(response["Location"])
     assert form.status_code == 200
-    done = client.post(response["Location"], {**client_answers, "more_helpful": ""})
+    done = client.post(response["Location"], checkin_post(client_answers))
     assert done["Location"] == "/c/thanks/?in_room=1"
     assert "hand the device back" in client.get(done["Location"]).content.decode()
-    assert Administration.objects.get().via == "in_room"
+    assert Administration.objects.get(instrument_id="alliance-client").via == "in_room"
 
 
 def test_the_therapist_rates_the_session_with_the_parallel_form(login, therapist, case):
@@ -146,7 +148,7 @@ def test_the_therapist_rates_the_session_with_the_parallel_form(login, therapist
 
 def test_the_client_open_answer_appears_on_the_case_page(login, therapist, case, issued,
                                                          client, client_answers):
-    client.post(issued.path, {**client_answers, "more_helpful": "Less homework, please."})
+    client.post(issued.path, checkin_post(client_answers, "Less homework, please."))
     page = login(therapist).get(f"/cases/{case.pk}/").content.decode()
     assert "Less homework, please." in page
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils.html import escape
@@ -11,25 +11,32 @@ from django.utils.html import escape
 from alliance.web import instruments
 from alliance.web.checkins.models import Administration, CheckinLink
 
-
-def post_answers(client, path, answers, open_text=""):
-    return client.post(path, {**{k: str(v) for k, v in answers.items()},
-                              "more_helpful": open_text})
+from helpers import checkin_post
 
 
-def test_opening_the_link_shows_the_form_with_sliders_anchors_and_the_open_question(client, issued):
+def post_answers(client, path, answers, open_text="", **kwargs):
+    return client.post(path, checkin_post(answers, open_text, **kwargs))
+
+
+def alliance_form():
+    return Administration.objects.get(instrument_id="alliance-client")
+
+
+def test_opening_the_link_shows_every_question_as_a_scale_with_nothing_chosen(client, issued):
     response = client.get(issued.path)
     assert response.status_code == 200
     html = response.content.decode()
     spec = instruments.form_spec(instruments.get_instrument("alliance-client"))
     for item in spec.items:
         assert escape(item.text) in html
-        assert f'name="{item.id}"' in html
-    assert html.count('type="range"') == len(spec.items)
-    assert 'min="0" max="10" step="1"' in html
-    assert "0 = Not really" in html and "10 = Very much" in html
+        # Eleven radio buttons, 0 to 10, in a group named by the question.
+        assert html.count(f'name="{item.id}"') == 11
+        assert f'name="{item.id}" value="0"' in html and f'name="{item.id}" value="10"' in html
+    assert 'type="range"' not in html
+    assert " checked" not in html  # nothing is answered until the client answers it
+    assert "Not really" in html and "Very much" in html
     assert "What would make our work together more helpful for you?" in html
-    assert 'for="id_bond1"' in html  # every slider has a label
+    assert html.count("<legend") == len(spec.items) + 4  # and the four wellbeing questions
     assert CheckinLink.objects.get().used_at is None
 
 
@@ -43,7 +50,7 @@ def test_a_valid_submit_stores_scores_from_core_and_shows_thanks(client, issued,
     response = post_answers(client, issued.path, client_answers, "Slower pace, please.")
     assert response.status_code == 302
     assert response["Location"] == "/c/thanks/"
-    administration = Administration.objects.get()
+    administration = alliance_form()
     expected = instruments.score(instruments.get_instrument("alliance-client"), client_answers)
     assert administration.scores == expected
     assert administration.responses == {k: float(v) for k, v in client_answers.items()}
@@ -62,10 +69,9 @@ def test_an_out_of_range_value_shows_a_clear_error_and_keeps_the_other_answers(
     assert "14 is not on this scale: please choose a value from 0 to 10." in html
     assert 'aria-invalid="true"' in html
     # The other answers come back as they were given.
-    assert 'name="bond1"' in html and 'value="8"' in html
-    assert 'value="9"' in html
+    assert 'name="bond1" value="8" checked' in html and 'name="bond2" value="9" checked' in html
     assert "Keep this text" in html
-    assert Administration.objects.get().submitted_at is None
+    assert not Administration.objects.filter(submitted_at__isnull=False).exists()
     assert CheckinLink.objects.get().used_at is None
 
 
@@ -90,7 +96,7 @@ def test_submitting_twice_stores_once_and_the_second_gets_a_kind_page(client, is
     assert first.status_code == 302
     assert second.status_code == 410
     assert "already" in second.content.decode()
-    assert Administration.objects.get().responses["bond1"] == 8.0
+    assert alliance_form().responses["bond1"] == 8.0
 
 
 def test_a_used_link_gets_a_kind_page(client, issued, client_answers):
@@ -106,7 +112,7 @@ def test_an_expired_link_gets_a_kind_page_and_changes_nothing(client, issued, cl
     response = post_answers(client, issued.path, client_answers)
     assert response.status_code == 410
     assert "This link has expired" in response.content.decode()
-    assert Administration.objects.get().submitted_at is None
+    assert not Administration.objects.filter(submitted_at__isnull=False).exists()
 
 
 @pytest.mark.parametrize("path", ["/c/not-a-real-token/", "/c/x/"])
@@ -121,15 +127,14 @@ def test_a_tampered_link_gets_not_found_on_submit_and_changes_nothing(client, is
     response = post_answers(client, issued.path.replace(issued.token, issued.token[:-2] + "zz"),
                             client_answers)
     assert response.status_code == 404
-    assert Administration.objects.get().submitted_at is None
+    assert not Administration.objects.filter(submitted_at__isnull=False).exists()
 
 
 def test_the_form_works_without_javascript(client, issued):
-    # Every field is a plain form control with a name and a server-rendered value.
+    # Every question is a group of plain radio buttons; nothing needs a script.
     html = client.get(issued.path).content.decode()
-    assert 'method="post"' in html
-    assert 'value="5"' in html  # sliders start in the middle of 0–10
-    assert '<button type="submit"' in html
+    assert 'method="post"' in html and '<button type="submit"' in html
+    assert 'type="radio"' in html and "data-slider" not in html
 
 
 def brand(html: str) -> str:
@@ -167,9 +172,79 @@ def test_an_expired_or_replaced_link_names_the_clinic(client, issued, session, t
     assert brand(replaced.content.decode()) == "Riverside Counselling"
 
 
-def test_the_value_beside_a_slider_is_for_the_eye_only_not_a_live_region(client, issued):
+# --- no answer is invented ------------------------------------------------------------
+
+def test_an_untouched_check_in_stores_nothing_and_names_every_blank_question(client, issued):
+    response = client.post(issued.path, {"more_helpful": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    # Six alliance questions and four wellbeing questions, each asked for by name.
+    assert html.count("Please give an answer to this question.") == 10
+    assert not Administration.objects.filter(submitted_at__isnull=False).exists()
+    assert CheckinLink.objects.get().used_at is None
+
+
+def test_one_answer_of_many_is_kept_and_nothing_is_made_up_for_the_rest(client, issued):
+    response = client.post(issued.path, {"bond1": "3", "more_helpful": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'name="bond1" value="3" checked' in html
+    assert html.count(" checked") == 1
+    assert html.count("Please give an answer to this question.") == 9
+    assert not Administration.objects.filter(submitted_at__isnull=False).exists()
+
+
+def test_the_wellbeing_part_sits_under_its_own_heading_after_the_session_questions(
+        client, issued):
     html = client.get(issued.path).content.decode()
-    # The slider announces "7 out of 10" itself (aria-valuetext); the number beside it
-    # must not be announced again as a status.
-    assert "<output" not in html and 'role="status"' not in html.split("<form")[1]
-    assert '<span class="slider-value" id="id_bond1_value" aria-hidden="true">5</span>' in html
+    session = html.index("About today&#x27;s session")
+    week = html.index("How life has been going")
+    assert session < html.index('name="bond1"') < week < html.index('name="wellbeing-self"')
+    assert "about your last session" not in html.lower()[week:]
+
+
+def test_one_link_stores_both_forms_of_the_session_at_once(client, issued, client_answers):
+    response = post_answers(client, issued.path, client_answers, wellbeing=4)
+    assert response.status_code == 302
+    wellbeing = Administration.objects.get(instrument_id="wellbeing")
+    assert wellbeing.submitted_at == alliance_form().submitted_at
+    assert wellbeing.responses == dict.fromkeys(("self", "close", "everyday", "overall"), 4.0)
+    assert wellbeing.scores["total"] == 4.0
+    assert CheckinLink.objects.count() == 1
+
+
+def test_a_new_link_for_the_session_replaces_the_old_one_for_every_form(
+        client, issued, session, therapist):
+    from alliance.web.checkins import services
+
+    newer = services.issue_link(session, "wellbeing", by=therapist)
+    assert client.get(issued.path).status_code == 410
+    html = client.get(newer.path).content.decode()
+    # The same two parts, whichever form the link was made for: the session's first.
+    assert html.index("About today") < html.index('name="alliance-client-bond1"') < \
+        html.index("How life has been going") < html.index('name="self"')
+
+
+# --- a short check-in -----------------------------------------------------------------
+
+def test_a_new_clinic_asks_at_most_eight_answers_at_an_ordinary_session(client, db):
+    from django.contrib.auth import get_user_model
+
+    from alliance.web.care import services as care
+    from alliance.web.checkins import services
+    from alliance.web.clinics.models import Clinic, StaffMember
+
+    clinic = Clinic.objects.create(name="New Practice")
+    assert clinic.instruments_in_use == ["alliance-brief", "alliance-therapist", "wellbeing"]
+    user = get_user_model().objects.create_user("t@new.example", "t@new.example")
+    therapist = StaffMember.objects.create(user=user, clinic=clinic, role="therapist",
+                                           display_name="T")
+    case = care.admit_client(therapist, code="C-NEW01", contact_email="", modality="cbt",
+                             start_date=date(2026, 1, 5))
+    session = care.record_session(case, date=case.start_date, status="attended")
+    issued = services.issue_link(session, "alliance-brief", by=therapist)
+    response = client.get(issued.path)
+    assert response.context["inputs"] == 8  # three + an optional comment + four
+    html = response.content.decode()
+    assert html.count('type="radio"') == (3 + 4) * 11
+    assert html.count("<textarea") == 1 and "(optional)" in html

@@ -123,7 +123,7 @@ def test_the_reliable_change_rule_needs_sd_and_reliability(login, admin):
 def test_a_new_clinic_uses_the_projects_own_check_ins(db):
     admin = services.create_clinic("Lakeside", "first@lakeside.example")
     assert admin.role == "admin"
-    assert set(admin.clinic.instruments_in_use) == {"alliance-client", "alliance-therapist",
+    assert set(admin.clinic.instruments_in_use) == {"alliance-brief", "alliance-therapist",
                                                    "wellbeing"}
     assert get_user_model().objects.get(email="first@lakeside.example").has_usable_password() \
         is False

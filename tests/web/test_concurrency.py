@@ -22,6 +22,8 @@ from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from alliance.web.checkins import services
 from alliance.web.checkins.models import Administration, CheckinLink
 
+from helpers import checkin_post
+
 CONTENDERS = 50
 ALREADY_ANSWERED = "Your answers are already in"
 
@@ -90,8 +92,8 @@ def test_of_fifty_clients_sending_one_link_at_once_one_is_thanked_and_49_are_tol
     outcomes: list[tuple[int, str]] = [None] * CONTENDERS
 
     def send(index, opener, token):
-        answers = {**{k: str(v) for k, v in client_answers.items()},
-                   "bond1": str(index % 11), "more_helpful": f"From tab {index}.",
+        answers = {**checkin_post({**client_answers, "bond1": index % 11},
+                                  f"From tab {index}."),
                    "csrfmiddlewaretoken": token}
         start.wait()
         outcomes[index] = fetch(opener, url, answers)
@@ -107,8 +109,10 @@ def test_of_fifty_clients_sending_one_link_at_once_one_is_thanked_and_49_are_tol
     assert statuses == [302] + [410] * (CONTENDERS - 1), statuses
     refused = [body for status, body in outcomes if status == 410]
     assert all(ALREADY_ANSWERED in body for body in refused)
-    stored = Administration.objects.filter(submitted_at__isnull=False)
+    stored = Administration.objects.filter(submitted_at__isnull=False,
+                                           instrument_id="alliance-client")
     assert stored.count() == 1
+    assert Administration.objects.filter(submitted_at__isnull=False).count() == 2  # + wellbeing
     winner = next(i for i, (status, _) in enumerate(outcomes) if status == 302)
     assert stored.get().answers == {"more_helpful": f"From tab {winner}."}
     assert CheckinLink.objects.filter(used_at__isnull=False).count() == 1

@@ -40,8 +40,9 @@ ALLIANCE = str(Path(sys.executable).with_name("alliance"))
 LINKS = 150
 KILLS = 3  # starts, each ended by SIGKILL
 CLIENTS = 4
-ANSWERS = {"bond1": "8", "bond2": "9", "goals1": "6", "goals2": "7", "tasks1": "5",
-           "tasks2": "7"}
+# A new clinic's session check-in: the short alliance check-in and the wellbeing one.
+ANSWERS = {"heard": "8", "aims": "6", "way": "7", "wellbeing-self": "5", "wellbeing-close": "6",
+           "wellbeing-everyday": "5", "wellbeing-overall": "6"}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STYLESHEET = re.compile(r'href="(/static/alliance/css/alliance\.[0-9a-f]+\.css)"')
 
@@ -66,7 +67,7 @@ for number in range(%(cases)d):
     for week in range(%(per_case)d):
         session = care.record_session(case, date=date(2026, 1, 5) + timedelta(days=7 * week),
                                       status=Session.Status.ATTENDED)
-        issued = checkins.issue_link(session, "alliance-client", by=therapist)
+        issued = checkins.issue_link(session, "alliance-brief", by=therapist)
         links.append([issued.path, issued.link.pk])
 print(json.dumps(links))
 """

@@ -29,6 +29,7 @@ from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
 
 from demo_clinic import PASSWORD, TODAY, clinic, seeded  # noqa: F401 (fixtures)
+from helpers import checkin_post
 
 
 def long_format(clinic, statuses=(Case.Status.ACTIVE,)) -> pd.DataFrame:
@@ -37,7 +38,7 @@ def long_format(clinic, statuses=(Case.Status.ACTIVE,)) -> pd.DataFrame:
                    "attended": int(s.status == Session.Status.ATTENDED)}
             for s in Session.objects.filter(case__client__clinic=clinic,
                                             case__status__in=statuses)}
-    columns = {"alliance-client": "alliance", "alliance-therapist": "therapist_alliance",
+    columns = {demo.CLIENT_FORM: "alliance", "alliance-therapist": "therapist_alliance",
                "wellbeing": "wellbeing"}
     for a in Administration.objects.filter(session_id__in=rows, submitted_at__isnull=False):
         rows[a.session_id][columns[a.instrument_id]] = a.scores["total"]
@@ -101,13 +102,13 @@ def test_every_stored_score_is_the_core_scoring_of_its_stored_answers(clinic):
         assert all(v in range(11) for v in a.responses.values())
         assert a.session.status == Session.Status.ATTENDED
     kinds = Counter(answered.values_list("instrument_id", "respondent"))
-    assert set(kinds) == {("alliance-client", "client"), ("wellbeing", "client"),
+    assert set(kinds) == {(demo.CLIENT_FORM, "client"), ("wellbeing", "client"),
                           ("alliance-therapist", "therapist")}
 
 
 def test_some_answers_carry_open_text_in_kind_words(clinic):
     texts = [a.answers["more_helpful"] for a in Administration.objects.filter(
-        session__case__client__clinic=clinic, instrument_id="alliance-client",
+        session__case__client__clinic=clinic, instrument_id=demo.CLIENT_FORM,
         submitted_at__isnull=False)]
     written = [t for t in texts if t]
     assert 0.05 < len(written) / len(texts) < 0.4
@@ -122,11 +123,14 @@ def test_recent_sessions_have_pending_links_that_open_the_form(seeded, client):
     for token in seeded.pending_tokens:
         page = client.get(reverse("checkins:form", args=[token]))
         assert page.status_code == 200
-        assert "What would make our work together more helpful for you?" in page.content.decode()
+        html = page.content.decode()
+        # One page for the session: the short alliance check-in and the wellbeing one.
+        assert "Is there anything that would make our sessions more helpful for you?" in html
+        assert "How life has been going" in html
     pending = Administration.objects.filter(session__case__client__clinic=seeded.clinic,
                                             submitted_at__isnull=True,
                                             links__expires_at__gt=dt.datetime.now(dt.UTC))
-    assert pending.filter(instrument_id="alliance-client").count() == demo.PENDING_LINKS
+    assert pending.filter(instrument_id=demo.CLIENT_FORM).count() == demo.PENDING_LINKS
     assert {a.session.case.status for a in pending} == {"active"}
 
 
@@ -144,7 +148,8 @@ def test_the_printed_checkin_link_is_for_the_first_therapist_and_opens(clinic, c
     assert issued.administration.session.case.therapist.user.email == demo.THERAPIST_EMAILS[0]
     assert client.get(issued.path).status_code == 200
     # Once answered, the next call finds another open check-in or records today's session.
-    client.post(issued.path, {f"{p}{n}": "7" for p in ("bond", "goals", "tasks") for n in (1, 2)})
+    answers = {item.id: 7 for item in instruments.get_instrument(demo.CLIENT_FORM).items}
+    assert client.post(issued.path, checkin_post(answers)).status_code == 302
     again = demo.checkin_link(clinic, today=TODAY)
     assert again.administration.pk != issued.administration.pk
     assert client.get(again.path).status_code == 200

@@ -135,7 +135,8 @@ def test_reencrypt_moves_every_value_to_the_first_key(case, therapist, session, 
         call_command("reencrypt", verbosity=0)
     with override_settings(ENCRYPTION_KEYS=[new_key]):
         assert Goal.objects.get(pk=goal.pk).text == "Old wording"
-        assert session.administrations.get().answers == {"more_helpful": SECRET}
+        assert session.administrations.get(instrument_id="alliance-client").answers == {
+            "more_helpful": SECRET}
 
 
 # -- The data migrations ----------------------------------------------------------------------

@@ -44,7 +44,7 @@ def test_the_therapist_downloads_the_case_as_a_valid_bundle_with_its_answers(
     assert response_resource["subject"]["reference"] == bundle["entry"][0]["fullUrl"]
     responses, text = fhir.responses_from_questionnaire_response(
         response_resource, instrument=load_bundled("alliance-client"))
-    stored = Administration.objects.get(session=session)
+    stored = Administration.objects.get(session=session, instrument_id="alliance-client")
     assert text == {"more_helpful": "A bit slower."}
     assert score_administration(load_bundled("alliance-client"), responses).total == \
         stored.scores["total"]

@@ -18,9 +18,11 @@ from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.goals import services
 from alliance.web.goals.models import Goal, GoalReview, ReviewRequest, Task, TaskReport
 
+from helpers import checkin_post
+
 
 def post(web, issued, answers, **goal_fields):
-    data = {**{k: str(v) for k, v in answers.items()}, "more_helpful": ""}
+    data = checkin_post(answers)
     data.update({f"goals-{name}": str(value) for name, value in goal_fields.items()})
     return web.post(issued.path, data)
 
@@ -76,7 +78,7 @@ def test_a_due_review_asks_for_ratings_and_running_tasks_ask_for_reports(
                        f"task_{running_task.pk}_done": "partly",
                        f"task_{running_task.pk}_helpful": 8})
     assert response.status_code == 302
-    administration = Administration.objects.get(session=session)
+    administration = Administration.objects.get(session=session, instrument_id="alliance-client")
     review = GoalReview.objects.get()
     assert (review.rating, review.side, review.by_client, review.session, review.administration) \
         == (6, "client", case.client, session, administration)
@@ -116,7 +118,7 @@ def test_an_out_of_range_rating_is_a_clear_error_and_nothing_is_stored(
     assert "Please look at the questions marked below. Your other answers are kept." in html
     assert 'aria-invalid="true"' in html
     assert not GoalReview.objects.exists() and not TaskReport.objects.exists()
-    assert Administration.objects.get(session=session).submitted_at is None
+    assert not Administration.objects.filter(session=session, submitted_at__isnull=False).exists()
     assert CheckinLink.objects.get(pk=issued.link.pk).used_at is None
     assert ReviewRequest.objects.get().fulfilled_at is None
 
@@ -142,11 +144,12 @@ def test_a_task_agreed_at_this_session_is_not_reported_on_yet(client, case, ther
     assert "Since your last session" not in client.get(issued.path).content.decode()
 
 
-def test_the_wellbeing_check_in_asks_nothing_about_goals(client, case, therapist, session,
-                                                        agreed_goal):
+def test_the_goal_questions_come_once_whichever_form_the_sessions_link_was_made_for(
+        client, case, therapist, session, agreed_goal):
     services.request_review(case, by=therapist)
     issued = checkins.issue_link(session, "wellbeing", by=therapist)
-    assert "goals-" not in client.get(issued.path).content.decode()
+    html = client.get(issued.path).content.decode()
+    assert html.count(f'name="goals-goal_{agreed_goal.pk}_progress" value="0"') == 1
 
 
 def test_a_goal_agreed_meanwhile_is_skipped_and_the_rest_is_stored(

@@ -36,7 +36,7 @@ from alliance.web.clinics.models import Clinic
 from alliance.web.monitoring import actions, baseline, queries, recompute
 from alliance.web.monitoring.models import ClinicBaseline, Signal
 
-from helpers import ITEMS, START, answers, next_session  # noqa: F401
+from helpers import ITEMS, START, answers, checkin_post, next_session  # noqa: F401
 
 
 def checkin(case, responses, *, text="", session=None):
@@ -67,7 +67,7 @@ def test_a_drop_in_the_clients_alliance_fires_a_rupture_with_its_explanation(
     session = next_session(case)
     issued = checkins.issue_link(session, "alliance-client", by=case.therapist)
     with after_commit():
-        response = client.post(issued.path, {**{k: "5" for k in ITEMS}, "more_helpful": ""})
+        response = client.post(issued.path, checkin_post(dict.fromkeys(ITEMS, 5)))
     assert response.status_code == 302
     [signal] = ruptures(case)
     assert signal.session.number == 4 and signal.state == "open"

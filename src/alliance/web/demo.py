@@ -61,7 +61,7 @@ DROPPED_OUT_CASES = 10
 PENDING_LINKS = 4          # recent sessions whose client check-in is still open
 SESSIONS = 20              # scheduled sessions of a completed case in the simulation
 
-CLIENT_FORM = "alliance-client"
+CLIENT_FORM = "alliance-brief"
 THERAPIST_FORM = "alliance-therapist"
 WELLBEING_FORM = "wellbeing"
 
@@ -147,10 +147,9 @@ def seed_demo(password: str, *, today: dt.date | None = None,
         # Goals and tasks agreed along the way, with reviews and reports (goals.demo).
         seed_goals(clinic, pending, seed=seed)
         seed_portal_accounts(clinic, password)
+    # One link per session covers both forms (the alliance and the wellbeing check-in).
     tokens = tuple(checkins.issue_link(session, CLIENT_FORM, by=session.case.therapist).token
                    for session in pending)
-    for session in pending:
-        checkins.issue_link(session, WELLBEING_FORM, by=session.case.therapist)
     compute_signals(clinic, today=today, seed=seed)
     seed_repair_actions(clinic, today=today, seed=seed)
     return DemoClinic(clinic=clinic, created=True, pending_tokens=tokens,
@@ -478,7 +477,8 @@ def _create_administrations(plans, sessions, therapists, rng) -> list[Session]:
                                     row.session in repaired_at)
                 rows.append(_administration(
                     session, forms[CLIENT_FORM], "client", _client_via(rng), when,
-                    _client_items(row, rng), {"more_helpful": text}, therapist))
+                    _client_items(forms[CLIENT_FORM], row, rng), {"more_helpful": text},
+                    therapist))
                 rows.append(_administration(
                     session, forms[WELLBEING_FORM], "client", "link", when,
                     _spread(row.wellbeing, ("self", "close", "everyday", "overall"), rng), {},
@@ -536,11 +536,12 @@ def _client_via(rng: random.Random) -> str:
     return Administration.Via.IN_ROOM if rng.random() < 0.2 else Administration.Via.LINK
 
 
-def _client_items(row, rng: random.Random) -> dict[str, float]:
-    """Two whole-number sliders per subscale whose mean is the simulated subscale score."""
+def _client_items(form, row, rng: random.Random) -> dict[str, float]:
+    """Whole-number answers to the items of each subscale (bond, goals, tasks) of the client
+    form whose mean is the simulated subscale score (rounded when a part is one question)."""
     responses = {}
     for subscale in ("bond", "goals", "tasks"):
-        responses.update(_spread(getattr(row, subscale), (f"{subscale}1", f"{subscale}2"), rng))
+        responses.update(_spread(getattr(row, subscale), form.score_items(subscale), rng))
     return responses
 
 
@@ -555,7 +556,7 @@ def _spread(mean: float, items, rng: random.Random) -> dict[str, float]:
     base, extra = divmod(total, len(items))
     values = [base + (1 if k < extra else 0) for k in range(len(items))]
     rng.shuffle(values)
-    for _ in range(rng.choice((0, 1, 1, 2))):
+    for _ in range(rng.choice((0, 1, 1, 2)) if len(items) > 1 else 0):
         give, take = rng.sample(range(len(items)), 2)
         if values[give] < 10 and values[take] > 0:
             values[give] += 1

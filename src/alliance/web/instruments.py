@@ -63,6 +63,7 @@ class FormSpec:
     id: str
     version: str
     title: str
+    heading: str
     respondent: str
     description: str
     wording_notice: str
@@ -88,9 +89,14 @@ def get_instrument(instrument_id: str) -> Instrument:
     return core_instruments.load_bundled(instrument_id)
 
 
+#: What a new clinic uses: the short client check-in (three questions and a comment), the
+#: therapist's own ratings, and the wellbeing check-in: at most eight answers a session.
+DEFAULT_INSTRUMENTS = ("alliance-brief", "alliance-therapist", "wellbeing")
+
+
 def default_instrument_ids() -> list[str]:
-    """The instruments a new clinic uses: the project's own check-ins, which are complete."""
-    return [i.id for i in all_instruments() if i.own_wording and i.can_administer]
+    """The instruments a new clinic uses (`DEFAULT_INSTRUMENTS`)."""
+    return list(DEFAULT_INSTRUMENTS)
 
 
 def instrument_choices() -> list[tuple[str, str]]:
@@ -139,6 +145,7 @@ def form_spec(instrument: Instrument) -> FormSpec:
     questions = tuple(QuestionSpec(id=q.id, text=text_in(q.text, language), required=q.required)
                       for q in instrument.open_questions)
     return FormSpec(id=instrument.id, version=instrument.version, title=instrument.title,
+                    heading=text_in(instrument.heading, language) or instrument.title,
                     respondent=instrument.respondent, description=instrument.description,
                     wording_notice=instrument.wording_notice, items=tuple(items),
                     questions=questions)

@@ -247,6 +247,9 @@ class Instrument(_Model):
     title: str = Field(min_length=1)
     abbreviation: str = ""
     description: str = ""
+    #: What the respondent sees above this form's questions when it is one part of a
+    #: check-in (e.g. "About today's session"); the title when empty.
+    heading: Text = Field(default_factory=dict)
     languages: tuple[Annotated[str, Field(pattern=LANGUAGE_PATTERN)], ...] = Field(min_length=1)
     respondent: Respondent
     higher_is_better: StrictBool

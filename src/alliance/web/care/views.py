@@ -149,10 +149,15 @@ def session_detail(request, pk, number):
 
     client_forms = list(entries("client"))
     therapist_forms = list(entries("therapist"))
+    waiting = [e for e in client_forms if not (e["administration"] and
+                                               e["administration"].is_submitted)]
     return render(request, "care/session_detail.html", {
         "case": case,
         "session": session,
         "client_forms": client_forms,
+        # One link covers every client form of the session still waiting for answers.
+        "link_form": waiting[0]["instrument"] if waiting else None,
+        "link_sent": any(e["administration"] for e in waiting),
         "therapist_forms": therapist_forms,
         "can_email": bool(case.client.contact_email),
         "can_change": case.therapist_id == request.staff.pk,

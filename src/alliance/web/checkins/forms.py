@@ -62,15 +62,13 @@ class InstrumentForm(Form):
         return {q.id: self.cleaned_data.get(q.id, "").strip() for q in self.spec.questions}
 
     def rows(self):
-        """Each item with its bound field and the value to show (for the template)."""
+        """Each item with its bound field, the answer given (None until one is chosen:
+        nothing is pre-selected) and the labels of the scale's two ends."""
         for item in self.spec.items:
             bound = self[item.id]
-            value = bound.value()
-            if value in (None, ""):
-                value = _number(item.minimum + (item.maximum - item.minimum) / 2) \
-                    if item.kind == "slider" else None
-            yield {"item": item, "field": bound, "value": value,
-                   "value_is_set": bound.value() not in (None, "")}
+            ends = {a.value: a.label for a in item.anchors}
+            yield {"item": item, "field": bound, "value": bound.value(),
+                   "low": ends.get(item.points[0], ""), "high": ends.get(item.points[-1], "")}
 
     def question_rows(self):
         for question in self.spec.questions:

@@ -3,6 +3,12 @@
 The link rules (docs/design.md section 7): 256 random bits per link, only a SHA-256 stored,
 bound to one pending administration, valid until its expiry, and consumed by exactly one
 submit. Opening a link changes nothing.
+
+One check-in per session: a link covers every client form of its session that is still
+waiting for answers (`parts_of`), so the client answers the alliance check-in and the
+wellbeing check-in (and the goal questions due) on one page, through one link. Issuing a
+link creates the forms due at that session (`due_instruments`) and replaces any earlier
+link of the session.
 """
 
 from __future__ import annotations
@@ -93,11 +99,54 @@ def _pending_administration(session: Session, instrument, respondent: str, via: 
     return administration
 
 
+def due_instruments(session: Session) -> list:
+    """The client forms every attended session's check-in asks: the clinic's client alliance
+    check-in and its outcome check-in (wellbeing), when in use and complete."""
+    from alliance.web.monitoring.data import clinic_instruments
+
+    chosen = clinic_instruments(session.case.client.clinic)
+    return [i for i in (chosen.client, chosen.outcome) if i is not None and i.can_administer]
+
+
+def _part_order(session: Session):
+    from alliance.web.monitoring.data import clinic_instruments
+
+    chosen = clinic_instruments(session.case.client.clinic)
+    first = [i.id for i in (chosen.client, chosen.outcome) if i is not None]
+    return lambda a: (first.index(a.instrument_id) if a.instrument_id in first else len(first),
+                      a.instrument_id)
+
+
+def parts_of(link: CheckinLink) -> list[Administration]:
+    """The forms one link covers, in the order the page shows them: the link's own form and
+    every other client form of its session still waiting for answers (alliance first, then
+    wellbeing, then any other)."""
+    own = link.administration
+    session = own.session
+    others = list(Administration.objects.filter(
+        session=session, respondent=Administration.Respondent.CLIENT,
+        submitted_at__isnull=True).exclude(pk=own.pk))
+    for other in others:
+        other.session = session
+    return sorted([own, *others], key=_part_order(session))
+
+
+def _pending_or_answered(session: Session, instrument, via: str, by) -> None:
+    """Make sure the session has this client form (answered already is fine)."""
+    try:
+        _pending_administration(session, instrument, "client", via, by)
+    except CheckinNotPossible:  # answered already: nothing more to ask
+        pass
+
+
 def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
                in_room: bool = False, now=None) -> IssuedLink:
-    """Create a one-time link for the client's answers to `instrument_id` at `session`.
+    """Create the one-time link of the session's check-in, bound to the client's form of
+    `instrument_id` and covering every other client form of the session still waiting
+    (the forms due, `due_instruments`, are created with it).
 
-    A live earlier link for the same form is revoked, so at most one link can be used.
+    Live earlier links of the session's client forms are revoked, so at most one link can
+    be used.
     """
     now = now or timezone.now()
     clinic = session.case.client.clinic
@@ -115,10 +164,15 @@ def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         administration = _pending_administration(session, instrument, "client", via, by)
-        if administration.via != via:
-            administration.via = via
-            administration.save(update_fields=["via"])
-        CheckinLink.objects.filter(administration=administration).live(now).update(revoked_at=now)
+        for due in due_instruments(session):
+            if due.id != instrument.id:
+                _pending_or_answered(session, due, via, by)
+        pending = Administration.objects.filter(
+            session=session, respondent=Administration.Respondent.CLIENT,
+            submitted_at__isnull=True)
+        pending.exclude(via=via).update(via=via)
+        administration.via = via
+        CheckinLink.objects.filter(administration__in=pending).live(now).update(revoked_at=now)
         link = CheckinLink.objects.create(administration=administration,
                                           token_hash=hash_token(token), created_by=by,
                                           expires_at=now + expiry)
@@ -161,11 +215,13 @@ def _store(administration_id: int, instrument, responses, answers, scores, now) 
 
 
 def submit_link(token: str, responses: dict, answers: dict, now=None, *,
-                also=None) -> Administration:
+                parts: dict | None = None, also=None) -> Administration:
     """Store the client's answers and consume the link, exactly once.
 
-    `also(administration)`, when given, stores what else the form asked (the goal and
-    task questions) in the same transaction: all of it is stored once, or nothing.
+    `responses` and `answers` are those of the link's own form; `parts` maps the id of
+    another form the link covers (`parts_of`) to its `(responses, answers)`. `also(
+    administration)`, when given, stores what else the page asked (the goal and task
+    questions) in the same transaction: all of it is stored once, or nothing.
 
     The link is consumed by one conditional UPDATE (… WHERE used_at IS NULL AND not revoked
     AND not expired): of two concurrent submits, exactly one changes a row; the other finds
@@ -175,6 +231,16 @@ def submit_link(token: str, responses: dict, answers: dict, now=None, *,
     administration = link.administration
     instrument = instruments.get_instrument(administration.instrument_id)
     scores = _score(instrument, responses)  # before the transaction: it is pure computation
+    # The session's client forms: one answered meanwhile is caught when storing (LinkUsed).
+    covered = {a.pk: a for a in Administration.objects.filter(
+        session_id=administration.session_id, respondent=Administration.Respondent.CLIENT)}
+    others = []
+    for pk, (part_responses, part_answers) in (parts or {}).items():
+        if pk not in covered or pk == administration.pk:
+            raise InvalidAnswers("These answers belong to another check-in.")
+        part = instruments.get_instrument(covered[pk].instrument_id)
+        others.append((covered[pk], part, part_responses, part_answers,
+                       _score(part, part_responses)))
     now = now or timezone.now()
     with transaction.atomic():
         consumed = (CheckinLink.objects.filter(pk=link.pk).live(now).update(used_at=now))
@@ -186,9 +252,14 @@ def submit_link(token: str, responses: dict, answers: dict, now=None, *,
             raise LinkExpired("This check-in link is no longer valid.", link=link)
         if _store(administration.pk, instrument, responses, answers, scores, now) != 1:
             raise LinkUsed("These answers have already been sent. Thank you.", link=link)
+        for other, part, part_responses, part_answers, part_scores in others:
+            if _store(other.pk, part, part_responses, part_answers, part_scores, now) != 1:
+                raise LinkUsed("These answers have already been sent. Thank you.", link=link)
         if also is not None:
             also(administration)
     administration.refresh_from_db()
+    # One event for the check-in: what it starts (recomputing the case's signals) reads
+    # every form of the session.
     _announce(administration)
     return administration
 

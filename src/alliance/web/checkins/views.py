@@ -21,6 +21,7 @@ from alliance.web import instruments
 from alliance.web.audit.services import record
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
+from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic
 from alliance.web.goals import checkin as goal_questions
 
@@ -46,6 +47,18 @@ def _link_problem(request, exc):
     return render(request, "checkins/link_not_found.html", status=404)
 
 
+def _part_forms(link, data):
+    """One form per part of the check-in: the link's own form with plain field names, the
+    others prefixed with their instrument id (so two parts never share a field name)."""
+    forms = []
+    for administration in services.parts_of(link):
+        own = administration.pk == link.administration_id
+        forms.append((administration, InstrumentForm(
+            data, instrument=instruments.get_instrument(administration.instrument_id),
+            prefix=None if own else administration.instrument_id)))
+    return forms
+
+
 @never_cache
 @csrf_protect
 def checkin_form(request, token):
@@ -53,31 +66,38 @@ def checkin_form(request, token):
         link = services.open_link(token)
     except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
         return _link_problem(request, exc)
-    administration = link.administration
-    instrument = instruments.get_instrument(administration.instrument_id)
-    form = InstrumentForm(request.POST or None, instrument=instrument)
+    data = request.POST or None
+    parts = _part_forms(link, data)
     # Goal ratings, task reports and agreements, when the alliance check-in asks any.
-    goals_form = goal_questions.form_for(administration, request.POST or None)
+    goals_form = next((f for f in (goal_questions.form_for(a, data) for a, _ in parts) if f),
+                      None)
     error = None
-    valid = [form.is_valid(), goals_form is None or goals_form.is_valid()]
+    valid = [form.is_valid() for _, form in parts] + [goals_form is None or
+                                                       goals_form.is_valid()]
     if request.method == "POST" and all(valid):
+        own = dict(parts)[link.administration]
 
         def also(stored):
             if goals_form:
-                goals_form.store(stored)
+                goals_form.store(next(a for a, _ in parts if goal_questions.is_alliance_form(a)))
             # In the submission's transaction: recorded exactly when the answers are stored,
             # and one commit for both. No one is signed in: the link acted, for its client.
+            # One act, one event: about the link's own form, naming every form answered.
             record(request, "update", stored, actor=link, clinic=_clinic_of(link),
-                   detail="check-in answered")
+                   detail="check-in answered" + ("" if len(parts) == 1 else ": " + ", ".join(
+                       a.instrument_id for a, _ in parts)))
 
         try:
-            services.submit_link(token, form.responses(), form.answers(), also=also)
+            services.submit_link(
+                token, own.responses(), own.answers(), also=also,
+                parts={a.pk: (f.responses(), f.answers()) for a, f in parts
+                       if a.pk != link.administration_id})
         except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
             return _link_problem(request, exc)
         except services.InvalidAnswers as exc:
             error = str(exc)
         else:
-            in_room = administration.via == administration.Via.IN_ROOM
+            in_room = link.administration.via == Administration.Via.IN_ROOM
             response = redirect(reverse("checkins:thanks") + ("?in_room=1" if in_room else ""))
             response.set_signed_cookie(
                 THANKS_COOKIE, str(_clinic_of(link).pk), salt=THANKS_COOKIE,
@@ -86,9 +106,12 @@ def checkin_form(request, token):
             return response
     # A re-shown form keeps every answer given, with the problem next to the question.
     status = 400 if request.method == "POST" else 200
+    forms = [form for _, form in parts]
     return render(request, "checkins/form.html", {
-        "form": form, "spec": form.spec, "error": error, "goals_form": goals_form,
-        "clinic": _clinic_of(link),
+        "parts": forms, "error": error, "goals_form": goals_form, "clinic": _clinic_of(link),
+        "has_errors": any(f.errors for f in forms) or bool(goals_form and goals_form.errors),
+        "inputs": sum(len(f.fields) for f in forms) + (len(goals_form.fields) if goals_form
+                                                        else 0),
     }, status=status)
 
 

@@ -6,7 +6,8 @@ instrument fills which measure is the clinic's choice, decided in one place for 
 signals and the dashboards alike (`alliance.web.monitoring.data.clinic_instruments`):
 
 - client-rated alliance: the total and the bond, goals and tasks subscales of the
-  client's alliance check-in (the project's own `alliance-client` by default);
+  client's alliance check-in (the project's own short form `alliance-brief` by default,
+  or its six-question form `alliance-client`);
 - the therapist's own rating: the total of the parallel form (`alliance-therapist`);
 - wellbeing: the total of the clinic's outcome check-in (`wellbeing` by default).
 
@@ -39,6 +40,7 @@ RECENT_SESSIONS = 8
 # Short names of the bundled forms in the session list; other instruments use their
 # abbreviation or title.
 _FORM_LABELS = {
+    ("alliance-brief", "client"): "Alliance",
     ("alliance-client", "client"): "Alliance",
     ("wellbeing", "client"): "Wellbeing",
     ("alliance-therapist", "therapist"): "Therapist",

@@ -58,7 +58,7 @@ class CheckinPart:
                     or self.report_tasks)
 
 
-def _is_alliance_form(administration) -> bool:
+def is_alliance_form(administration) -> bool:
     from alliance.web.monitoring.data import clinic_instruments
 
     clinic = administration.session.case.client.clinic
@@ -75,7 +75,7 @@ def checkin_part(administration) -> CheckinPart | None:
     """
     session = administration.session
     case = session.case
-    if case.status != Case.Status.ACTIVE or not _is_alliance_form(administration):
+    if case.status != Case.Status.ACTIVE or not is_alliance_form(administration):
         return None
     goals = [g for g in Goal.objects.filter(case=case).order_by("proposed_at", "pk")
              if g.is_open]
@@ -108,11 +108,30 @@ def checkin_part(administration) -> CheckinPart | None:
             sessions=sessions, requested=requested, upto=session.number)
         if status.due:
             part.rate_goals = agreed
+    _within_budget(part)
     return None if part.empty else part
 
 
+#: The most answers the goal and task questions add to one check-in, so that a check-in
+#: stays short (at most 8 answers for the forms, 12 with these). What does not fit is
+#: asked at the next check-in.
+MAX_GOAL_INPUTS = 4
+
+
+def _within_budget(part: CheckinPart) -> None:
+    """Keep the questions that fit `MAX_GOAL_INPUTS`, in this order: agreeing to goals,
+    agreeing to tasks, rating goals, reporting on tasks (two answers each: done, helpful)."""
+    left = MAX_GOAL_INPUTS
+    for name, cost in (("confirm_goals", 1), ("confirm_tasks", 1), ("rate_goals", 1),
+                       ("report_tasks", 2)):
+        items = getattr(part, name)
+        keep = min(len(items), left // cost)
+        setattr(part, name, items[:keep])
+        left -= keep * cost
+
+
 class RatingField(forms.IntegerField):
-    """A 0–10 slider; a value off the scale is a clear error next to the question."""
+    """An optional 0–10 rating; a value off the scale is a clear error next to the question."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("error_messages", {
@@ -144,10 +163,8 @@ class GoalCheckinForm(Form):
 
     # Rows for the template --------------------------------------------------------------
     def _slider(self, name: str) -> dict:
-        bound = self[name]
-        value = bound.value()
-        shown = value if value not in (None, "") else (RATING_MIN + RATING_MAX) // 2
-        return {"field": bound, "value": shown, "points": POINTS}
+        # Nothing chosen until the client chooses: a rating left alone stores nothing.
+        return {"field": self[name], "points": POINTS}
 
     def confirm_goal_rows(self):
         return [{"goal": g, "field": self[f"goal_{g.pk}_agree"]} for g in self.part.confirm_goals]

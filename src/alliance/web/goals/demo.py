@@ -36,7 +36,6 @@ from alliance.web.goals.demo_texts import GOALS, REVISIONS
 from alliance.web.goals.models import (Goal, GoalEvent, GoalReview, ReviewRequest, Side, Task,
                                        TaskReport)
 
-CLIENT_FORM = "alliance-client"
 REVIEW_EVERY = 4
 
 
@@ -75,9 +74,12 @@ def seed_goals(clinic, pending=(), *, seed: int = 7) -> int:
                  .order_by("pk"))
     if not cases:
         return 0
+    from alliance.web.monitoring.data import clinic_instruments
+
+    client_form = clinic_instruments(clinic).client.id
     answered = {session_id: (pk, when) for session_id, pk, when in
                 Administration.objects.filter(session__case__in=cases,
-                                              instrument_id=CLIENT_FORM, respondent="client",
+                                              instrument_id=client_form, respondent="client",
                                               submitted_at__isnull=False)
                 .values_list("session_id", "pk", "submitted_at")}
     seen: dict[int, list[_Seen]] = {case.pk: [] for case in cases}

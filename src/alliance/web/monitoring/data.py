@@ -28,7 +28,7 @@ from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.portal.models import ClientFeedback
 
 #: Client-rated alliance instruments, in order of preference.
-CLIENT_ALLIANCE = ("alliance-client", "wai-sr", "srs")
+CLIENT_ALLIANCE = ("alliance-brief", "alliance-client", "wai-sr", "srs")
 #: Therapist-rated alliance instruments.
 THERAPIST_ALLIANCE = ("alliance-therapist",)
 #: Outcome instruments for "not on track", in order of preference.

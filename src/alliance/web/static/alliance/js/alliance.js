@@ -3,17 +3,6 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // Sliders: show the current value next to the track and announce it as "7 out of 10".
-  document.querySelectorAll("input[type=range][data-slider]").forEach(function (slider) {
-    var output = document.getElementById(slider.id + "_value");
-    var update = function () {
-      if (output) { output.textContent = slider.value; }
-      slider.setAttribute("aria-valuetext", slider.value + " out of " + slider.max);
-    };
-    slider.addEventListener("input", update);
-    update();
-  });
-
   // Forms sent once: a second click while the first request is on its way does nothing.
   document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
