@@ -113,6 +113,29 @@ def test_an_item_without_variance_is_a_clean_error(tmp_path):
                          "items.csv, column 'b': item 'b' has the same answer (2)")
 
 
+@pytest.mark.parametrize("missing", ["pairwise", "listwise"])
+def test_psychometrics_missing_answers_pairwise_or_listwise_match_psych_and_say_which(missing):
+    ref = json.loads((REFERENCE / "psychometrics" / "psych_pairwise.json").read_text())
+    file = REFERENCE / "psychometrics" / ref["file"]
+    args = [file, "--items", ",".join(ref["items"]), "--reverse", "wai07", "--min", 1,
+            "--max", 5, "--missing", missing]
+    data = json.loads(run("psychometrics", *args, "--json").output)
+    assert data["missing"] == missing
+    assert data["n"] == ref[missing]["n"]
+    assert data["alpha"] == pytest.approx(ref[missing]["alpha"], abs=1e-6)
+    assert data["alpha_ci"] == pytest.approx(ref[missing]["alpha_ci"], abs=1e-6)
+    line = run("psychometrics", *args).output.splitlines()[1]
+    assert line.startswith("missing answers") and line.split()[2] == missing
+
+
+def test_psychometrics_default_is_listwise_and_help_says_how_missing_answers_are_handled(waisr):
+    data = json.loads(run("psychometrics", waisr, "--items", "wai01,wai02,wai03", "--json").output)
+    assert data["missing"] == "listwise"
+    help_text = " ".join(run("psychometrics", "-h").output.split())
+    assert "--missing [listwise|pairwise]" in help_text
+    assert "psych::alpha and psych::omega with their defaults" in help_text
+
+
 def test_rci_json_matches_the_worked_example():
     ref = CHANGE["reliable_change"]["alliance"]
     result = run("rci", "--pre", 18, "--post", 27, "--sd", 7.5, "--reliability", 0.85, "--json")
@@ -141,9 +164,21 @@ def test_rci_with_a_cutoff_classifies_the_client():
 
 def test_rci_rejects_a_reliability_of_one_or_more_cleanly():
     assert_clean_failure(run("rci", "--pre", 1, "--post", 2, "--sd", 3, "--reliability", 1.5),
-                         "reliability must lie in (0, 1]")
+                         "reliability must lie in (0, 1): above 0 and below 1, got 1.5")
+    assert_clean_failure(run("rci", "--pre", 1, "--post", 2, "--sd", 3, "--reliability", 1),
+                         "reliability must lie in (0, 1): above 0 and below 1, got 1;")
     assert_clean_failure(run("rci", "--pre", 1, "--post", 2, "--sd", 0, "--reliability", 0.8),
                          "sd must be greater than 0")
+
+
+def test_rci_with_a_reliability_near_1_computes_and_warns_in_the_table_and_the_json():
+    args = ["rci", "--pre", 18, "--post", 27, "--sd", 7.5, "--reliability", "0.999999999999"]
+    table = run(*args)
+    assert table.exit_code == 0, table.output
+    assert "note: reliability 0.999999999999 is above 0.99" in table.output
+    data = json.loads(run(*args, "--json").output)
+    assert data["rci"] > 8e5 and "above 0.99" in data["notes"][0]
+    assert json.loads(run(*args[:-1], 0.85, "--json").output)["notes"] == []
 
 
 def test_cutoff_json_gives_c_with_both_norms():
