@@ -190,3 +190,58 @@ def test_one_column_in_two_roles_is_a_usage_error(command):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert "must be different columns" in result.output
+
+
+def lmertest(topic):
+    return json.loads((REFERENCE / topic / "lmertest_reference.json").read_text())
+
+
+def test_within_between_with_satterthwaite_df_matches_lmertest_and_says_so():
+    result = run(*WB, MULTILEVEL, *COLUMNS, "--therapist", "therapist_id", "--session", "session",
+                 "--lag", "--df", "satterthwaite", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["df_method"] == "satterthwaite"
+    for term, expected in lmertest("multilevel")["lag_therapist_session"]["fixed_effects"].items():
+        effect = data["fixed_effects"][term]
+        assert effect["df"] == pytest.approx(expected["df"], rel=1e-5)
+        assert effect["p"] == pytest.approx(expected["p"], rel=1e-4)
+    table = run(*WB, MULTILEVEL, *COLUMNS, "--df", "satterthwaite").output
+    assert "t on Satterthwaite degrees of freedom (as lmerTest)" in table
+    header = next(line for line in table.splitlines() if line.startswith("term"))
+    assert header.split() == ["term", "estimate", "se", "t", "df", "ci_low", "ci_high", "p"]
+
+
+def test_within_between_says_what_rows_were_left_out_and_why():
+    data = json.loads(run(*WB, MULTILEVEL, *COLUMNS, "--session", "session", "--lag",
+                          "--json").output)
+    assert data["dropped"] == {"no value for 'wellbeing'": 50, "no value for 'alliance'": 56,
+                               "a client's last usable session (no next session to predict)": 60}
+    table = run(*WB, MULTILEVEL, *COLUMNS, "--session", "session", "--lag").output
+    assert "Rows left out" in table and "no value for 'alliance'" in table
+    assert "a client's last usable session (no next session to predict)  60" in table
+
+
+def test_expected_with_satterthwaite_df_matches_lmertest_and_lists_what_was_left_out():
+    result = run("analyze", "expected", EXPECTED, *EXPECTED_COLUMNS, "--df", "satterthwaite",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    model = json.loads(result.output)["model"]
+    assert model["df_method"] == "satterthwaite"
+    for term, expected in lmertest("expected")["all"]["fixed_effects"].items():
+        assert model["tests"][term]["df"] == pytest.approx(expected["df"], rel=1e-5)
+    assert model["dropped"] == {"no value for 'wellbeing'": 20}
+    table = run("analyze", "expected", EXPECTED, *EXPECTED_COLUMNS).output
+    assert "Coefficients" in table and "Wald z (normal distribution)" in table
+    assert "no value for 'wellbeing'  20" in table
+
+
+def test_expected_counts_cases_too_short_to_count_as_completed(tmp_path):
+    rows = ["client_id,session,wellbeing"]
+    for case in range(32):
+        rows += [f"c{case},{s},{3 + 0.3 * s + (case % 5) * 0.4 + (s * case % 3) * 0.1}"
+                 for s in range(1, 6)]
+    rows += ["short,1,4", "short,2,5"]
+    path = write(tmp_path, "\n".join(rows) + "\n")
+    data = json.loads(run("analyze", "expected", path, *EXPECTED_COLUMNS, "--json").output)
+    assert data["model"]["dropped"] == {"1 case with fewer than 3 rated sessions (not completed)": 2}

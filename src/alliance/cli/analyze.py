@@ -17,6 +17,14 @@ from alliance.core.tables import file_line, read_csv
 #: Sessions shown by `analyze expected` unless --sessions is given (up to the last fitted one).
 DEFAULT_SESSIONS = (2, 3, 4, 6, 8, 10, 12, 16, 20, 26, 32, 40, 52)
 
+DF_OPTION = click.option(
+    "--df", type=click.Choice(("wald", "satterthwaite")), default="wald", show_default=True,
+    help="Tests of the fixed effects: Wald z (normal), or t on Satterthwaite degrees of "
+         "freedom as lmerTest (better with few clients).")
+
+_TESTS = {"wald": "Wald z (normal distribution)",
+          "satterthwaite": "t on Satterthwaite degrees of freedom (as lmerTest)"}
+
 
 @click.group("analyze")
 def analyze() -> None:
@@ -43,22 +51,28 @@ def analyze() -> None:
 @click.option("--lag", is_flag=True,
               help="Predict the outcome at the next session from the predictor at this one, "
                    "controlling for the outcome at this one.")
+@DF_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def within_between_command(file, outcome, predictor, client, therapist, session, lag, as_json):
+def within_between_command(file, outcome, predictor, client, therapist, session, lag, df,
+                           as_json):
     """Within/between multilevel model of a predictor (alliance) on an outcome.
 
     The predictor is split into its within-client part (session score minus the
     client's mean) and its between-client part (the client's mean, centred at the
     average client), each with its own effect on the outcome; a random intercept
     per client (and per therapist with --therapist). Fitted by REML; estimates
-    and standard errors match R's lme4::lmer. Rows with a missing value are left
-    out and counted.
+    and standard errors match R's lme4::lmer. Each fixed effect is tested with
+    Wald z, or with --df satterthwaite a t test on Satterthwaite degrees of
+    freedom matching lmerTest (advisable with few clients or therapists). Rows
+    with a missing value are left out and counted by reason.
 
     \b
     Example:
       alliance analyze within-between sim/sessions.csv --outcome wellbeing \\
           --predictor alliance --client client_id --therapist therapist_id \\
           --session session --lag
+      alliance analyze within-between small.csv --outcome wellbeing \\
+          --predictor alliance --client client_id --df satterthwaite
     """
     _distinct(outcome=outcome, predictor=predictor, client=client, therapist=therapist,
               session=session)
@@ -70,7 +84,7 @@ def within_between_command(file, outcome, predictor, client, therapist, session,
         _check_sessions(frame, file, client, session, first=0)
     with _naming(file):
         result = within_between(frame, outcome, predictor, client, therapist=therapist,
-                                session=session, lag=lag)
+                                session=session, lag=lag, df=df)
     if as_json:
         print_json(result)
         return
@@ -81,13 +95,14 @@ def within_between_command(file, outcome, predictor, client, therapist, session,
         ("Observations", result.n_obs),
         ("Clients", result.n_clients),
         *([("Therapists", result.n_therapists)] if result.n_therapists else []),
-        ("Rows left out (missing values)", result.n_dropped),
+        ("Rows left out", result.n_rows - result.n_obs),
+        *_dropped_pairs(result.dropped),
         ("Method", result.method),
+        ("Tests", _TESTS[df]),
     ])
     click.echo()
-    print_table([{"term": term, "estimate": fe.estimate, "se": fe.se, "z": fe.z,
-                  "ci_low": fe.ci_low, "ci_high": fe.ci_high,
-                  "p": "<.001" if fe.p < 0.001 else f"{fe.p:.3f}"}
+    print_table([_effect_row(term, fe.estimate, fe.se, fe.z, fe.df, fe.p,
+                             ci=(fe.ci_low, fe.ci_high))
                  for term, fe in result.fixed_effects.items()], title="Fixed effects")
     click.echo()
     print_table([{"component": name, "variance": value, "sd": float(np.sqrt(value))}
@@ -112,9 +127,10 @@ def within_between_command(file, outcome, predictor, client, therapist, session,
               help="Intake scores to show (default: the quartiles of the fitted cases' intakes).")
 @click.option("--sessions", metavar="S,T,…",
               help="Sessions to show (default: 2, 3, 4, 6, 8, … up to the last fitted session).")
+@DF_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def expected_command(file, client, session, outcome, min_cases, coverage, intake, sessions,
-                     as_json):
+                     df, as_json):
     """Expected treatment response: the typical course of the outcome by intake score.
 
     Fits, on the file's completed cases (an intake and at least two later
@@ -122,7 +138,9 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
     when the data support it) per case by REML, then prints the expected score and the band within which an
     on-track case falls (COVERAGE of the time) for a few intake scores and
     sessions. A score beyond the band is "not on track". Refuses to fit with
-    fewer than --min-cases cases.
+    fewer than --min-cases cases. The coefficients are tested with Wald z, or
+    with --df satterthwaite with t on Satterthwaite degrees of freedom
+    (lmerTest's). The output counts the rows left out and says why.
 
     \b
     Example:
@@ -138,7 +156,7 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
     _check_sessions(frame, file, client, session, first=1)
     with _naming(file):
         model = fit_expected_response(frame, client, session, outcome, min_cases=min_cases,
-                                      coverage=coverage)
+                                      coverage=coverage, df=df)
     intakes = intakes or sorted({round(q, 1) for q in model.intake_quartiles})
     shown = shown or [s for s in DEFAULT_SESSIONS if s <= model.session_range[1]] or [2]
     grid_intake, grid_session = np.meshgrid(intakes, shown, indexing="ij")
@@ -158,8 +176,14 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
         ("Residual SD", float(np.sqrt(model.residual_variance))),
         ("Intake scores seen", f"{model.intake_range[0]:g} to {model.intake_range[1]:g}"),
         ("Sessions seen", f"{model.session_range[0]:g} to {model.session_range[1]:g}"),
+        ("Rows left out", sum(model.dropped.values())),
+        *_dropped_pairs(model.dropped),
         ("Method", model.method),
+        ("Tests", _TESTS[df]),
     ])
+    click.echo()
+    print_table([_effect_row(name, t["estimate"], t["se"], t["t"], t["df"], t["p"])
+                 for name, t in model.tests.items()], title="Coefficients")
     click.echo()
     rows = []
     for j, s in enumerate(shown):
@@ -173,6 +197,24 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
     click.echo()
     click.echo(f"A score below the band (when higher {outcome} is better) or above it (when lower "
                "is better) is not on track.")
+
+
+def _dropped_pairs(dropped: dict[str, int]) -> list[tuple[str, int]]:
+    """One line per reason a row was left out (a row missing two values counts twice)."""
+    return [(f"  {reason}", count) for reason, count in dropped.items()]
+
+
+def _effect_row(term, estimate, se, statistic, df, p, ci=None) -> dict:
+    row = {"term": term, "estimate": estimate, "se": se}
+    if df is None:
+        row["z"] = statistic
+    else:
+        row["t"] = statistic
+        row["df"] = df
+    if ci is not None:
+        row["ci_low"], row["ci_high"] = ci
+    row["p"] = "<.001" if p < 0.001 else f"{p:.3f}"
+    return row
 
 
 def _distinct(**roles: str | None) -> None:

@@ -9,7 +9,7 @@ outside the band at some session is not on track, and may need a closer look.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -88,6 +88,12 @@ class ExpectedResponseModel:
     session_range: tuple[float, float]
     intake_quartiles: tuple[float, float, float]
     method: str = "REML"
+    #: Why rows of the data were not fitted: reason → number of rows.
+    dropped: dict[str, int] = field(default_factory=dict)
+    #: Test of each coefficient: ``estimate``, ``se``, ``t``, ``df`` and ``p`` (df None
+    #: and a normal p for Wald z; t on Satterthwaite df as lmerTest otherwise).
+    tests: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    df_method: str = "wald"
 
     def band(self, intake, session) -> Band:
         """Expected outcome and lower/upper limits for a case with this intake at this session.
@@ -155,6 +161,9 @@ class ExpectedResponseModel:
             "intake_range": list(self.intake_range),
             "session_range": list(self.session_range),
             "intake_quartiles": list(self.intake_quartiles),
+            "dropped": dict(self.dropped),
+            "df_method": self.df_method,
+            "tests": {name: dict(test) for name, test in self.tests.items()},
         }
 
     @classmethod
@@ -177,7 +186,8 @@ class ExpectedResponseModel:
 
 def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcome: str,
                           min_cases: int = MIN_CASES, coverage: float = DEFAULT_COVERAGE,
-                          min_sessions: int = MIN_SESSIONS) -> ExpectedResponseModel:
+                          min_sessions: int = MIN_SESSIONS,
+                          df: str = "wald") -> ExpectedResponseModel:
     """Fit the expected treatment response on completed cases.
 
     Parameters
@@ -191,6 +201,8 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
     coverage : two-sided coverage of the band (default `DEFAULT_COVERAGE`).
     min_sessions : rated sessions a case needs to count as completed (default
         `MIN_SESSIONS`: the intake and two later scores).
+    df : "wald" (default) or "satterthwaite": how ``tests`` tests each
+        coefficient (normal z, or t on Satterthwaite df as lmerTest).
 
     Returns
     -------
@@ -236,9 +248,14 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
         raise InputError(f"coverage must be between 0 and 1 (got {coverage})")
     if min_sessions < 2:
         raise InputError("a completed case needs at least 2 rated sessions (intake and one more)")
-    data = _cases(frame, client, session, outcome)
+    data, dropped = _cases(frame, client, session, outcome)
     counts = data.groupby("case")["score"].transform("size")
-    data = data[counts >= min_sessions]
+    short = counts < min_sessions
+    if short.any():
+        cases = data.loc[short, "case"].nunique()
+        dropped[f"{cases} case{'s' if cases > 1 else ''} with fewer than {min_sessions} rated "
+                "sessions (not completed)"] = int(short.sum())
+    data = data[~short]
     n_cases = int(data["case"].nunique())
     if n_cases < max(min_cases, 2):
         raise NotEnoughDataError(
@@ -261,10 +278,15 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
     X = np.column_stack([np.ones_like(log_s), x_intake, log_s, x_intake * log_s])
     y = follow["score"].to_numpy(float)
     units = follow["case"].to_numpy()
-    fit = fit_reml(y, X, COEFFICIENTS, units=units, Z=np.column_stack([np.ones_like(log_s), log_s]))
+    fit = fit_reml(y, X, COEFFICIENTS, units=units, Z=np.column_stack([np.ones_like(log_s), log_s]),
+                   df=df)
     random_slope = fit.converged and not fit.singular
     if not random_slope:
-        fit = fit_reml(y, X, COEFFICIENTS, units=units, Z=np.ones_like(log_s))
+        fit = fit_reml(y, X, COEFFICIENTS, units=units, Z=np.ones_like(log_s), df=df)
+    dfs = fit.df if fit.df is not None else [None] * len(COEFFICIENTS)
+    tests = {name: {"estimate": float(b), "se": float(se), "t": float(t),
+                    "df": None if d is None else float(d), "p": float(p)}
+             for name, b, se, t, d, p in zip(COEFFICIENTS, fit.fe, fit.se, fit.t, dfs, fit.p)}
     return ExpectedResponseModel(
         coefficients=dict(zip(COEFFICIENTS, map(float, fit.fe))),
         cov_coefficients=fit.cov_fe, cov_random=fit.cov_re, residual_variance=fit.scale,
@@ -272,7 +294,8 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
         n_obs=int(len(follow)),
         intake_range=(float(intake.min()), float(intake.max())),
         session_range=(float(follow["session"].min()), float(follow["session"].max())),
-        intake_quartiles=tuple(float(q) for q in np.quantile(intake, [0.25, 0.5, 0.75])))
+        intake_quartiles=tuple(float(q) for q in np.quantile(intake, [0.25, 0.5, 0.75])),
+        dropped=dropped, tests=tests, df_method=df)
 
 
 def _cases(frame: pd.DataFrame, client: str, session: str, outcome: str) -> pd.DataFrame:
@@ -288,7 +311,11 @@ def _cases(frame: pd.DataFrame, client: str, session: str, outcome: str) -> pd.D
                          "session": numeric_column(frame[session], session),
                          "score": numeric_column(frame[outcome], outcome)})
     data["case"] = data["case"].where(data["case"].isna(), data["case"].astype(str).str.strip())
-    data = data.replace({"case": {"": np.nan}}).dropna()
+    data = data.replace({"case": {"": np.nan}})
+    names = {"case": client, "session": session, "score": outcome}
+    dropped = {f"no value for '{names[role]}'": int(count)
+               for role, count in data.isna().sum().items() if count}
+    data = data.dropna()
     if (data["session"] < 1).any():
         bad = data.loc[data["session"] < 1, "session"].iloc[0]
         raise InputError(f"session numbers start at 1 (found {bad:g})", column=session)
@@ -297,5 +324,5 @@ def _cases(frame: pd.DataFrame, client: str, session: str, outcome: str) -> pd.D
         row = data[duplicated].iloc[0]
         raise InputError(f"case {row['case']} has session {row['session']:g} more than once",
                          column=session)
-    return data
+    return data, dropped
 
