@@ -224,14 +224,14 @@ def test_within_between_says_what_rows_were_left_out_and_why():
 
 def test_expected_with_satterthwaite_df_matches_lmertest_and_lists_what_was_left_out():
     result = run("analyze", "expected", EXPECTED, *EXPECTED_COLUMNS, "--df", "satterthwaite",
-                 "--json")
+                 "--curve", "log", "--json")
     assert result.exit_code == 0, result.output
     model = json.loads(result.output)["model"]
     assert model["df_method"] == "satterthwaite"
     for term, expected in lmertest("expected")["all"]["fixed_effects"].items():
         assert model["tests"][term]["df"] == pytest.approx(expected["df"], rel=1e-5)
     assert model["dropped"] == {"no value for 'wellbeing'": 20}
-    table = run("analyze", "expected", EXPECTED, *EXPECTED_COLUMNS).output
+    table = run("analyze", "expected", EXPECTED, *EXPECTED_COLUMNS, "--curve", "log").output
     assert "Coefficients" in table and "Wald z (normal distribution)" in table
     assert "no value for 'wellbeing'  20" in table
 
@@ -243,5 +243,23 @@ def test_expected_counts_cases_too_short_to_count_as_completed(tmp_path):
                  for s in range(1, 6)]
     rows += ["short,1,4", "short,2,5"]
     path = write(tmp_path, "\n".join(rows) + "\n")
-    data = json.loads(run("analyze", "expected", path, *EXPECTED_COLUMNS, "--json").output)
+    data = json.loads(run("analyze", "expected", path, *EXPECTED_COLUMNS, "--curve", "log",
+                          "--json").output)
     assert data["model"]["dropped"] == {"1 case with fewer than 3 rated sessions (not completed)": 2}
+
+
+def test_expected_reports_held_out_coverage_of_each_curve_and_the_one_it_kept():
+    result = run("analyze", "expected", EXPECTED, *EXPECTED_COLUMNS, "--json")
+    assert result.exit_code == 0, result.output
+    model = json.loads(result.output)["model"]
+    assert model["curve"] in ("log", "spline") and set(model["held_out"]) == {"log", "spline"}
+    for check in model["held_out"].values():
+        assert check["n"] == model["n_obs"] == 472
+        assert set(check["by_session"]) == {"2–4", "5–7", "8–12"}
+        assert 0.7 < check["overall"] < 0.9
+    table = run("analyze", "expected", EXPECTED, *EXPECTED_COLUMNS, "--curve", "spline").output
+    assert "Curve                       natural spline of the session\n" in table
+    assert "Held-out coverage of the 80% band" in table
+    coverage_header = next(line for line in table.splitlines() if line.startswith("curve "))
+    assert coverage_header.split() == ["curve", "all", "sessions", "sessions", "2–4", "sessions",
+                                       "5–7", "sessions", "8–12"]

@@ -11,7 +11,7 @@ import numpy as np
 from alliance.cli.output import print_json, print_pairs, print_table
 from alliance.core.analysis import within_between
 from alliance.core.errors import InputError, NotEnoughDataError
-from alliance.core.expected import DEFAULT_COVERAGE, MIN_CASES, fit_expected_response
+from alliance.core.expected import CURVES, DEFAULT_COVERAGE, MIN_CASES, fit_expected_response
 from alliance.core.tables import file_line, read_csv
 
 #: Sessions shown by `analyze expected` unless --sessions is given (up to the last fitted one).
@@ -127,17 +127,26 @@ def within_between_command(file, outcome, predictor, client, therapist, session,
               help="Intake scores to show (default: the quartiles of the fitted cases' intakes).")
 @click.option("--sessions", metavar="S,T,…",
               help="Sessions to show (default: 2, 3, 4, 6, 8, … up to the last fitted session).")
+@click.option("--curve", type=click.Choice(("auto", *CURVES)), default="auto",
+              show_default=True,
+              help="Course over sessions: log(session), a natural spline of the session, or "
+                   "auto (the one whose held-out coverage is nearer the band's).")
 @DF_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def expected_command(file, client, session, outcome, min_cases, coverage, intake, sessions,
-                     df, as_json):
+                     curve, df, as_json):
     """Expected treatment response: the typical course of the outcome by intake score.
 
     Fits, on the file's completed cases (an intake and at least two later
-    scores), outcome ~ intake × log(session) with a random intercept (and slope,
-    when the data support it) per case by REML, then prints the expected score and the band within which an
-    on-track case falls (COVERAGE of the time) for a few intake scores and
-    sessions. A score beyond the band is "not on track". Refuses to fit with
+    scores), outcome ~ intake × curve(session) with a random intercept (and
+    slope, when the data support it) per case by REML, then prints the expected
+    score and the band within which an on-track case falls (COVERAGE of the
+    time) for a few intake scores and sessions. The curve is log(session) or a
+    natural spline of the session; with --curve auto (the default) both are
+    fitted and the one whose band covers held-out cases' scores nearer the
+    nominal coverage in every session group is kept. The held-out coverage
+    (each fifth of the cases checked against a model fitted on the rest) is
+    printed by session group. A score beyond the band is "not on track". Refuses to fit with
     fewer than --min-cases cases. The coefficients are tested with Wald z, or
     with --df satterthwaite with t on Satterthwaite degrees of freedom
     (lmerTest's). The output counts the rows left out and says why.
@@ -156,7 +165,7 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
     _check_sessions(frame, file, client, session, first=1)
     with _naming(file):
         model = fit_expected_response(frame, client, session, outcome, min_cases=min_cases,
-                                      coverage=coverage, df=df)
+                                      coverage=coverage, df=df, curve=curve, held_out=True)
     intakes = intakes or sorted({round(q, 1) for q in model.intake_quartiles})
     shown = shown or [s for s in DEFAULT_SESSIONS if s <= model.session_range[1]] or [2]
     grid_intake, grid_session = np.meshgrid(intakes, shown, indexing="ij")
@@ -165,12 +174,19 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
         print_json({"model": model.to_dict(), "band": band.to_dict()})
         return
     c = model.coefficients
-    click.echo(f"Expected {outcome} = {c['intercept']:.3f} {_signed(c['intake'])}·intake "
-               f"+ ({c['log_session']:.3f} {_signed(c['intake_log_session'])}·intake)"
-               "·log(session)")
+    if model.curve == "log":
+        click.echo(f"Expected {outcome} = {c['intercept']:.3f} {_signed(c['intake'])}·intake "
+                   f"+ ({c['log_session']:.3f} {_signed(c['intake_log_session'])}·intake)"
+                   "·log(session)")
+    else:
+        knots = ", ".join(f"{k:g}" for k in model.knots)
+        click.echo(f"Expected {outcome} = {c['intercept']:.3f} {_signed(c['intake'])}·intake "
+                   f"+ a natural spline of the session (knots {knots}) varying with intake")
     print_pairs([
         ("Completed cases", model.n_cases),
         ("Scores after intake", model.n_obs),
+        ("Curve", _CURVE_WORDS[model.curve] + (" (chosen by held-out coverage)"
+                                                if curve == "auto" else "")),
         ("Random effects", "intercept and slope per case" if model.random_slope
          else "intercept per case"),
         ("Residual SD", float(np.sqrt(model.residual_variance))),
@@ -195,8 +211,25 @@ def expected_command(file, client, session, outcome, min_cases, coverage, intake
         rows.append(row)
     print_table(rows, title=f"Expected {outcome} (and its {coverage:.0%} band) by intake score")
     click.echo()
+    print_table(_coverage_rows(model.held_out),
+                title=f"Held-out coverage of the {coverage:.0%} band (share of held-out cases' "
+                      "scores inside it)")
+    click.echo()
     click.echo(f"A score below the band (when higher {outcome} is better) or above it (when lower "
                "is better) is not on track.")
+
+
+_CURVE_WORDS = {"log": "log(session)", "spline": "natural spline of the session"}
+
+
+def _coverage_rows(held_out: dict) -> list[dict]:
+    rows = []
+    for curve, check in held_out.items():
+        row = {"curve": curve, "all sessions": check["overall"]}
+        for group, values in check["by_session"].items():
+            row[f"sessions {group}"] = values["coverage"]
+        rows.append(row)
+    return rows
 
 
 def _dropped_pairs(dropped: dict[str, int]) -> list[tuple[str, int]]:

@@ -105,7 +105,8 @@ class RemlFit:
         return -self.reml_criterion / 2
 
 
-def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald") -> RemlFit:
+def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald",
+             starts: Sequence[np.ndarray] | None = None) -> RemlFit:
     """Fit ``y = Xβ + Z b_unit (+ c_group) + ε`` by REML, as ``lme4::lmer(..., REML = TRUE)``.
 
     Parameters
@@ -123,6 +124,8 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald"
     df : "wald" (default) or "satterthwaite": also compute each fixed effect's
         Satterthwaite degrees of freedom (``RemlFit.df``), as lmerTest does; see
         :func:`satterthwaite_df`.
+    starts : θ vectors to start the search from instead of the default starts
+        (e.g. the optimum of a similar model, to refit it quickly on part of the data).
 
     Returns
     -------
@@ -182,8 +185,10 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald"
 
     bounds = problem.bounds()
     best = None
-    for start in STARTS:
-        result = optimize.minimize(problem.deviance, problem.start(start), method="L-BFGS-B",
+    initial = ([problem.start(value) for value in STARTS] if starts is None
+               else [np.asarray(start, dtype=float) for start in starts])
+    for start in initial:
+        result = optimize.minimize(problem.deviance, start, method="L-BFGS-B",
                                    jac=problem.gradient, bounds=bounds,
                                    options={"ftol": 1e-10, "maxiter": 1000})
         if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
