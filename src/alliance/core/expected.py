@@ -256,6 +256,19 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
         Missing or non-numeric columns, session numbers below 1, a case with the
         same session twice, or an invalid ``coverage``.
 
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> rows = [(case, s, 3 + np.log(s) + rng.normal(0, 0.5) + case % 3 * 0.3)
+    ...         for case in range(40) for s in range(1, 7)]
+    >>> frame = pd.DataFrame(rows, columns=["case", "session", "score"])
+    >>> model = fit_expected_response(frame, "case", "session", "score")
+    >>> model.n_cases, model.curve
+    (40, 'log')
+    >>> band = model.band(intake=3.5, session=[2, 6])
+    >>> band.expected.round(2), band.lower.round(2), band.upper.round(2)
+    (array([4.1, 5.1]), array([3.39, 4.4 ]), array([4.81, 5.81]))
+
     Notes
     -----
     A case's intake is its first score (at its lowest session number). The model

@@ -331,6 +331,12 @@ def cronbach_alpha_from_covariance(covariance) -> float:
     -----
     alpha = k / (k − 1) · (1 − tr(C) / ΣC), k the number of items.
 
+    Examples
+    --------
+    >>> round(cronbach_alpha_from_covariance([[1.0, 0.5, 0.5], [0.5, 1.0, 0.5],
+    ...                                       [0.5, 0.5, 1.0]]), 4)
+    0.75
+
     References
     ----------
     Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
@@ -357,6 +363,12 @@ def alpha_confidence_interval(alpha: float, n: int, k: int,
     Returns
     -------
     (low, high)
+
+    Examples
+    --------
+    >>> low, high = alpha_confidence_interval(0.85, n=100, k=10)
+    >>> round(low, 3), round(high, 3)
+    (0.802, 0.89)
 
     Notes
     -----
