@@ -170,18 +170,21 @@ def iter_parquet(path: str | Path, *, required: Sequence[str] = (),
     in the data (0-based), so errors name the data row.
     """
     import pyarrow as pa
-    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
     path = Path(path)
     name = str(path)
     if not path.exists():
         raise InputError("file not found", file=name)
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise InputError("the folder holds no .parquet files", file=name)
     try:
-        dataset = ds.dataset(str(path), format="parquet")
-        schema_names = dataset.schema.names
+        opened = [pq.ParquetFile(file) for file in files]
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0]})",
                          file=name) from None
+    schema_names = opened[0].schema_arrow.names
     integer = set(integer)
     numeric = list(dict.fromkeys([*numeric, *integer]))
     absent = [c for c in [*required, *numeric] if c not in schema_names]
@@ -191,8 +194,17 @@ def iter_parquet(path: str | Path, *, required: Sequence[str] = (),
             f" (the file has: {', '.join(schema_names)})", file=name)
     wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in schema_names]
     first = 0
-    batches = (dataset.to_batches(columns=wanted, batch_size=batch_rows) if batch_rows
-               else [dataset.to_table(columns=wanted)])
+
+    # One file after another, one batch at a time: pyarrow's dataset scanner would read
+    # the column chunks of every row group ahead, so its memory grew with the data.
+    def read():
+        for handle in opened:
+            if batch_rows:
+                yield from handle.iter_batches(batch_size=batch_rows, columns=wanted)
+            else:
+                yield handle.read(columns=wanted)
+
+    batches = read()
     seen = False
     for batch in batches:
         if batch.num_rows == 0:
