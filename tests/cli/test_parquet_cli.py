@@ -126,6 +126,16 @@ def test_scoring_a_parquet_file_whole_equals_the_csv(answers, run):
     assert parquet.exit_code == 0 and parquet.output == csv.output
 
 
+def test_an_answer_off_the_scale_in_a_later_batch_names_its_row(answers, run, tmp_path,
+                                                                assert_clean_error):
+    frame = pd.read_parquet(answers / "answers.parquet")
+    frame.loc[1000, "tasks2"] = 12
+    frame.to_parquet(tmp_path / "off.parquet", row_group_size=250)
+    result = run("score", tmp_path / "off.parquet", "--instrument", "alliance-client",
+                 "--batch-rows", 300, "--out", tmp_path / "s.csv")
+    assert_clean_error(result, "off.parquet, column 'tasks2': 12 is", "(row 1001)")
+
+
 def test_parquet_problems_name_the_row_and_column(tmp_path):
     pd.DataFrame({"client_id": ["a", "b"], "alliance": ["5", "often"]}).to_parquet(
         tmp_path / "bad.parquet")

@@ -144,8 +144,16 @@ def _scored(definition: Instrument, frame: pd.DataFrame, keep: list[str] | None,
     if keep is None:
         skip = set(definition.item_ids) | {q.id for q in definition.open_questions}
         keep = [c for c in frame.columns if c not in skip]
-    scores = score_frame(definition, frame, file=file,
-                         first_line=frame.attrs.get("first_row", 0) + FIRST_DATA_LINE)
+    parquet = "first_row" in frame.attrs
+    try:
+        scores = score_frame(definition, frame, file=file,
+                             first_line=frame.attrs.get("first_row", 0) + FIRST_DATA_LINE)
+    except InputError as exc:
+        if not parquet or exc.line is None or exc.line == 1:
+            raise
+        # Parquet has rows, not lines: line L of a CSV file is data row L − 1.
+        raise InputError(f"{exc.problem} (row {exc.line - 1})", file=exc.file,
+                         column=exc.column) from None
     incomplete = int((~scores["scorable"]).sum())
     scores["scorable"] = scores["scorable"].astype(int)
     # An id column may share a score's name (a "total" from another system): keep both.
