@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
 
-from alliance.cli.main import cli
 from alliance.core.instruments import load_bundled, load_definition
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def test_a_licensed_wai_sr_exports_with_its_text_and_imports_as_the_same_definition(tmp_path):
+def test_a_licensed_wai_sr_exports_with_its_text_and_imports_as_the_same_definition(tmp_path, run):
     text = tmp_path / "wai-text.csv"
     text.write_text("item,en\n" + "".join(f"wai{k},Licensed wording {k}\n" for k in range(1, 13)))
     exported = run("fhir", "export-questionnaire", "wai-sr", "--text", text,
@@ -34,13 +28,13 @@ def test_a_licensed_wai_sr_exports_with_its_text_and_imports_as_the_same_definit
     assert definition.subscales == bundled.subscales and definition.scales == bundled.scales
 
 
-def test_the_questionnaire_is_printed_when_no_file_is_given():
+def test_the_questionnaire_is_printed_when_no_file_is_given(run):
     result = run("fhir", "export-questionnaire", "alliance-client")
     assert result.exit_code == 0
     assert json.loads(result.output)["resourceType"] == "Questionnaire"
 
 
-def test_a_file_that_is_not_json_is_a_clean_error(tmp_path):
+def test_a_file_that_is_not_json_is_a_clean_error(tmp_path, run):
     bad = tmp_path / "q.json"
     bad.write_text("<Questionnaire/>")
     result = run("fhir", "import-questionnaire", bad)

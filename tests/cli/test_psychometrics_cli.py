@@ -10,17 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from alliance.cli.main import cli
+# The default name of the files write() makes (tests/cli/conftest.py).
+CSV_NAME = "items.csv"
+
 
 REFERENCE = Path(__file__).parents[1] / "reference"
 PSYCH = json.loads((REFERENCE / "psychometrics" / "psych_reference.json").read_text())
 CHANGE = json.loads((REFERENCE / "change" / "change_reference.json").read_text())
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture
@@ -28,21 +25,7 @@ def waisr(tmp_path):
     return shutil.copy(REFERENCE / "psychometrics" / "waisr12.csv", tmp_path / "waisr.csv")
 
 
-def write(tmp_path, text, name="items.csv"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def assert_clean_failure(result, *fragments):
-    assert result.exit_code != 0
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.output
-
-
-def test_psychometrics_json_has_the_documented_keys_and_matches_psych(waisr):
+def test_psychometrics_json_has_the_documented_keys_and_matches_psych(waisr, run):
     ref = PSYCH["waisr12"]
     result = run("psychometrics", waisr, "--items", ",".join(ref["items"]),
                  "--reverse", "wai07", "--min", 1, "--max", 5, "--json")
@@ -59,7 +42,7 @@ def test_psychometrics_json_has_the_documented_keys_and_matches_psych(waisr):
         ref["alpha_if_deleted"], abs=1e-6)
 
 
-def test_psychometrics_table_shows_alpha_omega_and_one_row_per_item():
+def test_psychometrics_table_shows_alpha_omega_and_one_row_per_item(run):
     ref = PSYCH["messy"]
     path = REFERENCE / "psychometrics" / "messy.csv"
     result = run("psychometrics", path, "--items", "q1, q2, q3, q4, q5",
@@ -74,46 +57,71 @@ def test_psychometrics_table_shows_alpha_omega_and_one_row_per_item():
         assert f"{r_drop:.3f}" in result.output
 
 
-def test_a_missing_item_column_names_the_file_and_the_column(waisr):
+def test_a_missing_item_column_names_the_file_and_the_column(waisr, run, assert_clean_error):
     result = run("psychometrics", waisr, "--items", "wai01,wai02,wai99")
-    assert_clean_failure(result, "waisr.csv, line 1", "missing column 'wai99'")
+    assert_clean_error(result, "waisr.csv, line 1", "missing column 'wai99'")
 
 
-def test_text_in_an_item_column_names_file_line_and_column(tmp_path):
-    path = write(tmp_path, "id,a,b,c\n1,1,2,3\n2,2,3,3\n3,3,often,4\n4,4,4,5\n")
+def test_text_in_an_item_column_names_file_line_and_column(run, write, assert_clean_error):
+    path = write("id,a,b,c\n1,1,2,3\n2,2,3,3\n3,3,often,4\n4,4,4,5\n")
     result = run("psychometrics", path, "--items", "a,b,c")
-    assert_clean_failure(result, "items.csv, line 4, column 'b': 'often' is not a number")
+    assert_clean_error(result, "items.csv, line 4, column 'b': 'often' is not a number")
 
 
-def test_too_few_items_is_a_clean_error(waisr):
-    assert_clean_failure(run("psychometrics", waisr, "--items", "wai01"),
+def test_too_few_items_is_a_clean_error(waisr, run, assert_clean_error):
+    assert_clean_error(run("psychometrics", waisr, "--items", "wai01"),
                          "at least 2 items, got 1")
 
 
-def test_too_few_complete_rows_is_a_clean_error(tmp_path):
-    path = write(tmp_path, "a,b,c\n1,2,3\n2,,3\n3,4,\n4,4,5\n")
-    assert_clean_failure(run("psychometrics", path, "--items", "a,b,c"),
+def test_too_few_complete_rows_is_a_clean_error(run, write, assert_clean_error):
+    path = write("a,b,c\n1,2,3\n2,,3\n3,4,\n4,4,5\n")
+    assert_clean_error(run("psychometrics", path, "--items", "a,b,c"),
                          "items.csv: reliability needs at least 3 complete rows; 2 of 4 rows")
 
 
-def test_reverse_without_min_and_max_is_refused(waisr):
+def test_reverse_without_min_and_max_is_refused(waisr, run, assert_clean_error):
     result = run("psychometrics", waisr, "--items", "wai01,wai02,wai07", "--reverse", "wai07")
-    assert_clean_failure(result, "--reverse needs --min and --max")
+    assert_clean_error(result, "--reverse needs --min and --max", code=2)
 
 
-def test_an_answer_outside_min_max_points_at_the_cell(tmp_path):
-    path = write(tmp_path, "a,b,c\n1,2,3\n2,3,3\n3,9,4\n4,4,5\n")
+def test_an_answer_outside_min_max_points_at_the_cell(run, write, assert_clean_error):
+    path = write("a,b,c\n1,2,3\n2,3,3\n3,9,4\n4,4,5\n")
     result = run("psychometrics", path, "--items", "a,b,c", "--min", 1, "--max", 5)
-    assert_clean_failure(result, "items.csv, line 4, column 'b': 9 is outside the scale range 1–5")
+    assert_clean_error(result, "items.csv, line 4, column 'b': 9 is outside the scale range 1–5")
 
 
-def test_an_item_without_variance_is_a_clean_error(tmp_path):
-    path = write(tmp_path, "a,b,c\n1,2,3\n2,2,3\n3,2,4\n4,2,5\n")
-    assert_clean_failure(run("psychometrics", path, "--items", "a,b,c"),
+def test_an_item_without_variance_is_a_clean_error(run, write, assert_clean_error):
+    path = write("a,b,c\n1,2,3\n2,2,3\n3,2,4\n4,2,5\n")
+    assert_clean_error(run("psychometrics", path, "--items", "a,b,c"),
                          "items.csv, column 'b': item 'b' has the same answer (2)")
 
 
-def test_rci_json_matches_the_worked_example():
+@pytest.mark.parametrize("missing", ["pairwise", "listwise"])
+def test_psychometrics_missing_answers_pairwise_or_listwise_match_psych_and_say_which(missing,
+                                                                                      run):
+    ref = json.loads((REFERENCE / "psychometrics" / "psych_pairwise.json").read_text())
+    file = REFERENCE / "psychometrics" / ref["file"]
+    args = [file, "--items", ",".join(ref["items"]), "--reverse", "wai07", "--min", 1,
+            "--max", 5, "--missing", missing]
+    data = json.loads(run("psychometrics", *args, "--json").output)
+    assert data["missing"] == missing
+    assert data["n"] == ref[missing]["n"]
+    assert data["alpha"] == pytest.approx(ref[missing]["alpha"], abs=1e-6)
+    assert data["alpha_ci"] == pytest.approx(ref[missing]["alpha_ci"], abs=1e-6)
+    line = run("psychometrics", *args).output.splitlines()[1]
+    assert line.startswith("missing answers") and line.split()[2] == missing
+
+
+def test_psychometrics_default_is_listwise_and_help_says_how_missing_answers_are_handled(waisr,
+                                                                                         run):
+    data = json.loads(run("psychometrics", waisr, "--items", "wai01,wai02,wai03", "--json").output)
+    assert data["missing"] == "listwise"
+    help_text = " ".join(run("psychometrics", "-h").output.split())
+    assert "--missing [listwise|pairwise]" in help_text
+    assert "psych::alpha and psych::omega with their defaults" in help_text
+
+
+def test_rci_json_matches_the_worked_example(run):
     ref = CHANGE["reliable_change"]["alliance"]
     result = run("rci", "--pre", 18, "--post", 27, "--sd", 7.5, "--reliability", 0.85, "--json")
     assert result.exit_code == 0, result.output
@@ -124,7 +132,7 @@ def test_rci_json_matches_the_worked_example():
     assert data["direction"] == "improved"
 
 
-def test_rci_table_on_a_symptom_scale_reports_deterioration():
+def test_rci_table_on_a_symptom_scale_reports_deterioration(run):
     result = run("rci", "--pre", 18, "--post", 27, "--sd", 7.5, "--reliability", 0.85,
                  "--lower-is-better")
     assert result.exit_code == 0, result.output
@@ -132,21 +140,33 @@ def test_rci_table_on_a_symptom_scale_reports_deterioration():
     assert "2.191" in result.output and "4.108" in result.output
 
 
-def test_rci_with_a_cutoff_classifies_the_client():
+def test_rci_with_a_cutoff_classifies_the_client(run):
     result = run("rci", "--pre", 20, "--post", 8, "--sd", 5, "--reliability", 0.84,
                  "--lower-is-better", "--cutoff", 9.44, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["category"] == "recovered"
 
 
-def test_rci_rejects_a_reliability_of_one_or_more_cleanly():
-    assert_clean_failure(run("rci", "--pre", 1, "--post", 2, "--sd", 3, "--reliability", 1.5),
-                         "reliability must lie in (0, 1]")
-    assert_clean_failure(run("rci", "--pre", 1, "--post", 2, "--sd", 0, "--reliability", 0.8),
+def test_rci_rejects_a_reliability_of_one_or_more_cleanly(run, assert_clean_error):
+    assert_clean_error(run("rci", "--pre", 1, "--post", 2, "--sd", 3, "--reliability", 1.5),
+                         "reliability must lie in (0, 1): above 0 and below 1, got 1.5")
+    assert_clean_error(run("rci", "--pre", 1, "--post", 2, "--sd", 3, "--reliability", 1),
+                         "reliability must lie in (0, 1): above 0 and below 1, got 1;")
+    assert_clean_error(run("rci", "--pre", 1, "--post", 2, "--sd", 0, "--reliability", 0.8),
                          "sd must be greater than 0")
 
 
-def test_cutoff_json_gives_c_with_both_norms():
+def test_rci_with_a_reliability_near_1_computes_and_warns_in_the_table_and_the_json(run):
+    args = ["rci", "--pre", 18, "--post", 27, "--sd", 7.5, "--reliability", "0.999999999999"]
+    table = run(*args)
+    assert table.exit_code == 0, table.output
+    assert "note: reliability 0.999999999999 is above 0.99" in table.output
+    data = json.loads(run(*args, "--json").output)
+    assert data["rci"] > 8e5 and "above 0.99" in data["notes"][0]
+    assert json.loads(run(*args[:-1], 0.85, "--json").output)["notes"] == []
+
+
+def test_cutoff_json_gives_c_with_both_norms(run):
     ref = CHANGE["cutoffs"]["wellbeing"]
     result = run("cutoff", "--m0", 30, "--sd0", 6, "--m1", 18, "--sd1", 7.5, "--json")
     assert result.exit_code == 0, result.output
@@ -156,7 +176,7 @@ def test_cutoff_json_gives_c_with_both_norms():
     assert (data["a"], data["b"]) == (ref["a"], ref["b"])
 
 
-def test_cutoff_with_one_norm_reports_a_or_b():
+def test_cutoff_with_one_norm_reports_a_or_b(run):
     ref = CHANGE["cutoffs"]["symptom"]
     only_clinical = json.loads(run("cutoff", "--m1", 15, "--sd1", 5, "--lower-is-better",
                                    "--json").output)
@@ -167,5 +187,5 @@ def test_cutoff_with_one_norm_reports_a_or_b():
     assert "13.000 (criterion b" in only_functional.output
 
 
-def test_cutoff_with_half_a_norm_is_a_clean_error():
-    assert_clean_failure(run("cutoff", "--m0", 30), "needs both m0 and sd0")
+def test_cutoff_with_half_a_norm_is_a_clean_error(run, assert_clean_error):
+    assert_clean_error(run("cutoff", "--m0", 30), "needs both m0 and sd0")

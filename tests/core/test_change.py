@@ -136,9 +136,10 @@ def test_a_cutoff_object_brings_its_direction_and_a_conflict_is_an_error():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(sd=0, reliability=0.8), "sd must be greater than 0"),
     (dict(sd=-2, reliability=0.8), "sd must be greater than 0"),
-    (dict(sd=5, reliability=0), r"reliability must lie in \(0, 1\]"),
-    (dict(sd=5, reliability=1.2), r"reliability must lie in \(0, 1\]"),
-    (dict(sd=5, reliability=1.0), "reliability 1 means no measurement error"),
+    (dict(sd=5, reliability=0), r"reliability must lie in \(0, 1\): above 0 and below 1, got 0"),
+    (dict(sd=5, reliability=1.2), r"reliability must lie in \(0, 1\): above 0 and below 1"),
+    (dict(sd=5, reliability=1.0), r"must lie in \(0, 1\).*got 1; a reliability of 1 means no "
+                                  "measurement error"),
     (dict(sd=float("nan"), reliability=0.8), "sd must be a finite number"),
 ])
 def test_invalid_sd_or_reliability_is_an_alliance_error_and_a_value_error(kwargs, message):
@@ -157,6 +158,17 @@ def test_invalid_sd_or_reliability_is_an_alliance_error_and_a_value_error(kwargs
 def test_incomplete_or_inconsistent_norms_are_clear_errors(kwargs, message):
     with pytest.raises(InputError, match=message):
         clinical_cutoff(**kwargs)
+
+
+def test_a_reliability_near_1_is_computed_with_a_note_and_a_plausible_one_without():
+    near = reliable_change(18, 27, sd=7.5, reliability=0.999999999999)
+    assert near.rci == pytest.approx(9 / (7.5 * math.sqrt(2) * math.sqrt(1e-12)), rel=1e-3)
+    assert len(near.notes) == 1 and "above 0.99" in near.notes[0]
+    assert near.to_dict()["notes"] == list(near.notes)
+    assert reliable_change(18, 27, sd=7.5, reliability=0.99).notes == ()
+    assert reliable_change(18, 27, sd=7.5, reliability=0.85).notes == ()
+    # One value in an array is enough for the note.
+    assert reliable_change([18, 18], [27, 20], 7.5, [0.8, 0.995]).notes
 
 
 def test_pre_and_post_of_different_lengths_are_an_error():

@@ -11,10 +11,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.expected import (COEFFICIENTS, MIN_CASES, ExpectedResponseModel,
+                                    natural_spline_basis,
                                     fit_expected_response)
 from alliance.core.tables import read_csv
 
@@ -184,3 +186,67 @@ def test_session_numbers_below_one_and_repeated_sessions_are_refused():
 def test_an_impossible_coverage_is_refused():
     with pytest.raises(InputError, match="coverage"):
         fit_expected_response(make(n_cases=5), "client_id", "session", "wellbeing", coverage=1.2)
+
+
+# ------------------------------------------------------- curves and held-out coverage
+def sigmoid_clinic(seed=1, n_cases=80):
+    """A clinic whose course is not logarithmic: little change until about session 6, a
+    rise around session 9, then a plateau (as in a treatment with a slow start)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for case in range(n_cases):
+        intake, u0 = rng.normal(4, 1.5), rng.normal(0, 0.6)
+        rows.append((f"c{case:03d}", 1, intake))
+        for session in range(2, int(rng.integers(6, 17)) + 1):
+            gain = 4.0 / (1 + np.exp(-(session - 9) / 1.2))
+            rows.append((f"c{case:03d}", session,
+                         round(1 + 0.75 * intake + gain + u0 + rng.normal(0, 0.6), 2)))
+    return pd.DataFrame(rows, columns=["client_id", "session", "wellbeing"])
+
+
+@pytest.fixture(scope="module")
+def auto_model():
+    return fit_expected_response(sigmoid_clinic(), "client_id", "session", "wellbeing",
+                                 curve="auto")
+
+
+def test_auto_keeps_the_curve_whose_held_out_coverage_strays_least_by_session(auto_model):
+    assert set(auto_model.held_out) == {"log", "spline"}
+    assert auto_model.curve == "spline"
+
+    def worst(curve):
+        groups = auto_model.held_out[curve]["by_session"].values()
+        return max(abs(group["coverage"] - 0.8) for group in groups)
+
+    assert worst("spline") < worst("log")
+    check = auto_model.held_out["spline"]
+    assert check["n"] == auto_model.n_obs
+    assert list(check["by_session"]) == ["2–4", "5–7", "8–12", "13+"]
+    assert sum(group["n"] for group in check["by_session"].values()) == check["n"]
+    assert 0.75 < check["overall"] < 0.85
+
+
+def test_a_spline_model_survives_a_round_trip_through_a_dict(auto_model):
+    stored = ExpectedResponseModel.from_dict(json.loads(json.dumps(auto_model.to_dict())))
+    assert stored.curve == "spline" and stored.knots == auto_model.knots
+    here, there = auto_model.band(4.0, [2, 9, 20]), stored.band(4.0, [2, 9, 20])
+    assert np.allclose(here.lower, there.lower) and np.allclose(here.upper, there.upper)
+    # A model stored before curves existed is a log curve.
+    old = {k: v for k, v in auto_model.to_dict().items() if k not in ("curve", "knots")}
+    with pytest.raises(InputError, match="not a stored expected-response model"):
+        ExpectedResponseModel.from_dict(old)  # spline coefficients under a log curve
+
+
+def test_the_natural_spline_is_linear_beyond_its_outer_knots():
+    knots = (2.0, 5.0, 9.0, 16.0)
+    x = np.array([16.0, 20.0, 24.0, 28.0, -2.0, 0.0, 2.0])
+    basis = natural_spline_basis(x, knots)
+    assert basis.shape == (7, 3)
+    assert np.allclose(np.diff(basis[:4], 2, axis=0), 0)
+    assert np.allclose(np.diff(basis[4:], 2, axis=0), 0)
+
+
+def test_an_unknown_curve_is_refused():
+    with pytest.raises(InputError, match="curve must be one of log, spline or auto"):
+        fit_expected_response(sigmoid_clinic(n_cases=5), "client_id", "session", "wellbeing",
+                              curve="cubic")

@@ -191,3 +191,54 @@ def test_an_answer_outside_the_declared_range_names_item_and_value():
     frame = pd.DataFrame({"a": [1, 2, 3], "b": [1, 7, 2]})
     with pytest.raises(ScoringError, match="item 'b' \\(value 7\\): outside the scale range 1–5"):
         reliability(frame, min=1, max=5)
+
+
+# ---------------------------------------------------------------- missing answers
+# tests/reference/psychometrics/psych_pairwise.json (psych_pairwise.R): waisr12 with about
+# 8 % of the answers removed at random and two rows without any answer, analysed with
+# psych's defaults (use = "pairwise") and on na.omit(x).
+PAIRWISE = json.loads((REFERENCE / "psych_pairwise.json").read_text())
+
+
+@pytest.mark.parametrize("missing", ["pairwise", "listwise"])
+def test_missing_answers_pairwise_and_listwise_match_psych(missing):
+    ref, expected = PAIRWISE, PAIRWISE[missing]
+    frame = read_csv(REFERENCE / ref["file"], numeric=ref["items"])
+    result = reliability(frame, ref["items"], reverse=ref["reverse"], min=ref["min"],
+                         max=ref["max"], missing=missing)
+    assert result.missing == missing
+    # The Feldt interval's n: every row of the file pairwise (as psych::alpha's nrow(x)).
+    assert result.n == expected["n"]
+    assert result.alpha == pytest.approx(expected["alpha"], abs=CLOSED_FORM)
+    assert result.alpha_ci == pytest.approx(expected["alpha_ci"], abs=CLOSED_FORM)
+    assert [i.r_drop for i in result.items] == pytest.approx(expected["r_drop"], abs=CLOSED_FORM)
+    assert [i.alpha_if_deleted for i in result.items] == pytest.approx(
+        expected["alpha_if_deleted"], abs=CLOSED_FORM)
+    assert result.omega_total == pytest.approx(expected["omega_total"], abs=OMEGA)
+    assert [i.loading for i in result.items] == pytest.approx(expected["loadings"], abs=LOADING)
+    assert result.n_complete == PAIRWISE["listwise"]["n"]
+    if missing == "pairwise":
+        assert result.n_dropped == 0
+        assert any("2 rows answer no item" in note for note in result.notes)
+        assert result.to_dict()["missing"] == "pairwise"
+    else:
+        assert result.n_dropped == ref["rows_in_file"] - expected["n"]
+
+
+def test_pairwise_without_missing_answers_equals_listwise():
+    ref = R["waisr12"]
+    frame = read_csv(REFERENCE / ref["file"], numeric=ref["items"])
+    both = [reliability(frame, ref["items"], missing=m) for m in ("listwise", "pairwise")]
+    assert both[0].alpha == pytest.approx(both[1].alpha, abs=1e-12)
+    assert both[0].alpha_ci == pytest.approx(both[1].alpha_ci, abs=1e-12)
+    assert both[0].omega_total == pytest.approx(both[1].omega_total, abs=1e-9)
+
+
+def test_pairwise_needs_every_pair_of_items_answered_together_three_times():
+    frame = pd.DataFrame({"a": [1, 2, 3, 4, 5, None, None, None],
+                          "b": [2, 1, None, None, None, 3, 4, 5],
+                          "c": [1, 3, 2, 4, 5, 2, 3, 4]})
+    with pytest.raises(NotEnoughDataError, match="items 'a' and 'b' are answered together in 2"):
+        reliability(frame, missing="pairwise")
+    with pytest.raises(InputError, match="missing must be one of listwise, pairwise"):
+        reliability(frame, missing="available")

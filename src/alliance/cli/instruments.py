@@ -9,7 +9,8 @@ from alliance.cli.output import print_json, print_pairs, print_table
 from alliance.core.instruments import (Instrument, LikertScale, bundled_instruments,
                                        get_instrument, load_definition)
 from alliance.core.scoring import score_frame
-from alliance.core.tables import read_csv, write_csv
+from alliance.core.errors import InputError
+from alliance.core.tables import FIRST_DATA_LINE, is_parquet, iter_parquet, read_table, write_csv
 
 
 @click.group("instruments")
@@ -94,40 +95,102 @@ def validate(file: str) -> None:
 @click.option("--id-columns", default=None, metavar="A,B",
               help="Columns to copy into the output (default: every column that is not an "
                    "item or open question).")
-def score(file: str, reference: str, out: str | None, id_columns: str | None) -> None:
-    """Score a wide CSV file: one row per administration, one column per item id.
+@click.option("--batch-rows", type=click.IntRange(min=1), metavar="N",
+              help="Parquet data larger than memory: score N rows at a time, writing as it goes.")
+def score(file: str, reference: str, out: str | None, id_columns: str | None,
+          batch_rows: int | None) -> None:
+    """Score a wide CSV or Parquet file: one row per administration, one column per item id.
 
     The output has the id columns, one column per subscale and the total, their
     POMP (pomp_<score>, 0–100), n_answered, scorable (1 or 0), reason (why a
     score is missing) and, for instruments with cutoffs, cutoff_<score> (the
     furthest cutoff reached). Empty cells are unanswered items; a missing item
     column, text in a cell or an answer off the scale is an error naming the
-    line and column.
+    line and column (in Parquet data, the row). With --batch-rows the Parquet
+    data are scored N rows at a time and written as they are scored, to --out
+    (CSV, or Parquet when it ends in .parquet) or standard output, so memory
+    stays bounded whatever their size.
 
     \b
     Example:
       alliance score waisr.csv --instrument wai-sr --id-columns client_id,session --out scores.csv
+      alliance score big.parquet --instrument wai-sr --batch-rows 1000000 --out scores.parquet
     """
     definition = get_instrument(reference)
     item_ids = definition.item_ids
     keep = ([c.strip() for c in id_columns.split(",") if c.strip()]
             if id_columns is not None else None)
-    frame = read_csv(file, required=[*(keep or []), *item_ids], numeric=item_ids)
-    if keep is None:
-        skip = set(item_ids) | {q.id for q in definition.open_questions}
-        keep = [c for c in frame.columns if c not in skip]
-    scores = score_frame(definition, frame, file=file)
-    incomplete = int((~scores["scorable"]).sum())
-    scores["scorable"] = scores["scorable"].astype(int)
-    # An id column may share a score's name (a "total" from another system): keep both.
-    scores = scores.rename(columns={c: f"{c}_score" for c in scores.columns if c in keep})
-    result = pd.concat([frame[keep], scores.round(6)], axis=1)
+    if batch_rows is not None:
+        if not is_parquet(file):
+            raise click.UsageError("--batch-rows reads Parquet data (a .parquet file or a "
+                                   "folder of them)")
+        batches = iter_parquet(file, required=[*(keep or []), *item_ids], numeric=item_ids,
+                               batch_rows=batch_rows)
+        _score_batches(definition, batches, keep, file, out)
+        return
+    frame = read_table(file, required=[*(keep or []), *item_ids], numeric=item_ids)
+    result, incomplete = _scored(definition, frame, keep, file)
     if out:
         write_csv(result, out)
         click.echo(f"Scored {len(result)} administration{'s' if len(result) != 1 else ''} with "
                    f"{definition.name} ({incomplete} not fully scorable); wrote {out}", err=True)
     else:
         click.echo(result.to_csv(index=False), nl=False)
+
+
+def _scored(definition: Instrument, frame: pd.DataFrame, keep: list[str] | None,
+            file: str) -> tuple[pd.DataFrame, int]:
+    """The output rows for a frame of administrations, and how many are not fully scorable."""
+    if keep is None:
+        skip = set(definition.item_ids) | {q.id for q in definition.open_questions}
+        keep = [c for c in frame.columns if c not in skip]
+    parquet = "first_row" in frame.attrs
+    try:
+        scores = score_frame(definition, frame, file=file,
+                             first_line=frame.attrs.get("first_row", 0) + FIRST_DATA_LINE)
+    except InputError as exc:
+        if not parquet or exc.line is None or exc.line == 1:
+            raise
+        # Parquet has rows, not lines: line L of a CSV file is data row L − 1.
+        raise InputError(f"{exc.problem} (row {exc.line - 1})", file=exc.file,
+                         column=exc.column) from None
+    incomplete = int((~scores["scorable"]).sum())
+    scores["scorable"] = scores["scorable"].astype(int)
+    # An id column may share a score's name (a "total" from another system): keep both.
+    scores = scores.rename(columns={c: f"{c}_score" for c in scores.columns if c in keep})
+    return pd.concat([frame[keep], scores.round(6)], axis=1), incomplete
+
+
+def _score_batches(definition: Instrument, batches, keep, file: str, out: str | None) -> None:
+    """Score batch by batch and write each as it is done (bounded memory)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    total = incomplete = 0
+    writer = handle = None
+    try:
+        for n, batch in enumerate(batches):
+            result, missing = _scored(definition, batch, keep, file)
+            total, incomplete = total + len(result), incomplete + missing
+            if out and out.lower().endswith(".parquet"):
+                table = pa.Table.from_pandas(result, preserve_index=False)
+                writer = writer or pq.ParquetWriter(out, table.schema)
+                writer.write_table(table.cast(writer.schema))
+            elif out:
+                handle = handle or open(out, "w", newline="", encoding="utf-8")
+                handle.write(result.to_csv(index=False, header=n == 0))
+            else:
+                click.echo(result.to_csv(index=False, header=n == 0), nl=False)
+    except OSError as exc:
+        raise InputError(f"cannot write the file ({exc.strerror or exc})", file=out) from None
+    finally:
+        if writer is not None:
+            writer.close()
+        if handle is not None:
+            handle.close()
+    if out:
+        click.echo(f"Scored {total} administration{'s' if total != 1 else ''} with "
+                   f"{definition.name} ({incomplete} not fully scorable); wrote {out}", err=True)
 
 
 # ------------------------------------------------------------------ showing

@@ -3,11 +3,16 @@
 Each command group lives in its own module and is registered below. A command
 parses its arguments, calls the core, and prints; errors raised on purpose by
 the core become a one-line message and exit status 1, never a traceback.
+
+Exit status: 0 success; 1 bad data or input (a file, a value the core refuses,
+a failed check); 2 a usage error (an unknown command or option, a missing or
+malformed argument). Every error is one line on standard error, ``Error: ...``.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -34,6 +39,39 @@ class AllianceGroup(click.Group):
             return super().invoke(ctx)
         except AllianceError as exc:
             raise click.ClickException(str(exc)) from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """As click's main, but every error is one line: click prints a usage error as the
+        usage, a hint and the message (three lines)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except _NO_ARGS_IS_HELP as exc:
+            # A bare group (`alliance`, `alliance analyze`) prints its help, as click does.
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
+            _fail(exc.format_message().rstrip(".") + hint, exc.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        # Without standalone mode click returns the code of an explicit exit (e.g. after
+        # -h) and None after a command that returned normally.
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+# click 8.2 and later raise this when a group is called without a command.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _fail(message: str, code: int):
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    click.echo(f"Error: {line}", err=True)
+    sys.exit(code)
 
 
 @click.group(cls=AllianceGroup, context_settings={"help_option_names": ["-h", "--help"],

@@ -6,7 +6,7 @@ import click
 
 from alliance.cli.output import format_cell, print_json, print_pairs, print_table
 from alliance.core.change import clinical_cutoff, clinically_significant, reliable_change
-from alliance.core.psychometrics import reliability
+from alliance.core.psychometrics import MISSING, reliability
 from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.tables import file_line, read_csv
 
@@ -23,19 +23,27 @@ def _names(text: str) -> list[str]:
               help="Comma-separated items to reverse-key as min + max − answer (needs --min, --max).")
 @click.option("--min", "minimum", type=float, help="Lowest possible answer (e.g. 1).")
 @click.option("--max", "maximum", type=float, help="Highest possible answer (e.g. 5).")
+@click.option("--missing", type=click.Choice(MISSING), default="listwise", show_default=True,
+              help="Missing answers: leave out rows with any (listwise), or compute each "
+                   "covariance on the rows that answered both items (pairwise, psych's default).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
-                  maximum: float | None, as_json: bool) -> None:
+                  maximum: float | None, missing: str, as_json: bool) -> None:
     """Reliability of a scale: Cronbach's alpha with its 95% interval, omega total,
     and per item the corrected item–total correlation and alpha if deleted.
 
-    FILE is a wide CSV file, one row per respondent. Rows with a missing answer
-    to any selected item are left out and counted. The numbers match R's
-    psych::alpha and psych::omega(x, nfactors = 1).
+    FILE is a wide CSV file, one row per respondent. With --missing listwise (the
+    default) rows with a missing answer to any selected item are left out and
+    counted, and the numbers match R's psych::alpha and psych::omega(x, nfactors
+    = 1) on those complete rows. With --missing pairwise every answer is used and
+    the numbers match psych::alpha and psych::omega with their defaults on the
+    whole file (pairwise covariances; the Feldt interval's n counts every row
+    with an answer). The output states which was used.
 
     \b
     Example:
       alliance psychometrics waisr.csv --items wai01,wai02,wai03,wai04 --reverse wai03 --min 1 --max 5
+      alliance psychometrics waisr.csv --items wai01,wai02,wai03,wai04 --missing pairwise
     """
     names = _names(items)
     to_reverse = _names(reverse)
@@ -47,7 +55,8 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
     if minimum is not None and maximum is not None:
         _check_range(frame, names, minimum, maximum, file)
     try:
-        result = reliability(frame, names, reverse=to_reverse, min=minimum, max=maximum)
+        result = reliability(frame, names, reverse=to_reverse, min=minimum, max=maximum,
+                             missing=missing)
     except InputError as exc:
         # Name the file in problems of its data (a column); option problems stay as they are.
         if exc.column is None or exc.file is not None:
@@ -58,10 +67,18 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
     if as_json:
         print_json(result)
         return
+    if missing == "listwise":
+        counts = [("missing answers", "listwise (rows with any missing answer left out)"),
+                  ("complete rows (n)", result.n),
+                  ("rows dropped (missing answers)", result.n_dropped)]
+    else:
+        counts = [("missing answers", "pairwise (each covariance on the rows answering both)"),
+                  ("rows (n, every row as psych counts)", result.n),
+                  ("complete rows", result.n_complete),
+                  ("fewest rows behind a covariance", result.n_pairwise_min)]
     print_pairs([
         ("file", file),
-        ("complete rows (n)", result.n),
-        ("rows dropped (missing answers)", result.n_dropped),
+        *counts,
         ("items (k)", result.k),
         ("Cronbach's alpha", result.alpha),
         (f"alpha {result.confidence:.0%} interval (Feldt)", list(result.alpha_ci)),
@@ -93,7 +110,8 @@ def _check_range(frame, names, minimum, maximum, file) -> None:
 @click.option("--sd", type=float, required=True,
               help="Standard deviation of pre-treatment scores (or of a norm sample).")
 @click.option("--reliability", type=float, required=True,
-              help="Reliability of the measure (e.g. alpha or test–retest), below 1.")
+              help="Reliability of the measure (e.g. alpha or test–retest), above 0 and below "
+                   "1; above 0.99 gets a note.")
 @click.option("--lower-is-better", is_flag=True, help="Lower scores are better (symptom scales).")
 @click.option("--cutoff", type=float, default=None,
               help="Also classify as recovered / improved / unchanged / deteriorated "
@@ -104,7 +122,9 @@ def rci(pre: float, post: float, sd: float, reliability: float, lower_is_better:
     """Reliable change index (Jacobson & Truax, 1991): is the change from PRE to
     POST larger than measurement error would produce (|RCI| > 1.96)?
 
-    S_diff = SD · √2 · √(1 − reliability); RCI = (post − pre) / S_diff.
+    S_diff = SD · √2 · √(1 − reliability); RCI = (post − pre) / S_diff. As the
+    reliability nears 1, S_diff nears 0 and the index grows without bound; a
+    reliability above 0.99 is computed with a note (in "notes" with --json).
 
     \b
     Example:
@@ -136,6 +156,8 @@ def rci(pre: float, post: float, sd: float, reliability: float, lower_is_better:
                   ("post beyond cutoff", result.post_functional),
                   ("category", result.category)]
     print_pairs(pairs)
+    for note in change.notes:
+        click.echo(f"note: {note}")
 
 
 @click.command("cutoff", short_help="Clinical cutoff (Jacobson & Truax a, b or c).")

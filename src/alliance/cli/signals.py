@@ -15,7 +15,7 @@ from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.signals import (SIGNAL_TYPES, Signal, SignalSettings, detect_ruptures,
                                    detect_signals)
 from alliance.core.signals.ruptures import REFERENCES, RULES, STATES
-from alliance.core.tables import file_line, read_csv
+from alliance.core.tables import file_line, is_parquet, iter_parquet, read_table
 
 #: Optional numeric columns of the long format that --all uses when present.
 THERAPIST, ATTENDED, DATE = "therapist_alliance", "attended", "date"
@@ -50,13 +50,18 @@ THERAPIST, ATTENDED, DATE = "therapist_alliance", "attended", "date"
 @click.option("--outcome", metavar="COLUMN",
               help="With --all: outcome column for 'not on track' (higher = better); the "
                    "expected band is fitted on the file's cases.")
+@click.option("--batch-rows", type=click.IntRange(min=1), metavar="N",
+              help="Parquet data larger than memory: read N rows at a time (the data sorted "
+                   "by client) and write the ruptures as CSV to --out or standard output.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=str),
+              help="With --batch-rows: the CSV file to write the ruptures to.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def signals(file: str, score: str, client: str, session: str, rule: str, reference: str,
             window: int, sd: float | None, reliability: float | None, pooled_sd: float | None,
             all_signals: bool, low_cutoff: float | None, outcome: str | None,
-            as_json: bool) -> None:
-    """Find alliance ruptures and their repair in a long-format CSV (one row per
-    client session), with the exact rule of docs/signals.md.
+            batch_rows: int | None, out: str | None, as_json: bool) -> None:
+    """Find alliance ruptures and their repair in a long-format CSV or Parquet file
+    (one row per client session), with the exact rule of docs/signals.md.
 
     At each rated session t ≥ 2 the score a_t is compared with the reference
     (the previous score, or the mean of up to 3 previous): sd1/sd2 fire when
@@ -70,6 +75,7 @@ def signals(file: str, score: str, client: str, session: str, rule: str, referen
       alliance signals sessions.csv --score alliance --rule sd2
       alliance signals sessions.csv --score bond --rule rci --sd 1.8 --reliability 0.85 --json
       alliance signals sessions.csv --score alliance --all --outcome wellbeing
+      alliance signals sessions.parquet --score alliance --batch-rows 1000000 --out ruptures.csv
     """
     if rule == "rci" and (sd is None or reliability is None):
         raise click.UsageError("--rule rci needs --sd and --reliability")
@@ -82,6 +88,18 @@ def signals(file: str, score: str, client: str, session: str, rule: str, referen
     if len({score, client, session}) < 3 or outcome in (client, session):
         raise click.UsageError("--score, --client and --session (and --outcome) must be "
                                "different columns")
+    if out is not None and batch_rows is None:
+        raise click.UsageError("--out is used only with --batch-rows")
+    if batch_rows is not None:
+        if all_signals:
+            raise click.UsageError("--all needs the whole clinic at once (percentiles and the "
+                                   "expected model); it is not available with --batch-rows")
+        if not is_parquet(file):
+            raise click.UsageError("--batch-rows reads Parquet data (a .parquet file or a "
+                                   "folder of them)")
+        _signals_in_batches(file, score, client, session, rule, reference, window, sd,
+                            reliability, pooled_sd, batch_rows, out, as_json)
+        return
 
     frame = _read(file, score, client, session, all_signals, outcome)
     result = detect_ruptures(frame[client].to_numpy(), frame[session].to_numpy(),
@@ -130,17 +148,63 @@ def _print_json(report: dict) -> None:
     click.echo("}")
 
 
+def _signals_in_batches(file, score, client, session, rule, reference, window, sd, reliability,
+                        pooled_sd, batch_rows, out, as_json) -> None:
+    """Ruptures of Parquet data in bounded memory (alliance.core.partitioned)."""
+    from alliance.core.partitioned import ruptures_in_batches
+
+    def batches():
+        for batch in iter_parquet(file, required=[client, session, score], numeric=[score],
+                                  integer=[session], allow_missing=[score],
+                                  columns=[client, session, score], batch_rows=batch_rows):
+            if batch[session].isna().any() or (batch[session] < 0).any():
+                raise InputError("session numbers must be present and not negative", file=file,
+                                 column=session)
+            if batch[client].isna().any():
+                raise InputError("empty client identifier", file=file, column=client)
+            yield batch
+
+    try:
+        summary, tables = ruptures_in_batches(batches, client, session, score, rule=rule,
+                                              reference=reference, window=window,
+                                              pooled_sd=pooled_sd, sd=sd,
+                                              reliability=reliability)
+        handle = open(out, "w", newline="", encoding="utf-8") if out else None
+        try:
+            header = True
+            for table in tables:
+                text = table.to_csv(index=False, header=header)
+                header = False
+                (handle.write(text) if handle else click.echo(text, nl=False))
+        finally:
+            if handle:
+                handle.close()
+    except InputError as exc:
+        if exc.file is not None:
+            raise
+        raise InputError(exc.problem, file=file, column=exc.column) from None
+    except OSError as exc:
+        raise InputError(f"cannot write the file ({exc.strerror or exc})", file=out) from None
+    report = {"file": file, "score": score, **summary.to_dict(), "ruptures_file": out}
+    if as_json:
+        _print_json(report)
+    elif out:
+        counts = ", ".join(f"{summary.counts[s]} {s}" for s in STATES)
+        click.echo(f"{file}: {summary.n_clients} clients, {summary.n_rated} rated sessions of "
+                   f"'{score}', {sum(summary.counts.values())} ruptures ({counts}); wrote {out}")
+
+
 def _read(file: str, score: str, client: str, session: str, all_signals: bool,
           outcome: str | None) -> pd.DataFrame:
-    header = _header(file)
+    header = _parquet_columns(file) if is_parquet(file) else _header(file)
     numeric = [score]
     if all_signals:
         # The outcome is required (read_csv names it when missing); the others are optional.
         numeric += [c for c in (THERAPIST, ATTENDED) if c in header]
         numeric += [outcome] if outcome else []
     numeric = list(dict.fromkeys(c for c in numeric if c not in (client, session)))
-    frame = read_csv(file, required=[client, session, score], numeric=numeric,
-                     integer=[session], allow_missing=numeric)
+    frame = read_table(file, required=[client, session, score], numeric=numeric,
+                       integer=[session], allow_missing=numeric)
     if frame[score].isna().all():
         raise InputError("no rated sessions (every cell is empty)", file=file, column=score)
     negative = (frame[session] < 0).to_numpy()
@@ -177,6 +241,15 @@ def _header(file: str) -> list[str]:
             return [c.strip() for c in next(csv.reader(handle), [])]
     except (OSError, UnicodeDecodeError, csv.Error):
         return []  # read_csv reports the problem precisely
+
+
+def _parquet_columns(file: str) -> list[str]:
+    import pyarrow.dataset as ds
+
+    try:
+        return list(ds.dataset(file, format="parquet").schema.names)
+    except Exception:  # noqa: BLE001 (read_table reports the problem precisely)
+        return []
 
 
 def _dates(frame: pd.DataFrame, file: str) -> pd.Series:

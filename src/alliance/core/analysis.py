@@ -41,6 +41,10 @@ _Z95 = float(stats.norm.ppf(0.975))
 class FixedEffect:
     """One fixed effect: estimate, standard error, Wald z, p and 95 % confidence interval.
 
+    With Satterthwaite degrees of freedom (``df`` set) ``z`` is lmerTest's t
+    statistic (the same estimate / se), ``p`` comes from the t distribution on
+    ``df`` degrees of freedom and the interval uses its quantile.
+
     ``z`` is what lme4 prints as "t value". ``p`` and the interval use the normal
     distribution (large-sample Wald), as ``confint(fit, method = "Wald")`` does.
     """
@@ -51,10 +55,12 @@ class FixedEffect:
     p: float
     ci_low: float
     ci_high: float
+    #: Satterthwaite denominator degrees of freedom (None for Wald z).
+    df: float | None = None
 
     def to_dict(self) -> dict:
         return {"estimate": self.estimate, "se": self.se, "z": self.z, "p": self.p,
-                "ci": [self.ci_low, self.ci_high]}
+                "ci": [self.ci_low, self.ci_high], "df": self.df}
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class ModelData:
     n_dropped: int
     grand_mean: float
     lag: bool
+    #: Why rows were left out: reason → number of rows (a row missing two values
+    #: counts under both; see `dropped_reasons`).
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,10 @@ class WithinBetweenResult:
     singular: bool
     notes: tuple[str, ...] = field(default=())
     method: str = "REML"
+    #: Why rows were left out: reason → number of rows.
+    dropped: dict[str, int] = field(default_factory=dict)
+    #: "wald" (z and normal p) or "satterthwaite" (t on Satterthwaite df, as lmerTest).
+    df_method: str = "wald"
 
     @property
     def summary(self) -> str:
@@ -114,7 +127,9 @@ class WithinBetweenResult:
             "n_therapists": self.n_therapists,
             "n_rows": self.n_rows,
             "n_dropped": self.n_dropped,
+            "dropped": dict(self.dropped),
             "method": self.method,
+            "df_method": self.df_method,
             "outcome": self.outcome,
             "predictor": self.predictor,
             "lag": self.lag,
@@ -168,13 +183,19 @@ def within_between_data(frame: pd.DataFrame, outcome: str, predictor: str, clien
             ids = data[role]
             data[role] = ids.where(ids.isna(), ids.astype(str).str.strip()).replace("", np.nan)
     n_rows = len(data)
+    dropped = {f"no value for '{used[role]}'": int(count)
+               for role, count in data.isna().sum().items() if count}
     data = data.dropna()
     n_dropped = n_rows - len(data)
     if data.empty:
         raise NotEnoughDataError(f"no row has values for all of {', '.join(map(repr, columns))}")
 
     if lag:
+        before = len(data)
         data = _pair_with_next(data, session_column=session)
+        if before > len(data):
+            dropped["a client's last usable session (no next session to predict)"] = \
+                before - len(data)
     # Person mean over the predictor values that enter the model; the between part
     # is centred at the mean of the person means (each client counted once).
     person_mean = data.groupby("client", sort=False)["predictor"].transform("mean")
@@ -183,12 +204,12 @@ def within_between_data(frame: pd.DataFrame, outcome: str, predictor: str, clien
     data = data.assign(person_mean=person_mean, within=data["predictor"] - person_mean,
                        between=person_mean - grand_mean).reset_index(drop=True)
     return ModelData(data=data, n_rows=n_rows, n_dropped=n_dropped, grand_mean=grand_mean,
-                     lag=lag)
+                     lag=lag, dropped=dropped)
 
 
 def within_between(frame: pd.DataFrame, outcome: str, predictor: str, client: str,
                    therapist: str | None = None, session: str | None = None,
-                   lag: bool = False) -> WithinBetweenResult:
+                   lag: bool = False, df: str = "wald") -> WithinBetweenResult:
     """Fit the within/between multilevel model of a predictor (alliance) on an outcome.
 
     Parameters
@@ -203,6 +224,10 @@ def within_between(frame: pd.DataFrame, outcome: str, predictor: str, client: st
         and (lag form) orders each client's sessions.
     lag : predict the outcome at the client's next session from the predictor at
         this session, controlling for the outcome at this session.
+    df : "wald" (default): each fixed effect is tested with the normal
+        distribution (Wald z). "satterthwaite": a t test on Satterthwaite
+        degrees of freedom, as lmerTest's ``summary`` (better with few clients
+        or therapists); see `alliance.core.mixed.satterthwaite_df`.
 
     Returns
     -------
@@ -301,23 +326,25 @@ def within_between(frame: pd.DataFrame, outcome: str, predictor: str, client: st
     y = data["outcome"].to_numpy(float)
     ones = np.ones(len(data))
     if therapist is None:
-        fit = fit_reml(y, X, terms, units=data["client"].to_numpy(), Z=ones)
+        fit = fit_reml(y, X, terms, units=data["client"].to_numpy(), Z=ones, df=df)
         variances = {"client": float(fit.cov_re[0, 0]), "residual": fit.scale}
     else:
         # Client within therapist (lme4: therapist:client), so that a client seen by
         # two therapists counts as two units, as lme4 counts them.
         nested = (data["therapist"] + "\x1f" + data["client"]).to_numpy()
-        fit = fit_reml(y, X, terms, units=nested, Z=ones, groups=data["therapist"].to_numpy())
+        fit = fit_reml(y, X, terms, units=nested, Z=ones, groups=data["therapist"].to_numpy(),
+                       df=df)
         variances = {"client": float(fit.cov_re[0, 0]), "therapist": fit.group_variance,
                      "residual": fit.scale}
 
     effects = {}
-    for term, estimate, se in zip(terms, fit.fe, fit.se):
-        z = estimate / se
+    dfs = fit.df if fit.df is not None else [None] * len(terms)
+    for term, estimate, se, z, p, term_df in zip(terms, fit.fe, fit.se, fit.t, fit.p, dfs):
+        quantile = _Z95 if term_df is None else float(stats.t.ppf(0.975, term_df))
         effects[term] = FixedEffect(estimate=float(estimate), se=float(se), z=float(z),
-                                    p=float(2 * stats.norm.sf(abs(z))),
-                                    ci_low=float(estimate - _Z95 * se),
-                                    ci_high=float(estimate + _Z95 * se))
+                                    p=float(p), ci_low=float(estimate - quantile * se),
+                                    ci_high=float(estimate + quantile * se),
+                                    df=None if term_df is None else float(term_df))
     notes = []
     if fit.singular:
         notes.append("a random-effect variance is estimated as zero (boundary fit); the "
@@ -331,7 +358,8 @@ def within_between(frame: pd.DataFrame, outcome: str, predictor: str, client: st
         n_dropped=prepared.n_dropped, outcome=outcome, predictor=predictor, lag=lag,
         formula=_formula(outcome, client, therapist, terms, lag),
         grand_mean=prepared.grand_mean, reml_criterion=fit.reml_criterion,
-        converged=fit.converged, singular=fit.singular, notes=tuple(notes))
+        converged=fit.converged, singular=fit.singular, notes=tuple(notes),
+        dropped=dict(prepared.dropped), df_method=df)
 
 
 def _pair_with_next(data: pd.DataFrame, session_column: str | None) -> pd.DataFrame:

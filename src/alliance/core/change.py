@@ -22,6 +22,12 @@ NO_RELIABLE_CHANGE = "no reliable change"
 RECOVERED = "recovered"
 UNCHANGED = "unchanged"
 
+#: A reliability above this is implausible for a psychological measure (published
+#: alphas and test–retest coefficients rarely pass .95), and as reliability nears 1
+#: the reliable change index grows without bound: .999999999999 turns a change of
+#: 9 points on an SD of 7.5 into an index of about 850 000. Such a value gets a note.
+IMPLAUSIBLE_RELIABILITY = 0.99
+
 
 def _plain(value):
     """Numbers and arrays as JSON-ready Python values."""
@@ -54,11 +60,38 @@ def _check_sd(sd, name: str = "sd") -> np.ndarray:
     return sd
 
 
-def _check_reliability(reliability) -> np.ndarray:
+def _check_reliability(reliability, *, allow_one: bool = True) -> np.ndarray:
+    """Reliability within (0, 1], or (0, 1) when the result would divide by 1 − r."""
     reliability = _finite("reliability", reliability)
     if np.any((reliability <= 0) | (reliability > 1)):
-        raise InputError(f"reliability must lie in (0, 1], got {_plain(reliability)}")
+        interval = "(0, 1]" if allow_one else "(0, 1): above 0 and below 1"
+        raise InputError(f"reliability must lie in {interval}, got {_plain(reliability)}")
+    if not allow_one and np.any(reliability >= 1):
+        raise InputError("reliability must lie in (0, 1): above 0 and below 1, got 1; a "
+                         "reliability of 1 means no measurement error, so the reliable change "
+                         "index is undefined")
     return reliability
+
+
+def reliability_notes(reliability) -> tuple[str, ...]:
+    """Plain-language warnings about a reliability that is valid but implausible.
+
+    Examples
+    --------
+    >>> reliability_notes(0.85)
+    ()
+    >>> reliability_notes(0.999999999999)[0][:45]
+    'reliability 0.999999999999 is above 0.99, hig'
+    """
+    values = np.atleast_1d(np.asarray(reliability, dtype=float))
+    high = values[values > IMPLAUSIBLE_RELIABILITY]
+    if not len(high):
+        return ()
+    shown = f"{float(high.max()):.12g}"
+    return (f"reliability {shown} is above {IMPLAUSIBLE_RELIABILITY:g}, higher than "
+            "psychological measures reach; near 1 the measurement error √(1 − r) vanishes and "
+            "the index grows without bound, so check the value (a typo, or a coefficient "
+            "that is not a reliability?)",)
 
 
 def standard_error_of_difference(sd, reliability):
@@ -72,6 +105,13 @@ def standard_error_of_difference(sd, reliability):
     Returns
     -------
     float or numpy.ndarray
+
+    Examples
+    --------
+    >>> round(standard_error_of_difference(7.5, 0.85), 4)
+    4.1079
+    >>> standard_error_of_difference(10, 1.0)
+    0.0
 
     Notes
     -----
@@ -107,6 +147,8 @@ class ReliableChange:
     direction: str | np.ndarray
     higher_is_better: bool
     critical_z: float = CRITICAL_Z
+    #: Plain-language warnings (an implausibly high reliability).
+    notes: tuple[str, ...] = ()
 
     @property
     def min_reliable_change(self):
@@ -125,6 +167,7 @@ class ReliableChange:
             "min_reliable_change": _plain(self.min_reliable_change),
             "critical_z": self.critical_z,
             "higher_is_better": self.higher_is_better,
+            "notes": list(self.notes),
         }
 
 
@@ -137,7 +180,8 @@ def reliable_change(pre, post, sd, reliability, higher_is_better: bool = True,
     pre, post : score before and after (numbers or arrays of equal shape).
     sd : standard deviation of pre-treatment scores (or of a norm sample), > 0.
     reliability : reliability of the measure, in (0, 1). A reliability of 1
-        would leave no measurement error and the index undefined.
+        would leave no measurement error and the index undefined; one above
+        0.99 is accepted with a note in ``notes``.
     higher_is_better : direction of the scale (False for symptom measures).
     critical_z : threshold for |RC|, default 1.96 (two-sided p < .05).
 
@@ -146,7 +190,17 @@ def reliable_change(pre, post, sd, reliability, higher_is_better: bool = True,
     ReliableChange
         ``rci``, ``s_diff``, ``reliable`` and ``direction`` ("improved",
         "deteriorated" or "no reliable change"), plus ``min_reliable_change``,
-        the change in score points needed to count as reliable.
+        the change in score points needed to count as reliable, and ``notes``.
+
+    Examples
+    --------
+    >>> result = reliable_change(pre=18, post=27, sd=7.5, reliability=0.85)
+    >>> round(result.rci, 3), result.reliable, result.direction
+    (2.191, True, 'improved')
+    >>> round(result.min_reliable_change, 2)
+    8.05
+    >>> reliable_change(20, 8, 5, 0.84, higher_is_better=False).direction
+    'improved'
 
     Notes
     -----
@@ -166,10 +220,7 @@ def reliable_change(pre, post, sd, reliability, higher_is_better: bool = True,
     """
     pre_ = _finite("pre", pre)
     post_ = _finite("post", post)
-    reliability_ = _check_reliability(reliability)
-    if np.any(reliability_ >= 1):
-        raise InputError("reliability 1 means no measurement error, so the reliable change "
-                         "index is undefined; use a reliability below 1")
+    reliability_ = _check_reliability(reliability, allow_one=False)
     if not critical_z > 0:
         raise InputError(f"critical_z must be greater than 0, got {critical_z}")
     try:
@@ -193,7 +244,8 @@ def reliable_change(pre, post, sd, reliability, higher_is_better: bool = True,
         change=_scalar_or_array(change), rci=_scalar_or_array(rci),
         s_diff=_scalar_or_array(s_diff), reliable=_scalar_or_array(reliable),
         direction=_scalar_or_array(direction.astype(object)),
-        higher_is_better=bool(higher_is_better), critical_z=float(critical_z))
+        higher_is_better=bool(higher_is_better), critical_z=float(critical_z),
+        notes=reliability_notes(reliability_))
 
 
 @dataclass(frozen=True)
@@ -239,6 +291,14 @@ def clinical_cutoff(m0: float | None = None, sd0: float | None = None,
         ``value`` with ``criterion`` "c" when both norms are given, "a" with
         only the dysfunctional norm, "b" with only the functional norm; the
         other criteria that can be computed are reported as well.
+
+    Examples
+    --------
+    >>> cut = clinical_cutoff(m0=30, sd0=6, m1=18, sd1=7.5)
+    >>> cut.criterion, round(cut.value, 3)
+    ('c', 24.667)
+    >>> clinical_cutoff(m1=15, sd1=5, higher_is_better=False).value
+    5.0
 
     Notes
     -----
@@ -341,6 +401,12 @@ def clinically_significant(pre, post, sd, reliability, cutoff: ClinicalCutoff | 
     ClinicalSignificance
         ``category`` per client, the reliable change, and whether the scores
         before and after lie on the functional side of the cutoff.
+
+    Examples
+    --------
+    >>> clinically_significant(20, 8, sd=5, reliability=0.84, cutoff=9.44,
+    ...                        higher_is_better=False).category
+    'recovered'
 
     Notes
     -----

@@ -9,7 +9,8 @@ outside the band at some session is not on track, and may need a closer look.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,8 +33,25 @@ MIN_SESSIONS = 3
 #: to take each signal seriously, early enough to catch a case going off course.
 DEFAULT_COVERAGE = 0.80
 
-#: Names of the coefficients, in order.
+#: Names of the coefficients of the log(session) curve, in order.
 COEFFICIENTS = ("intercept", "intake", "log_session", "intake_log_session")
+
+#: The shapes of the expected course over sessions: "log", outcome linear in
+#: log(session) (most change early, less later); "spline", a natural cubic spline
+#: of the session number with knots at the sessions' tertiles (any smooth course,
+#: linear beyond the sessions seen). Both interact with the intake score.
+CURVES = ("log", "spline")
+
+#: Names of the spline curve's coefficients: three basis functions of the session.
+SPLINE_COEFFICIENTS = ("intercept", "intake", "spline1", "spline2", "spline3",
+                       "intake_spline1", "intake_spline2", "intake_spline3")
+
+#: Cases are split into this many groups to measure held-out coverage: each group's
+#: scores are compared with the band of a model fitted on the other groups.
+HELD_OUT_FOLDS = 5
+
+#: Session groups in which held-out coverage is reported (first, last session).
+COVERAGE_GROUPS = ((2, 4), (5, 7), (8, 12), (13, None))
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,18 @@ class ExpectedResponseModel:
     session_range: tuple[float, float]
     intake_quartiles: tuple[float, float, float]
     method: str = "REML"
+    #: The shape of the course over sessions (see CURVES), and the spline's knots.
+    curve: str = "log"
+    knots: tuple[float, ...] = ()
+    #: Held-out coverage of the band (see `held_out_coverage`) of each curve tried:
+    #: curve → {"overall", "n", "by_session": {group: {"coverage", "n"}}}.
+    held_out: dict[str, dict] = field(default_factory=dict)
+    #: Why rows of the data were not fitted: reason → number of rows.
+    dropped: dict[str, int] = field(default_factory=dict)
+    #: Test of each coefficient: ``estimate``, ``se``, ``t``, ``df`` and ``p`` (df None
+    #: and a normal p for Wald z; t on Satterthwaite df as lmerTest otherwise).
+    tests: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    df_method: str = "wald"
 
     def band(self, intake, session) -> Band:
         """Expected outcome and lower/upper limits for a case with this intake at this session.
@@ -96,8 +126,10 @@ class ExpectedResponseModel:
 
         Notes
         -----
-        With L = log(session), x = (1, intake, L, intake·L), z = (1, L) (or (1)
-        without a random slope), β the coefficients, C their covariance, G the
+        With L = log(session), x = (1, intake, L, intake·L) (for the spline
+        curve, (1, intake, b(session), intake·b(session)) with b the three
+        spline basis functions), z = (1, L) (or (1) without a random slope),
+        β the coefficients, C their covariance, G the
         random-effect covariance and σ² the residual variance:
 
             expected = x'β,   var = x'Cx + z'Gz + σ²,
@@ -115,8 +147,8 @@ class ExpectedResponseModel:
             raise InputError("session numbers start at 1")
         intake, session = np.broadcast_arrays(intake, session)
         log_s = np.log(session)
-        x = np.stack([np.ones_like(log_s), intake, log_s, intake * log_s], axis=-1)
-        beta = np.array([self.coefficients[name] for name in COEFFICIENTS])
+        x = _design(self.curve, self.knots, intake, session)
+        beta = np.array([self.coefficients[name] for name in _names(self.curve)])
         expected = x @ beta
         z = np.stack([np.ones_like(log_s), log_s], axis=-1)[..., : self.cov_random.shape[0]]
         variance = (np.einsum("...i,ij,...j->...", x, self.cov_coefficients, x)
@@ -142,8 +174,11 @@ class ExpectedResponseModel:
     def to_dict(self) -> dict:
         return {
             "method": self.method,
-            "formula": "outcome ~ intake * log(session) + "
+            "formula": f"outcome ~ intake * {_CURVE_TERM[self.curve]} + "
                        + ("(1 + log(session) | case)" if self.random_slope else "(1 | case)"),
+            "curve": self.curve,
+            "knots": list(self.knots),
+            "held_out": self.held_out,
             "coefficients": dict(self.coefficients),
             "cov_coefficients": self.cov_coefficients.tolist(),
             "cov_random": self.cov_random.tolist(),
@@ -155,13 +190,20 @@ class ExpectedResponseModel:
             "intake_range": list(self.intake_range),
             "session_range": list(self.session_range),
             "intake_quartiles": list(self.intake_quartiles),
+            "dropped": dict(self.dropped),
+            "df_method": self.df_method,
+            "tests": {name: dict(test) for name, test in self.tests.items()},
         }
 
     @classmethod
     def from_dict(cls, values: Mapping) -> ExpectedResponseModel:
         """Rebuild a model stored with `to_dict` (e.g. a reference model shipped with a clinic)."""
         try:
-            return cls(coefficients={k: float(values["coefficients"][k]) for k in COEFFICIENTS},
+            curve = values.get("curve", "log")
+            if curve not in CURVES:
+                raise ValueError(f"unknown curve {curve!r}")
+            return cls(coefficients={k: float(values["coefficients"][k]) for k in _names(curve)},
+                       curve=curve, knots=tuple(map(float, values.get("knots", ()))),
                        cov_coefficients=np.array(values["cov_coefficients"], dtype=float),
                        cov_random=np.array(values["cov_random"], dtype=float),
                        residual_variance=float(values["residual_variance"]),
@@ -177,7 +219,9 @@ class ExpectedResponseModel:
 
 def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcome: str,
                           min_cases: int = MIN_CASES, coverage: float = DEFAULT_COVERAGE,
-                          min_sessions: int = MIN_SESSIONS) -> ExpectedResponseModel:
+                          min_sessions: int = MIN_SESSIONS,
+                          df: str = "wald", curve: str = "log",
+                          held_out: bool = False) -> ExpectedResponseModel:
     """Fit the expected treatment response on completed cases.
 
     Parameters
@@ -191,6 +235,13 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
     coverage : two-sided coverage of the band (default `DEFAULT_COVERAGE`).
     min_sessions : rated sessions a case needs to count as completed (default
         `MIN_SESSIONS`: the intake and two later scores).
+    df : "wald" (default) or "satterthwaite": how ``tests`` tests each
+        coefficient (normal z, or t on Satterthwaite df as lmerTest).
+    curve : "log" (default), "spline" (see `CURVES`), or "auto": fit both,
+        measure each one's held-out coverage and keep the curve whose coverage
+        strays least from ``coverage`` in its worst session group (log on a tie).
+    held_out : also measure the held-out coverage of the fitted curve (always
+        done with "auto"); see `held_out_coverage`.
 
     Returns
     -------
@@ -204,6 +255,19 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
     InputError
         Missing or non-numeric columns, session numbers below 1, a case with the
         same session twice, or an invalid ``coverage``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> rows = [(case, s, 3 + np.log(s) + rng.normal(0, 0.5) + case % 3 * 0.3)
+    ...         for case in range(40) for s in range(1, 7)]
+    >>> frame = pd.DataFrame(rows, columns=["case", "session", "score"])
+    >>> model = fit_expected_response(frame, "case", "session", "score")
+    >>> model.n_cases, model.curve
+    (40, 'log')
+    >>> band = model.band(intake=3.5, session=[2, 6])
+    >>> band.expected.round(2), band.lower.round(2), band.upper.round(2)
+    (array([4.1, 5.1]), array([3.39, 4.4 ]), array([4.81, 5.81]))
 
     Notes
     -----
@@ -234,11 +298,18 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
     """
     if not 0 < coverage < 1:
         raise InputError(f"coverage must be between 0 and 1 (got {coverage})")
+    if curve not in (*CURVES, "auto"):
+        raise InputError(f"curve must be one of {', '.join(CURVES)} or auto, got {curve!r}")
     if min_sessions < 2:
         raise InputError("a completed case needs at least 2 rated sessions (intake and one more)")
-    data = _cases(frame, client, session, outcome)
+    data, dropped = _cases(frame, client, session, outcome)
     counts = data.groupby("case")["score"].transform("size")
-    data = data[counts >= min_sessions]
+    short = counts < min_sessions
+    if short.any():
+        cases = data.loc[short, "case"].nunique()
+        dropped[f"{cases} case{'s' if cases > 1 else ''} with fewer than {min_sessions} rated "
+                "sessions (not completed)"] = int(short.sum())
+    data = data[~short]
     n_cases = int(data["case"].nunique())
     if n_cases < max(min_cases, 2):
         raise NotEnoughDataError(
@@ -256,23 +327,154 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
         raise InputError("every case has the same intake score; its effect cannot be fitted",
                          column=outcome)
 
-    log_s = np.log(follow["session"].to_numpy(float))
-    x_intake = follow["intake"].to_numpy(float)
-    X = np.column_stack([np.ones_like(log_s), x_intake, log_s, x_intake * log_s])
+    checks, models = {}, {}
+    if curve == "auto" or held_out:
+        for name in (CURVES if curve == "auto" else (curve,)):
+            models[name], theta = _fit(follow, name, coverage, df)
+            checks[name] = held_out_coverage(follow, name, coverage, start=theta)
+    if curve == "auto":
+        curve = min(CURVES, key=lambda name: (_worst_gap(checks[name], coverage),
+                                              CURVES.index(name)))
+    model = models[curve] if curve in models else _fit(follow, curve, coverage, df)[0]
+    return dataclasses.replace(
+        model, n_cases=n_cases, intake_range=(float(intake.min()), float(intake.max())),
+        intake_quartiles=tuple(float(q) for q in np.quantile(intake, [0.25, 0.5, 0.75])),
+        dropped=dropped, held_out=checks)
+
+
+_CURVE_TERM = {"log": "log(session)", "spline": "ns(session, knots at tertiles)"}
+
+
+def _names(curve: str) -> tuple[str, ...]:
+    return COEFFICIENTS if curve == "log" else SPLINE_COEFFICIENTS
+
+
+def spline_knots(sessions) -> tuple[float, ...]:
+    """Knots of the spline curve: the lowest, the tertiles and the highest session."""
+    sessions = np.asarray(sessions, dtype=float)
+    knots = np.unique(np.quantile(sessions, [0.0, 1 / 3, 2 / 3, 1.0]))
+    if len(knots) < 4:
+        raise InputError("the spline curve needs later scores at four or more different "
+                         "sessions; use the log curve")
+    return tuple(float(k) for k in knots)
+
+
+def natural_spline_basis(x, knots) -> np.ndarray:
+    """The natural cubic spline basis (without the constant) at x: x and K − 2 more columns.
+
+    Notes
+    -----
+    With knots ξ_1 < … < ξ_K, d_k(x) = ((x − ξ_k)³₊ − (x − ξ_K)³₊) / (ξ_K − ξ_k) and
+    N_(k+2)(x) = d_k(x) − d_(K−1)(x), k = 1 … K − 2 (Hastie, Tibshirani & Friedman,
+    2009, eq. 5.4–5.5): cubic between the knots, linear beyond the outer ones. The
+    columns are scaled by the squared knot span so they stay of the size of x.
+    """
+    x = np.asarray(x, dtype=float)
+    knots = np.asarray(knots, dtype=float)
+    last = knots[-1]
+
+    def d(k):
+        return ((np.clip(x - knots[k], 0, None) ** 3 - np.clip(x - last, 0, None) ** 3)
+                / (last - knots[k]))
+
+    span = (last - knots[0]) ** 2
+    columns = [x] + [(d(k) - d(len(knots) - 2)) / span for k in range(len(knots) - 2)]
+    return np.stack(columns, axis=-1)
+
+
+def _design(curve: str, knots, intake, session) -> np.ndarray:
+    intake = np.asarray(intake, dtype=float)
+    session = np.asarray(session, dtype=float)
+    if curve == "log":
+        shape = np.log(session)[..., None]
+    else:
+        shape = natural_spline_basis(session, knots)
+    ones = np.ones_like(intake)[..., None]
+    return np.concatenate([ones, intake[..., None], shape, intake[..., None] * shape], axis=-1)
+
+
+def _fit(follow: pd.DataFrame, curve: str, coverage: float, df: str,
+         start: np.ndarray | None = None) -> tuple[ExpectedResponseModel, np.ndarray]:
+    """Fit one curve to the follow-up scores (columns case, session, score, intake).
+
+    Returns the model and θ of its random-slope fit (a start for refits on part of
+    the data: one search from a nearby optimum instead of several)."""
+    session = follow["session"].to_numpy(float)
+    knots = spline_knots(session) if curve == "spline" else ()
+    X = _design(curve, knots, follow["intake"].to_numpy(float), session)
+    names = _names(curve)
     y = follow["score"].to_numpy(float)
     units = follow["case"].to_numpy()
-    fit = fit_reml(y, X, COEFFICIENTS, units=units, Z=np.column_stack([np.ones_like(log_s), log_s]))
+    log_s = np.log(session)
+    fit = fit_reml(y, X, names, units=units, Z=np.column_stack([np.ones_like(log_s), log_s]),
+                   df=df, starts=None if start is None else [start])
+    slope_theta = fit.theta
     random_slope = fit.converged and not fit.singular
     if not random_slope:
-        fit = fit_reml(y, X, COEFFICIENTS, units=units, Z=np.ones_like(log_s))
+        fit = fit_reml(y, X, names, units=units, Z=np.ones_like(log_s), df=df)
+    dfs = fit.df if fit.df is not None else [None] * len(names)
+    tests = {name: {"estimate": float(b), "se": float(se), "t": float(t),
+                    "df": None if d is None else float(d), "p": float(p)}
+             for name, b, se, t, d, p in zip(names, fit.fe, fit.se, fit.t, dfs, fit.p)}
+    intakes = follow.groupby("case")["intake"].first()
     return ExpectedResponseModel(
-        coefficients=dict(zip(COEFFICIENTS, map(float, fit.fe))),
+        coefficients=dict(zip(names, map(float, fit.fe))),
         cov_coefficients=fit.cov_fe, cov_random=fit.cov_re, residual_variance=fit.scale,
-        random_slope=random_slope, coverage=float(coverage), n_cases=n_cases,
+        random_slope=random_slope, coverage=float(coverage), n_cases=int(len(intakes)),
         n_obs=int(len(follow)),
-        intake_range=(float(intake.min()), float(intake.max())),
-        session_range=(float(follow["session"].min()), float(follow["session"].max())),
-        intake_quartiles=tuple(float(q) for q in np.quantile(intake, [0.25, 0.5, 0.75])))
+        intake_range=(float(intakes.min()), float(intakes.max())),
+        session_range=(float(session.min()), float(session.max())),
+        intake_quartiles=tuple(float(q) for q in np.quantile(intakes, [0.25, 0.5, 0.75])),
+        tests=tests, df_method=df, curve=curve, knots=knots), slope_theta
+
+
+def held_out_coverage(follow: pd.DataFrame, curve: str, coverage: float,
+                      folds: int = HELD_OUT_FOLDS, seed: int = 0,
+                      start: np.ndarray | None = None) -> dict:
+    """Share of held-out cases' scores that fall inside the band, overall and by session.
+
+    Parameters
+    ----------
+    follow : the follow-up scores, columns ``case``, ``session``, ``score``, ``intake``.
+    curve : "log" or "spline".
+    coverage : the band's nominal coverage.
+    folds : the cases are split at random (``seed``) into this many groups; each
+        group's scores are checked against the band of the model fitted on the
+        other groups (so a case never tests a model it helped to fit).
+    start : θ of the random-slope fit on all cases, where each fold's search starts.
+
+    Returns
+    -------
+    dict
+        ``overall`` coverage and ``n`` scores, and ``by_session``: for each session
+        group of `COVERAGE_GROUPS` with scores, its ``coverage`` and ``n``.
+    """
+    cases = np.array(sorted(follow["case"].unique()))
+    group = dict(zip(np.random.default_rng(seed).permutation(cases),
+                     np.arange(len(cases)) % folds))
+    fold = follow["case"].map(group).to_numpy()
+    inside = np.zeros(len(follow), dtype=bool)
+    for k in range(folds):
+        test = fold == k
+        model, _ = _fit(follow[~test], curve, coverage, "wald", start=start)
+        rows = follow[test]
+        band = model.band(rows["intake"].to_numpy(float), rows["session"].to_numpy(float))
+        score = rows["score"].to_numpy(float)
+        inside[test] = (score >= band.lower) & (score <= band.upper)
+    session = follow["session"].to_numpy(float)
+    by_session = {}
+    for low, high in COVERAGE_GROUPS:
+        chosen = (session >= low) & (session <= (np.inf if high is None else high))
+        if chosen.any():
+            label = f"{low}+" if high is None else f"{low}–{high}"
+            by_session[label] = {"coverage": float(inside[chosen].mean()),
+                                 "n": int(chosen.sum())}
+    return {"overall": float(inside.mean()), "n": int(len(inside)), "by_session": by_session}
+
+
+def _worst_gap(check: dict, coverage: float) -> float:
+    """The largest distance from the nominal coverage over the session groups."""
+    return max(abs(group["coverage"] - coverage) for group in check["by_session"].values())
 
 
 def _cases(frame: pd.DataFrame, client: str, session: str, outcome: str) -> pd.DataFrame:
@@ -288,7 +490,11 @@ def _cases(frame: pd.DataFrame, client: str, session: str, outcome: str) -> pd.D
                          "session": numeric_column(frame[session], session),
                          "score": numeric_column(frame[outcome], outcome)})
     data["case"] = data["case"].where(data["case"].isna(), data["case"].astype(str).str.strip())
-    data = data.replace({"case": {"": np.nan}}).dropna()
+    data = data.replace({"case": {"": np.nan}})
+    names = {"case": client, "session": session, "score": outcome}
+    dropped = {f"no value for '{names[role]}'": int(count)
+               for role, count in data.isna().sum().items() if count}
+    data = data.dropna()
     if (data["session"] < 1).any():
         bad = data.loc[data["session"] < 1, "session"].iloc[0]
         raise InputError(f"session numbers start at 1 (found {bad:g})", column=session)
@@ -297,5 +503,5 @@ def _cases(frame: pd.DataFrame, client: str, session: str, outcome: str) -> pd.D
         row = data[duplicated].iloc[0]
         raise InputError(f"case {row['case']} has session {row['session']:g} more than once",
                          column=session)
-    return data
+    return data, dropped
 

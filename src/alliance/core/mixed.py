@@ -18,12 +18,13 @@ The test suite compares the results with lme4 and with statsmodels.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, stats
 
 from .errors import InputError, NotEnoughDataError
 
@@ -34,6 +35,14 @@ SINGULAR_TOLERANCE = 1e-4
 
 #: Starting values of the relative standard deviations θ (lme4 starts at 1).
 STARTS = (1.0, 0.25, 0.05, 4.0)
+
+#: Denominator degrees of freedom of the fixed-effect tests: "wald" (none: the
+#: normal distribution, as lme4's Wald z) or "satterthwaite" (t tests as lmerTest).
+DF_METHODS = ("wald", "satterthwaite")
+
+#: Eigenvalues of the variance parameters' Hessian at or below this count as zero
+#: (lmerTest's tolerance when it inverts the Hessian).
+HESSIAN_TOLERANCE = 1e-8
 
 #: A fit counts as converged when the largest gradient component of the REML
 #: criterion at the optimum (on free parameters) is below this (lme4's check
@@ -69,10 +78,26 @@ class RemlFit:
     reml_criterion: float
     converged: bool
     singular: bool
+    #: Satterthwaite denominator degrees of freedom per fixed effect (None unless
+    #: asked for with ``df="satterthwaite"``).
+    df: np.ndarray | None = None
 
     @property
     def se(self) -> np.ndarray:
         return np.sqrt(np.diag(self.cov_fe))
+
+    @property
+    def t(self) -> np.ndarray:
+        """Estimate / standard error (lme4's "t value")."""
+        return self.fe / self.se
+
+    @property
+    def p(self) -> np.ndarray:
+        """Two-sided p of each fixed effect: t on ``df`` degrees of freedom with
+        Satterthwaite df, otherwise the normal distribution (Wald z)."""
+        if self.df is None:
+            return 2.0 * stats.norm.sf(np.abs(self.t))
+        return 2.0 * stats.t.sf(np.abs(self.t), self.df)
 
     @property
     def llf(self) -> float:
@@ -80,7 +105,8 @@ class RemlFit:
         return -self.reml_criterion / 2
 
 
-def fit_reml(y, X, names: Sequence[str], units, Z, groups=None) -> RemlFit:
+def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald",
+             starts: Sequence[np.ndarray] | None = None) -> RemlFit:
     """Fit ``y = Xβ + Z b_unit (+ c_group) + ε`` by REML, as ``lme4::lmer(..., REML = TRUE)``.
 
     Parameters
@@ -95,10 +121,28 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None) -> RemlFit:
     groups : optional label of every row's group (e.g. therapist), with a random
         intercept ``c ~ N(0, τ²)``. Every unit must lie in one group (for clients
         seen by several therapists pass therapist:client as the unit).
+    df : "wald" (default) or "satterthwaite": also compute each fixed effect's
+        Satterthwaite degrees of freedom (``RemlFit.df``), as lmerTest does; see
+        :func:`satterthwaite_df`.
+    starts : θ vectors to start the search from instead of the default starts
+        (e.g. the optimum of a similar model, to refit it quickly on part of the data).
 
     Returns
     -------
     RemlFit
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> units = np.repeat(np.arange(30), 5)
+    >>> x = rng.normal(size=150)
+    >>> y = 2 + 0.5 * x + rng.normal(size=30)[units] + rng.normal(size=150)
+    >>> fit = fit_reml(y, np.column_stack([np.ones(150), x]), ["intercept", "x"],
+    ...                units=units, Z=np.ones(150), df="satterthwaite")
+    >>> np.round(fit.fe, 2), fit.converged
+    (array([1.81, 0.44]), True)
+    >>> np.round(fit.df, 1)          # Satterthwaite: about the clients for the intercept
+    array([ 29.1, 125.9])
 
     Raises
     ------
@@ -129,6 +173,8 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None) -> RemlFit:
     Bates, D., Mächler, M., Bolker, B., & Walker, S. (2015). Fitting linear
     mixed-effects models using lme4. Journal of Statistical Software, 67(1), 1–48.
     """
+    if df not in DF_METHODS:
+        raise InputError(f"df must be one of {', '.join(DF_METHODS)}, got {df!r}")
     problem = _Problem(y, X, units, Z, groups)
     p = problem.p
     if problem.n <= p:
@@ -139,8 +185,10 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None) -> RemlFit:
 
     bounds = problem.bounds()
     best = None
-    for start in STARTS:
-        result = optimize.minimize(problem.deviance, problem.start(start), method="L-BFGS-B",
+    initial = ([problem.start(value) for value in STARTS] if starts is None
+               else [np.asarray(start, dtype=float) for start in starts])
+    for start in initial:
+        result = optimize.minimize(problem.deviance, start, method="L-BFGS-B",
                                    jac=problem.gradient, bounds=bounds,
                                    options={"ftol": 1e-10, "maxiter": 1000})
         if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
@@ -160,7 +208,123 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None) -> RemlFit:
         if polished.fun < best.fun:
             best = polished
     theta = np.asarray(best.x, dtype=float)
-    return problem.result(theta, tuple(names))
+    result = problem.result(theta, tuple(names))
+    if df == "satterthwaite":
+        result = dataclasses.replace(result, df=satterthwaite_df(problem, result))
+    return result
+
+
+def satterthwaite_df(problem: "_Problem", fit: RemlFit, contrasts=None) -> np.ndarray:
+    """Satterthwaite denominator degrees of freedom of fixed-effect contrasts, as lmerTest.
+
+    Parameters
+    ----------
+    problem, fit : the model and its REML fit (from `fit_reml`).
+    contrasts : rows c of contrasts c'β (default: each fixed effect alone).
+
+    Returns
+    -------
+    numpy.ndarray, one df per contrast.
+
+    Notes
+    -----
+    With the variance parameters φ = (θ, σ) — lme4's θ and the residual SD —
+    V(φ) = σ² (X'V*(θ)⁻¹X)⁻¹ the covariance of β̂, and A = 2 H⁻¹ the asymptotic
+    covariance of φ̂ from the Hessian H of the REML deviance in φ (β profiled
+    out, σ free), the degrees of freedom of c'β̂ are
+
+        df = 2 (c'Vc)² / (g'Ag),   g_k = c' (∂V/∂φ_k) c.
+
+    H is inverted through its positive eigenvalues (above 1e-8), as lmerTest
+    does. H and ∂V/∂φ are numerical derivatives with Richardson extrapolation
+    (numDeriv's defaults, which lmerTest uses); the tests compare the df with
+    lmerTest's to 1e-4 (relative).
+
+    References
+    ----------
+    Satterthwaite, F. E. (1946). An approximate distribution of estimates of
+    variance components. Biometrics Bulletin, 2(6), 110–114.
+
+    Kuznetsova, A., Brockhoff, P. B., & Christensen, R. H. B. (2017). lmerTest
+    package: Tests in linear mixed effects models. Journal of Statistical
+    Software, 82(13), 1–26.
+    """
+    phi = np.r_[fit.theta, np.sqrt(fit.scale)]
+    hessian = _richardson_hessian(problem.deviance_vp, phi)
+    values, vectors = np.linalg.eigh(hessian)
+    keep = values > HESSIAN_TOLERANCE
+    cov_phi = 2.0 * (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    jacobian = _richardson_jacobian(lambda v: problem.cov_fe(v).ravel(), phi)
+    p = problem.p
+    contrasts = np.eye(p) if contrasts is None else np.atleast_2d(np.asarray(contrasts, float))
+    result = np.empty(len(contrasts))
+    for i, c in enumerate(contrasts):
+        variance = c @ fit.cov_fe @ c
+        gradient = np.array([c @ jacobian[:, k].reshape(p, p) @ c for k in range(len(phi))])
+        result[i] = 2.0 * variance ** 2 / (gradient @ cov_phi @ gradient)
+    return result
+
+
+# Numerical derivatives as R's numDeriv computes them by default (method "Richardson":
+# central differences with steps d·|x| (eps where x is near 0), halved r − 1 times, and
+# extrapolated), so that the results follow lmerTest's.
+_ZERO_TOLERANCE = np.sqrt(np.finfo(float).eps / 7e-7)
+
+
+def _steps(x: np.ndarray, d: float, eps: float = 1e-4) -> np.ndarray:
+    return np.abs(d * x) + eps * (np.abs(x) < _ZERO_TOLERANCE)
+
+
+def _extrapolate(estimates: list) -> np.ndarray:
+    a = list(estimates)
+    for m in range(1, len(a)):
+        a = [(a[k + 1] * 4 ** m - a[k]) / (4 ** m - 1) for k in range(len(a) - 1)]
+    return a[0]
+
+
+def _richardson_jacobian(function, x: np.ndarray, d: float = 1e-4, r: int = 4) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    columns = []
+    for i in range(len(x)):
+        h = _steps(x, d)[i]
+        estimates = []
+        for _ in range(r):
+            step = np.zeros_like(x)
+            step[i] = h
+            estimates.append((np.asarray(function(x + step)) - np.asarray(function(x - step)))
+                             / (2 * h))
+            h /= 2
+        columns.append(_extrapolate(estimates))
+    return np.column_stack(columns)
+
+
+def _richardson_hessian(function, x: np.ndarray, d: float = 0.1, r: int = 4) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    h0 = _steps(x, d)
+    f0 = function(x)
+    diagonal = np.empty(n)
+    for i in range(n):
+        h, estimates = h0[i], []
+        for _ in range(r):
+            step = np.zeros(n)
+            step[i] = h
+            estimates.append((function(x + step) - 2 * f0 + function(x - step)) / h ** 2)
+            h /= 2
+        diagonal[i] = _extrapolate(estimates)
+    hessian = np.diag(diagonal)
+    for i in range(n):
+        for j in range(i):
+            hi, hj, estimates = h0[i], h0[j], []
+            for _ in range(r):
+                step = np.zeros(n)
+                step[i], step[j] = hi, hj
+                estimates.append((function(x + step) - 2 * f0 + function(x - step)
+                                  - diagonal[i] * hi ** 2 - diagonal[j] * hj ** 2)
+                                 / (2 * hi * hj))
+                hi, hj = hi / 2, hj / 2
+            hessian[i, j] = hessian[j, i] = _extrapolate(estimates)
+    return hessian
 
 
 class _Problem:
@@ -287,6 +451,26 @@ class _Problem:
             return np.inf
         df = self.n - self.p
         return float(logdet_v + logdet_x + df * (1.0 + np.log(2.0 * np.pi * r2 / df)))
+
+    def deviance_vp(self, phi: np.ndarray) -> float:
+        """The REML deviance at θ = phi[:-1] and residual SD σ = phi[-1], β profiled out
+        (lmerTest's ``devfun_vp``): log|V*| + log|X'V*⁻¹X| + r²/σ² + (n − p) log(2πσ²)."""
+        phi = np.asarray(phi, dtype=float)
+        _, _, r2, logdet_v, logdet_x = self._solve(phi[:-1])
+        sigma2 = phi[-1] ** 2
+        return float(logdet_v + logdet_x + r2 / sigma2
+                     + (self.n - self.p) * np.log(2.0 * np.pi * sigma2))
+
+    def cov_fe(self, phi: np.ndarray) -> np.ndarray:
+        """Covariance of β̂ in the caller's columns at θ = phi[:-1], σ = phi[-1]."""
+        phi = np.asarray(phi, dtype=float)
+        _, XX, _, _, _ = self._solve(phi[:-1])
+        cov = phi[-1] ** 2 * np.linalg.inv(XX)
+        if self.intercept is not None:
+            T = np.eye(self.p)
+            T[self.intercept] -= self.shift
+            cov = T @ cov @ T.T
+        return cov
 
     def result(self, theta: np.ndarray, names: tuple[str, ...]) -> RemlFit:
         beta, XX, r2, _, _ = self._solve(theta)

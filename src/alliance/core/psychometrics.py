@@ -1,8 +1,10 @@
 """Reliability of a multi-item scale: Cronbach's alpha, omega total, item statistics.
 
 The numbers reproduce R's psych package (``psych::alpha`` and
-``psych::omega(x, nfactors = 1)``) on complete data; the tests compare them
-with stored R output in ``tests/reference/psychometrics/``.
+``psych::omega(x, nfactors = 1)``): with ``missing="pairwise"`` its defaults
+on data with missing answers, with ``missing="listwise"`` (the default here)
+psych on the complete rows. The tests compare them with stored R output in
+``tests/reference/psychometrics/``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ _UNIQUENESS_BOUNDS = (0.005, 1.0)
 
 MIN_ITEMS = 2
 MIN_ROWS = 3
+
+#: How rows with a missing answer are handled: "listwise" leaves them out;
+#: "pairwise" uses every answer, each covariance on the rows that answered both
+#: items (psych::alpha's and psych::omega's default).
+MISSING = ("listwise", "pairwise")
 
 
 @dataclass(frozen=True)
@@ -44,11 +51,12 @@ class ItemStatistics:
 
 @dataclass(frozen=True)
 class Reliability:
-    """Reliability of a scale computed on its complete rows."""
+    """Reliability of a scale (on its complete rows, or pairwise)."""
 
-    #: Complete rows used.
+    #: Rows used: the complete rows (listwise), or every row (pairwise; the n of the
+    #: Feldt interval, as psych::alpha counts it).
     n: int
-    #: Rows left out because at least one selected item was missing.
+    #: Rows left out because an answer was missing (listwise; 0 pairwise).
     n_dropped: int
     #: Number of items.
     k: int
@@ -63,6 +71,13 @@ class Reliability:
     alpha_ci_method: str = "feldt"
     #: Plain-language warnings about the result (e.g. an item that looks unreversed).
     notes: tuple[str, ...] = ()
+    #: "listwise" or "pairwise" (see MISSING).
+    missing: str = "listwise"
+    #: Rows with an answer to every item.
+    n_complete: int | None = None
+    #: Fewest rows on which a covariance was computed (pairwise: the pair of items
+    #: answered together least often; listwise: n).
+    n_pairwise_min: int | None = None
 
     def item(self, name: str) -> ItemStatistics:
         for stats_ in self.items:
@@ -72,8 +87,11 @@ class Reliability:
 
     def to_dict(self) -> dict:
         return {
+            "missing": self.missing,
             "n": self.n,
             "n_dropped": self.n_dropped,
+            "n_complete": self.n_complete,
+            "n_pairwise_min": self.n_pairwise_min,
             "k": self.k,
             "alpha": self.alpha,
             "alpha_ci": [self.alpha_ci[0], self.alpha_ci[1]],
@@ -97,7 +115,7 @@ class OneFactorModel:
 
 def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str] = (),
                 min: float | None = None, max: float | None = None,  # noqa: A002 (scale words)
-                confidence: float = 0.95) -> Reliability:
+                confidence: float = 0.95, missing: str = "listwise") -> Reliability:
     """Alpha, its confidence interval, omega total and item statistics of a scale.
 
     Parameters
@@ -110,14 +128,19 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
     min, max : the lowest and highest possible answer. Required with ``reverse``;
         when given, every answer must lie within them.
     confidence : coverage of the alpha interval (default 0.95).
+    missing : "listwise" (default): leave out rows with a missing answer, as
+        psych on ``na.omit(x)``. "pairwise": each covariance (and, for omega,
+        each correlation) on the rows that answered both items, as psych::alpha
+        and psych::omega do by default; the Feldt interval then takes every row
+        as n, as psych::alpha does (even a row without any answer, with a note).
 
     Returns
     -------
     Reliability
-        ``n`` complete rows used and ``n_dropped`` left out (rows with any
-        missing selected item), ``k`` items, ``alpha``, ``alpha_ci``,
-        ``omega_total`` and per item ``r_drop``, ``alpha_if_deleted`` and
-        ``loading``.
+        ``n`` rows used and ``n_dropped`` left out, ``k`` items, ``alpha``,
+        ``alpha_ci``, ``omega_total``, per item ``r_drop``,
+        ``alpha_if_deleted`` and ``loading``, and ``missing``, ``n_complete``
+        and ``n_pairwise_min`` (fewest rows behind one covariance).
 
     Raises
     ------
@@ -127,7 +150,20 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
     ScoringError
         An answer outside ``min``–``max``.
     NotEnoughDataError
-        Fewer than 3 complete rows.
+        Fewer than 3 complete rows (listwise), or a pair of items answered
+        together in fewer than 3 rows (pairwise).
+
+    Examples
+    --------
+    >>> answers = [[4, 5, 4], [2, 3, 2], [3, 3, 4], [5, 4, 5], [1, 2, 2]]
+    >>> result = reliability(answers)
+    >>> result.n, result.k, round(result.alpha, 3)
+    (5, 3, 0.929)
+    >>> [round(item.r_drop, 3) for item in result.items]
+    [0.971, 0.776, 0.872]
+    >>> holes = [[4, 5, 4], [2, None, 2], [3, 3, 4], [5, 4, 5], [1, 2, 2], [None, 4, 4]]
+    >>> reliability(holes).n, reliability(holes, missing="pairwise").n
+    (4, 6)
 
     Notes
     -----
@@ -187,29 +223,61 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
     if min is not None and not max > min:
         raise InputError(f"the scale maximum ({max:g}) must be greater than its minimum ({min:g})")
 
+    if missing not in MISSING:
+        raise InputError(f"missing must be one of {', '.join(MISSING)}, got {missing!r}")
+
     values = _numeric_items(frame, names)
     if min is not None:
         _check_range(values, names, min, max)
-    complete = ~np.isnan(values).any(axis=1)
-    n_dropped = int((~complete).sum())
-    values = values[complete]
-    n, k = values.shape
-    if n < MIN_ROWS:
-        raise NotEnoughDataError(
-            f"reliability needs at least {MIN_ROWS} complete rows; {n} of "
-            f"{n + n_dropped} rows have an answer to every selected item")
-    flat = [names[j] for j in range(k) if np.ptp(values[:, j]) == 0]
+    answered = ~np.isnan(values)
+    complete = answered.all(axis=1)
+    n_complete = int(complete.sum())
+    if missing == "listwise":
+        n_dropped = int((~complete).sum())
+        values = values[complete]
+        n, k = values.shape
+        if n < MIN_ROWS:
+            raise NotEnoughDataError(
+                f"reliability needs at least {MIN_ROWS} complete rows; {n} of "
+                f"{n + n_dropped} rows have an answer to every selected item")
+        pair_min = n
+    else:
+        # psych::alpha's Feldt interval takes every row of the data as n (nrow(x)),
+        # even a row without any answer; so does this, with a note.
+        n_dropped = 0
+        n_unanswered = int((~answered.any(axis=1)).sum())
+        n, k = values.shape
+        together = answered.T.astype(int) @ answered.astype(int)
+        pair_min = int(together.min())
+        if pair_min < MIN_ROWS:
+            i, j = np.unravel_index(int(np.argmin(together)), together.shape)
+            which = (f"items {names[i]!r} and {names[j]!r} are answered together"
+                     if i != j else f"item {names[i]!r} is answered")
+            raise NotEnoughDataError(
+                f"reliability needs every pair of items answered together in at least "
+                f"{MIN_ROWS} rows; {which} in {pair_min}")
+    flat = [names[j] for j in range(k) if np.nanmax(values[:, j]) == np.nanmin(values[:, j])]
     if flat:
+        column = values[:, names.index(flat[0])]
+        rows = "complete row" if missing == "listwise" else "row that answers it"
         raise InputError(
-            f"item {flat[0]!r} has the same answer ({values[0, names.index(flat[0])]:g}) in "
-            f"every complete row, so it cannot contribute to reliability; leave it out",
+            f"item {flat[0]!r} has the same answer ({column[~np.isnan(column)][0]:g}) in "
+            f"every {rows}, so it cannot contribute to reliability; leave it out",
             column=flat[0])
 
     reversed_mask = np.array([name in reverse for name in names])
     if reversed_mask.any():
         values[:, reversed_mask] = min + max - values[:, reversed_mask]
 
-    covariance = np.cov(values, rowvar=False, ddof=1)
+    if missing == "listwise":
+        covariance = np.cov(values, rowvar=False, ddof=1)
+        correlation = _correlation(covariance)
+    else:
+        # R's cov(x, use = "pairwise") and cor(x, use = "pairwise"): each entry on the
+        # rows that answered both items (a correlation with the two SDs of those rows).
+        table = pd.DataFrame(values)
+        covariance = table.cov(ddof=1).to_numpy()
+        correlation = table.corr().to_numpy()
     alpha = cronbach_alpha_from_covariance(covariance)
     low, high = alpha_confidence_interval(alpha, n, k, confidence)
     r_drop = corrected_item_total_correlations(covariance)
@@ -221,7 +289,10 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
         dropped = [np.nan] * k
 
     notes = []
-    correlation = _correlation(covariance)
+    if missing == "pairwise":
+        if n_unanswered:
+            notes.append(f"{n_unanswered} row{'s' if n_unanswered > 1 else ''} answer no item "
+                         "but count in n (the Feldt interval's), as psych::alpha counts them")
     if k >= 3:
         model = one_factor_minres(correlation)
         omega = _omega_total(correlation, model.loadings)
@@ -249,7 +320,8 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
                                    alpha_if_deleted=float(dropped[j]),
                                    loading=float(loadings[j]), reversed=bool(reversed_mask[j]))
                     for j in range(k)),
-        confidence=confidence, notes=tuple(notes))
+        confidence=confidence, notes=tuple(notes), missing=missing, n_complete=n_complete,
+        n_pairwise_min=pair_min)
 
 
 def cronbach_alpha_from_covariance(covariance) -> float:
@@ -258,6 +330,12 @@ def cronbach_alpha_from_covariance(covariance) -> float:
     Notes
     -----
     alpha = k / (k − 1) · (1 − tr(C) / ΣC), k the number of items.
+
+    Examples
+    --------
+    >>> round(cronbach_alpha_from_covariance([[1.0, 0.5, 0.5], [0.5, 1.0, 0.5],
+    ...                                       [0.5, 0.5, 1.0]]), 4)
+    0.75
 
     References
     ----------
@@ -285,6 +363,12 @@ def alpha_confidence_interval(alpha: float, n: int, k: int,
     Returns
     -------
     (low, high)
+
+    Examples
+    --------
+    >>> low, high = alpha_confidence_interval(0.85, n=100, k=10)
+    >>> round(low, 3), round(high, 3)
+    (0.802, 0.89)
 
     Notes
     -----

@@ -32,6 +32,13 @@ def pomp(score, minimum: float, maximum: float):
     -------
     float or numpy.ndarray, 0 at the scale minimum and 100 at its maximum.
 
+    Examples
+    --------
+    >>> pomp(3.5, 1, 5)
+    62.5
+    >>> pomp([0, 5, 10], 0, 10)
+    array([  0.,  50., 100.])
+
     Notes
     -----
     POMP = (score − min) / (max − min) × 100. It makes scores comparable across
@@ -129,6 +136,14 @@ def score_administration(instrument: Instrument, responses: Mapping[str, object]
     -------
     ScoreResult
 
+    Examples
+    --------
+    >>> from alliance.core.instruments import load_bundled
+    >>> result = score_administration(load_bundled("alliance-client"),
+    ...     {"bond1": 8, "bond2": 7, "goals1": 6, "goals2": 7, "tasks1": 9, "tasks2": "8"})
+    >>> result.subscales, result.total, result.pomp["total"]
+    ({'bond': 7.5, 'goals': 6.5, 'tasks': 8.5}, 7.5, 75.0)
+
     Raises
     ------
     ScoringError
@@ -198,6 +213,16 @@ def score_frame(instrument: Instrument, frame: pd.DataFrame, *, file: str | None
     (subscale ids, then ``total``), ``pomp_<score>`` for each, ``n_answered``,
     ``scorable`` (bool), ``reason`` (empty when scorable) and, for scores with
     cutoffs, ``cutoff_<score>``: the meaning of the furthest cutoff reached.
+
+    Examples
+    --------
+    >>> from alliance.core.instruments import load_bundled
+    >>> answers = pd.DataFrame({"bond1": [8, 2], "bond2": [7, 3], "goals1": [6, None],
+    ...                         "goals2": [7, 4], "tasks1": [9, 5], "tasks2": [8, 3]})
+    >>> score_frame(load_bundled("alliance-client"), answers)[["bond", "total", "scorable"]]
+       bond  total  scorable
+    0   7.5    7.5      True
+    1   2.5    3.4     False
 
     Raises
     ------

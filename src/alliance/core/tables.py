@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -97,28 +97,150 @@ def read_csv(path: str | Path, *, required: Sequence[str] = (),
     if duplicated:
         raise InputError(f"duplicate column names: {', '.join(duplicated)}", file=name, line=1)
 
+    return _checked(frame, name, required, numeric, integer, allow_missing, lines=lines,
+                    header_line=1)
+
+
+def _checked(frame: pd.DataFrame, name: str, required, numeric, integer, allow_missing, *,
+             lines, header_line: int | None) -> pd.DataFrame:
+    """Check the required columns and parse the numeric ones (CSV and Parquet alike)."""
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError(
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}"
-            f" (the file has: {', '.join(frame.columns)})", file=name, line=1)
+            f" (the file has: {', '.join(frame.columns)})", file=name, line=header_line)
 
     for column in numeric:
         if column not in frame.columns:
             raise InputError(f"missing column '{column}' (the file has: {', '.join(frame.columns)})",
-                             file=name, line=1)
+                             file=name, line=header_line)
         may_be_empty = allow_missing if isinstance(allow_missing, bool) else column in set(allow_missing)
         frame[column] = _to_number(frame[column], name, column, lines=lines,
                                    whole=column in integer, may_be_empty=may_be_empty)
     return frame
 
 
-def file_line(frame: pd.DataFrame, row: int) -> int:
+def is_parquet(path: str | Path) -> bool:
+    """Whether a path names Parquet data: a ``.parquet`` file, or a folder of them."""
+    path = Path(path)
+    if path.is_dir():
+        return any(path.glob("*.parquet"))
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def read_table(path: str | Path, *, required: Sequence[str] = (),
+               numeric: Iterable[str] = (), integer: Iterable[str] = (),
+               allow_missing: Iterable[str] | bool = True,
+               columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a CSV file (see `read_csv`) or Parquet data (see `read_parquet`).
+
+    ``columns`` limits what is read from Parquet (CSV files are read whole).
+    """
+    if is_parquet(path):
+        return read_parquet(path, required=required, numeric=numeric, integer=integer,
+                            allow_missing=allow_missing, columns=columns)
+    return read_csv(path, required=required, numeric=numeric, integer=integer,
+                    allow_missing=allow_missing)
+
+
+def read_parquet(path: str | Path, *, required: Sequence[str] = (),
+                 numeric: Iterable[str] = (), integer: Iterable[str] = (),
+                 allow_missing: Iterable[str] | bool = True,
+                 columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet file (or a folder of Parquet files) with the checks of `read_csv`.
+
+    Errors name the data row (``row 1`` is the first) instead of a line. Text
+    columns stay text; numeric columns may be stored as numbers or as text.
+    """
+    frames = list(iter_parquet(path, required=required, numeric=numeric, integer=integer,
+                               allow_missing=allow_missing, columns=columns, batch_rows=None))
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return frame
+
+
+def iter_parquet(path: str | Path, *, required: Sequence[str] = (),
+                 numeric: Iterable[str] = (), integer: Iterable[str] = (),
+                 allow_missing: Iterable[str] | bool = True,
+                 columns: Sequence[str] | None = None,
+                 batch_rows: int | None = 1_000_000) -> Iterator[pd.DataFrame]:
+    """Parquet data in batches of about ``batch_rows`` rows (all at once with None), checked.
+
+    Memory stays bounded by the batch, whatever the size of the data. Each batch
+    has a fresh index; ``attrs["first_row"]`` is the position of its first row
+    in the data (0-based), so errors name the data row.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise InputError("the folder holds no .parquet files", file=name)
+    try:
+        opened = [pq.ParquetFile(file) for file in files]
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0]})",
+                         file=name) from None
+    schema_names = opened[0].schema_arrow.names
+    integer = set(integer)
+    numeric = list(dict.fromkeys([*numeric, *integer]))
+    absent = [c for c in [*required, *numeric] if c not in schema_names]
+    if absent:
+        raise InputError(
+            f"missing column{'s' if len(absent) > 1 else ''} {', '.join(repr(c) for c in absent)}"
+            f" (the file has: {', '.join(schema_names)})", file=name)
+    wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in schema_names]
+    first = 0
+
+    # One file after another, one batch at a time: pyarrow's dataset scanner would read
+    # the column chunks of every row group ahead, so its memory grew with the data.
+    def read():
+        for handle in opened:
+            if batch_rows:
+                yield from handle.iter_batches(batch_size=batch_rows, columns=wanted)
+            else:
+                yield handle.read(columns=wanted)
+
+    batches = read()
+    seen = False
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        seen = True
+        frame = batch.to_pandas()
+        for column in required:
+            values = frame[column]
+            if column not in numeric and pd.api.types.is_numeric_dtype(values):
+                # Identifiers are text, as read_csv reads them (7, not 7.0).
+                text = values.astype("Int64" if values.dropna().mod(1).eq(0).all() else float)
+                frame[column] = text.astype(str).where(values.notna())
+        lines = np.arange(first + 1, first + len(frame) + 1)
+        frame.attrs["first_row"] = first
+        yield _checked(frame, name, required, numeric, integer, allow_missing,
+                       lines=_Rows(lines), header_line=None)
+        first += len(frame)
+    if not seen:
+        raise InputError("the file has no data rows", file=name)
+
+
+class _Rows(np.ndarray):
+    """Data-row numbers of a Parquet batch: errors say "row N" instead of "line N"."""
+
+    def __new__(cls, values):
+        return np.asarray(values).view(cls)
+
+
+def file_line(frame: pd.DataFrame, row: int) -> int | None:
     """The line of the file, as an editor shows it, of the frame's row at position ``row``.
 
     Usually ``row + FIRST_DATA_LINE``; :func:`read_csv` records the lines when blank
     lines or line breaks inside quoted cells make them differ.
     """
+    if "first_row" in frame.attrs:  # Parquet: no lines
+        return None
     lines = frame.attrs.get("lines")
     return int(lines[row]) if lines is not None else row + FIRST_DATA_LINE
 
@@ -172,8 +294,15 @@ def _row_names(values: pd.Series) -> bool:
 
 def _to_number(values: pd.Series, file: str, column: str, *, lines: Sequence[int] | None,
                whole: bool, may_be_empty: bool) -> pd.Series:
-    def line(row: int) -> int:
+    rows = isinstance(lines, _Rows)
+
+    def line(row: int) -> int | None:
+        if rows:
+            return None
         return int(lines[row]) if lines is not None else row + FIRST_DATA_LINE
+
+    def where(row: int) -> str:
+        return f" (row {int(lines[row])})" if rows else ""
 
     if not pd.api.types.is_numeric_dtype(values):
         text = values.astype(object)
@@ -189,28 +318,28 @@ def _to_number(values: pd.Series, file: str, column: str, *, lines: Sequence[int
         hint = ""
         if re.fullmatch(r"\s*[-+]?\d*,\d+\s*", str(value)):
             hint = f" (a decimal comma? write {str(value).strip().replace(',', '.')})"
-        raise InputError(f"{value!r} is not a number{hint}", file=file,
+        raise InputError(f"{value!r} is not a number{hint}{where(row)}", file=file,
                          line=line(row), column=column)
     if not np.isfinite(parsed.dropna().to_numpy(dtype=float)).all():
         row = int(np.flatnonzero(~np.isfinite(parsed.fillna(0).to_numpy(dtype=float)))[0])
-        raise InputError(f"{_shown(values.iloc[row])} is not a finite number", file=file,
-                         line=line(row), column=column)
+        raise InputError(f"{_shown(values.iloc[row])} is not a finite number{where(row)}",
+                         file=file, line=line(row), column=column)
     huge = (parsed.abs() > MAX_MAGNITUDE).to_numpy()
     if huge.any():
         row = int(np.flatnonzero(huge)[0])
         raise InputError(f"{_shown(values.iloc[row])} is too large (more than {MAX_MAGNITUDE:g} in "
-                         "size)", file=file, line=line(row), column=column)
+                         f"size){where(row)}", file=file, line=line(row), column=column)
     if not may_be_empty and parsed.isna().any():
         row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-        raise InputError("empty cell where a number is required", file=file,
+        raise InputError(f"empty cell where a number is required{where(row)}", file=file,
                          line=line(row), column=column)
     if whole:
         present = parsed.dropna()
         fractional = present != np.round(present)
         if fractional.any():
             row = int(np.flatnonzero((parsed != np.round(parsed)).fillna(False).to_numpy())[0])
-            raise InputError(f"{parsed.iloc[row]:g} is not a whole number", file=file,
-                             line=line(row), column=column)
+            raise InputError(f"{parsed.iloc[row]:g} is not a whole number{where(row)}",
+                             file=file, line=line(row), column=column)
     return parsed.astype(float)
 
 
