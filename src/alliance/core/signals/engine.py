@@ -17,7 +17,8 @@ from .goals import (goal_not_agreed, goal_progress_flat, goal_ratings_apart, goa
 from .levels import discrepancy, low_alliance
 from .outcome import expected_bands, not_on_track
 from .records import SIGNAL_TYPES, Signal, label, sort_signals
-from .ruptures import REFERENCES, RULES, detect_ruptures, rupture_signals
+from .ruptures import (DEFAULT_RULE, REFERENCES, RULES, RUPTURE_RULES, detect_ruptures,
+                       rupture_signals)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class SignalSettings:
     date: str = "date"
     outcome: str = "wellbeing"
 
-    rule: str = "sd2"
+    rule: str = DEFAULT_RULE
     reference: str = "previous"
     window: int = 3
     pooled_sd: float | None = None
@@ -120,7 +121,7 @@ class SignalSettings:
     @property
     def m(self) -> int | None:
         """Multiplier of the client's SD for the sd rules (1 or 2); None for rci."""
-        return {"sd1": 1, "sd2": 2}.get(self.rule)
+        return RUPTURE_RULES[self.rule].multiplier
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
