@@ -64,6 +64,7 @@ COMMANDS: dict[str, str] = {
     "signals": "signals",
     "analyze": "analyze",
     "simulate": "simulate",
+    "evaluate": "evaluate",
     "demo": "demo",
     "serve": "server",
     "manage": "server",

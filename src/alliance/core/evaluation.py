@@ -199,11 +199,11 @@ def _truth_repaired(truth: pd.DataFrame) -> np.ndarray | None:
     if "repaired" not in truth.columns:
         return None
     column = truth["repaired"]
-    if column.dtype == object:
+    if not (pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column)):
         column = column.astype(str).str.strip().str.lower().map(
             {"1": True, "0": False, "true": True, "false": False})
-        if column.isna().any():
-            raise InputError("the truth's repaired column must hold 1/0 or true/false")
+    if column.isna().any() or not column.isin([True, False]).all():
+        raise InputError("the truth's repaired column must hold 1/0 or true/false")
     return column.astype(bool).to_numpy()
 
 
