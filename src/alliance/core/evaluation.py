@@ -15,13 +15,15 @@ matches it; its lag is d − o for the earliest such d.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .signals.outcome import PERSISTENCE, expected_bands, not_on_track
 from .signals.ruptures import REFERENCES, RULES, detect_ruptures
 
 #: Default matching tolerance: a detection up to this many sessions after the onset counts.
@@ -56,13 +58,41 @@ class RuleScore:
     false_per_100: float
     repair_compared: int
     repair_agreement: float
+    #: The lag of every found rupture (for pooling runs); not part of `to_dict`.
+    lags: tuple[int, ...] = field(default=(), repr=False)
 
     @property
     def name(self) -> str:
         return rule_name(self.rule, self.reference, self.confirm)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, **asdict(self)}
+        out = {"name": self.name, **asdict(self)}
+        del out["lags"]
+        return out
+
+
+def pool_scores(scores: Sequence[RuleScore]) -> RuleScore:
+    """One rule's scores from several clinics (seeds) pooled: counts are added, and the
+    rates are computed from the sums (the median lag over every found rupture)."""
+    if not scores:
+        raise InputError("nothing to pool")
+    first = scores[0]
+    if any(s.name != first.name for s in scores):
+        raise InputError("only scores of the same rule can be pooled")
+    total = {name: sum(getattr(s, name) for s in scores)
+             for name in ("alerts", "true_alerts", "false_alerts", "planted", "found",
+                          "rated_sessions", "repair_compared")}
+    agreeing = sum(s.repair_agreement * s.repair_compared for s in scores if s.repair_compared)
+    lags = tuple(lag for s in scores for lag in s.lags)
+    return replace(
+        first, **total, lags=lags,
+        precision=total["true_alerts"] / total["alerts"] if total["alerts"] else math.nan,
+        recall=total["found"] / total["planted"] if total["planted"] else math.nan,
+        median_lag=float(np.median(lags)) if lags else math.nan,
+        false_per_100=(100.0 * total["false_alerts"] / total["rated_sessions"]
+                       if total["rated_sessions"] else math.nan),
+        repair_agreement=(agreeing / total["repair_compared"] if total["repair_compared"]
+                          else math.nan))
 
 
 def rule_name(rule: str, reference: str, confirm: int = 1) -> str:
@@ -228,4 +258,71 @@ def _score(table: pd.DataFrame, truth: pd.DataFrame, repaired_truth: np.ndarray 
         recall=found / len(truth) if len(truth) else math.nan,
         median_lag=float(np.nanmedian(lag)) if found else math.nan,
         false_per_100=100.0 * (alerts - n_true) / rated if rated else math.nan,
-        repair_compared=compared, repair_agreement=agreement)
+        repair_compared=compared, repair_agreement=agreement,
+        lags=tuple(int(x) for x in lag[~np.isnan(lag)]))
+
+
+@dataclass(frozen=True)
+class OffTrackRate:
+    """How often "not on track" fires with one persistence, and whom it flags.
+
+    alerts_per_100 : alerts per 100 judged sessions (rated, after intake, with a band).
+    flagged_share : share of clients flagged at least once.
+    worst_found : share of the clients whose true gain is in the lowest tenth who are
+        flagged at least once (NaN without a truth).
+    flagged_worst : share of flagged clients whose true gain is in the lowest quarter.
+    """
+
+    persistence: int
+    alerts: int
+    judged_sessions: int
+    alerts_per_100: float
+    flagged_share: float
+    worst_found: float
+    flagged_worst: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate_not_on_track(sessions: pd.DataFrame, model, *, outcome: str = "wellbeing",
+                          client: str = "client_id", session: str = "session",
+                          true_gain: pd.Series | None = None,
+                          persistence: Sequence[int] = (1, PERSISTENCE, 3),
+                          higher_is_better: bool = True) -> list[OffTrackRate]:
+    """The alert rate of "not on track" for each persistence, with a fitted expected model.
+
+    Parameters
+    ----------
+    sessions : long-format table.
+    model : a fitted expected-response model (``band(intake, session)``).
+    true_gain : optional true improvement of each client (indexed by client id, higher
+        = better), e.g. ``wellbeing_gain`` of a simulated clinic's truth table.
+    persistence : the values to compare.
+    """
+    ids = sessions[client].astype(str).to_numpy()
+    numbers = sessions[session].to_numpy()
+    y = pd.to_numeric(sessions[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    mid, low, high = expected_bands(model, ids, numbers, y)
+    judged = int(np.count_nonzero(~np.isnan(y) & ~np.isnan(low)))
+    clients = pd.unique(ids)
+    worst = flagged_pool = None
+    if true_gain is not None:
+        gain = true_gain.copy()
+        gain.index = gain.index.astype(str)
+        gain = gain.reindex(clients)
+        worst = set(gain[gain <= gain.quantile(0.10)].index)
+        flagged_pool = set(gain[gain <= gain.quantile(0.25)].index)
+    out = []
+    for k in persistence:
+        found = not_on_track(ids, numbers, y, low, high, expected=mid, persistence=k,
+                             higher_is_better=higher_is_better)
+        flagged = {s.client_id for s in found}
+        out.append(OffTrackRate(
+            persistence=int(k), alerts=len(found), judged_sessions=judged,
+            alerts_per_100=100.0 * len(found) / judged if judged else math.nan,
+            flagged_share=len(flagged) / len(clients) if len(clients) else math.nan,
+            worst_found=len(flagged & worst) / len(worst) if worst else math.nan,
+            flagged_worst=(len(flagged & flagged_pool) / len(flagged)
+                           if flagged_pool is not None and flagged else math.nan)))
+    return out
