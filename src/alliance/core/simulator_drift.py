@@ -35,7 +35,7 @@ CLIENT_COLUMNS = ("client_id", "therapist_id", "alliance_level", "drift", "withi
                   "wellbeing_intake", "wellbeing_gain", "n_scheduled", "last_attended_session",
                   "dropout", "n_ruptures", "n_repaired")
 
-_LEVEL_MEAN, _LEVEL_SD = 7.4, 1.4      # true level: high on average, so the ceiling bites
+_LEVEL_MEAN, _LEVEL_SD = 7.8, 1.4      # true level: high on average, so the ceiling bites
 _THERAPIST_SD = 0.4
 _DRIFT_SD = 0.05                      # points per session (± 1 point over 20 sessions)
 _SD_MEDIAN, _SD_SPREAD = 0.55, 0.35   # within-client SD: log-normal, median 0.55
@@ -78,7 +78,7 @@ def simulate_drift_clinic(n_clients: int, n_sessions: int, seed: int, *,
     Notes
     -----
     True alliance of client i at session s: ``A_is = L_i + u_j + b_i (s − 1) + D_is``
-    with level ``L_i ~ N(7.4, 1.4²)``, therapist ``u_j ~ N(0, 0.4²)``, drift
+    with level ``L_i ~ N(7.8, 1.4²)``, therapist ``u_j ~ N(0, 0.4²)``, drift
     ``b_i ~ N(0, 0.05²)`` per session and ``D_is`` the planted rupture dip (0 outside a
     rupture). The answer is ``clip(round(A_is + e_is, to 0.5), 0, 10)`` with AR(1) noise
     ``e_is = φ_i e_i,s−1 + η``, φ_i ~ U(.3, .7), stationary SD σ_i, log σ_i ~ N(log .55, .35²).
