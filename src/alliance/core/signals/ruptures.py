@@ -34,7 +34,9 @@ class RuptureRule:
         for rci.
     label : the rule in a clinician's words, for settings pages.
     because : the end of a signal's sentence, saying why the drop counts.
-    technical : the exact criterion, for the technical details.
+    technical : the exact criterion, for the technical details (s_t: the client's SD of
+        earlier scores shrunk toward the clinic's pooled within-client SD; S_diff: the
+        standard error of the difference, SD × √2 × √(1 − reliability)).
     """
 
     id: str
@@ -53,21 +55,19 @@ RUPTURE_RULES: dict[str, RuptureRule] = {rule.id: rule for rule in (
         label="A drop at least as large as this client's usual ups and downs "
               "(sensitive: more alerts, many of them ordinary dips)",
         because="at least this client's usual session-to-session variation",
-        technical="a_t ≤ ref − 1 × s_t (s_t: the client's SD of earlier scores, shrunk "
-                  "toward the clinic's pooled within-client SD)"),
+        technical="a_t ≤ ref − 1 × s_t"),
     RuptureRule(
         id="sd2", multiplier=2,
         label="A drop at least twice this client's usual ups and downs "
               "(recommended: few false alerts, finds most ruptures)",
         because="at least twice this client's usual session-to-session variation",
-        technical="a_t ≤ ref − 2 × s_t (s_t: the client's SD of earlier scores, shrunk "
-                  "toward the clinic's pooled within-client SD)"),
+        technical="a_t ≤ ref − 2 × s_t"),
     RuptureRule(
         id="rci", multiplier=None,
         label="A drop larger than the questionnaire's own measurement error "
               "(needs the score's SD and reliability)",
         because="more than the measure's own error can explain (a reliable drop)",
-        technical="ref − a_t > 1.96 × S_diff, S_diff = SD × √2 × √(1 − reliability)"),
+        technical="ref − a_t > 1.96 × S_diff"),
 )}
 
 RULES = tuple(RUPTURE_RULES)
