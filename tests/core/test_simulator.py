@@ -365,7 +365,8 @@ def test_with_noise_the_truth_does_not_come_from_the_engines_repair_rule(clinic)
 def test_turning_noise_off_keeps_the_same_ruptures_and_dropouts(clinic, quiet_clinic):
     pd.testing.assert_frame_equal(clinic.ruptures, quiet_clinic.ruptures)
     pd.testing.assert_series_equal(clinic.truth["dropout"], quiet_clinic.truth["dropout"])
-    assert (clinic.sessions["attended"].to_numpy() == quiet_clinic.sessions["attended"].to_numpy()).all()
+    assert (clinic.sessions["attended"].to_numpy()
+            == quiet_clinic.sessions["attended"].to_numpy()).all()
 
 
 def test_repaired_ruptures_go_with_better_outcomes_than_unrepaired_ones(clinic):

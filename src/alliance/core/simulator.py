@@ -107,7 +107,8 @@ class SimulatedClinic:
     ----------
     sessions : DataFrame in the shared long format, one row per scheduled client
         session (`SESSION_COLUMNS`).
-    ruptures : DataFrame, one row per planted rupture (`RUPTURE_COLUMNS`).
+    ruptures : DataFrame, one row per planted rupture (`RUPTURE_COLUMNS`), decided by
+        the generator, not read off the data.
     truth : DataFrame, one row per client (`CLIENT_COLUMNS`).
     parameters : the arguments the clinic was simulated with.
     """
@@ -200,13 +201,15 @@ def simulate_clinic(n_clients: int, n_sessions: int, seed: int, *,
     (SD 0.35), is clipped to 0–10 and rounded to ``resolution``; the total is the mean of
     the three subscales (rounded to 2 decimals).
 
-    A rupture at session t (3 ≤ t, t + 3 ≤ last attended session) drops the subscales
-    from their session t − 1 values, mostly in one subscale, by 1.5–3.0 points on the
-    total (at least about twice the within-client SD). Sessions t − 1 … t + 3 are attended
-    and answered. A repaired rupture returns every subscale to at least its session t − 1
-    value at session t + r (r = 1, 2 or 3) and stays below it before; an unrepaired one
-    stays below for the whole window and keeps 30–70% of the drop. ``depth`` in the
-    truth is the drop the data show: ``reference - score`` of the total.
+    A rupture at session t (3 ≤ t, t + 3 ≤ last attended session) is a dip in the true
+    (noise-free) subscale course, mostly in one subscale, of 1.6–3.2 points on the total
+    (at least about twice the within-client SD). A repaired rupture shrinks linearly and
+    is gone at session t + r (r = 1, 2 or 3), where the true course is back on its own
+    trajectory; an unrepaired one keeps 30–70% of the drop for the rest of therapy. The
+    noise and the scale's steps are added afterwards, so the truth (onset, repaired,
+    ``repaired_session``, and ``reference``, ``score`` and ``depth`` of the true total) comes
+    from the generator's own draws and the data show it only up to noise. Sessions
+    t − 1 … t + 3 are attended and answered.
 
     Wellbeing ``W_is = W0_i + G_i (1 - exp(-(s - 1) / 6)) + 0.2 dev_i,s-1 + noise``, with
     ``G_i = 2.0 + alliance_effect * z_i + N(0, 1.5)`` (z_i the standardised true alliance),

@@ -81,7 +81,8 @@ def simulate_drift_clinic(n_clients: int, n_sessions: int, seed: int, *,
     with level ``L_i ~ N(7.8, 1.4²)``, therapist ``u_j ~ N(0, 0.4²)``, drift
     ``b_i ~ N(0, 0.05²)`` per session and ``D_is`` the planted rupture dip (0 outside a
     rupture). The answer is ``clip(round(A_is + e_is, to 0.5), 0, 10)`` with AR(1) noise
-    ``e_is = φ_i e_i,s−1 + η``, φ_i ~ U(.3, .7), stationary SD σ_i, log σ_i ~ N(log .55, .35²).
+    ``e_is = φ_i e_i,s−1 + η``, φ_i ~ U(.3, .7), stationary SD σ_i with
+    log σ_i ~ N(log .55, .35²).
 
     A rupture at onset t (3 ≤ t ≤ L − 3) lowers the true alliance by
     ``d = max(1.5, U(3, 5) σ_i)`` points at t. Repaired (``repair_share``) at t + r,

@@ -23,7 +23,8 @@ from .ruptures import (DEFAULT_RULE, RUPTURE_RULES, PooledSD, RuptureResult, Rup
                        detect_ruptures, pooled_within_sd, rupture_signals)
 
 __all__ = [
-    "DEFAULT_RULE", "RUPTURE_RULES", "RuptureRule", "SIGNAL_TYPES", "Goal", "GoalReview", "PooledSD", "RuptureResult", "Signal",
+    "DEFAULT_RULE", "RUPTURE_RULES", "RuptureRule", "SIGNAL_TYPES", "Goal", "GoalReview",
+    "PooledSD", "RuptureResult", "Signal",
     "SignalSettings", "TaskReport", "clinic_percentiles", "detect_ruptures", "detect_signals",
     "discrepancy", "disengagement", "expected_bands", "goal_not_agreed", "goal_progress_flat",
     "goal_ratings_apart", "goal_review_overdue", "goals_frame", "intake_scores", "low_alliance",

@@ -173,7 +173,8 @@ def _pooled(codes: np.ndarray, values: np.ndarray, n_labels: int) -> PooledSD:
                     n_clients=int(np.count_nonzero(counts)))
 
 
-def detect_ruptures(client, session, score, *, rule: str = DEFAULT_RULE, reference: str = "previous",
+def detect_ruptures(client, session, score, *, rule: str = DEFAULT_RULE,
+                    reference: str = "previous",
                     window: int = 3, pooled_sd: float | None = None, sd: float | None = None,
                     reliability: float | None = None) -> RuptureResult:
     """Find alliance ruptures and their repair state, for one client or a whole clinic.
