@@ -139,13 +139,14 @@ def screenshot(screenshot_dir):
 
 @pytest.fixture
 def riverside(transactional_db):
-    """A new clinic (default settings: rule sd1, window 3) with an admin, a supervisor
-    who supervises `therapist`, and the therapist."""
+    """A clinic that chose the sensitive rule sd1 (window 3; other settings default) with
+    an admin, a supervisor who supervises `therapist`, and the therapist. The browser
+    stories draw one-point drops by hand, which sd1 catches; new clinics start with sd2."""
     from django.contrib.auth import get_user_model
 
     from alliance.web.clinics.models import Clinic, StaffMember
 
-    clinic = Clinic.objects.create(name="Riverside Counselling")
+    clinic = Clinic.objects.create(name="Riverside Counselling", rupture_rule="sd1")
 
     def staff(email, role, name):
         user = get_user_model().objects.create_user(username=email, email=email,
