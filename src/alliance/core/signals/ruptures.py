@@ -22,7 +22,6 @@ from ._groups import (TOLERANCE, Groups, client_codes, cumsum_within, group_rows
 from .records import Signal, number, session_text
 
 
-
 @dataclass(frozen=True)
 class RuptureRule:
     """The facts of one rupture rule, in one place for the engine, the CLI and the web.
