@@ -12,7 +12,7 @@ from .records import Signal, number, plain, session_text, session_value
 
 #: Rated sessions in a row below the expected band before "not on track" fires. With an
 #: 80% band a client on track is below it at one session in ten by chance alone; asking
-#: for two in a row cut the alerts by more than half on both simulated clinics while the
+#: for two in a row about halved the alerts on both simulated clinics while the
 #: clients who truly improved least were still flagged (docs/signals.md, "Not on track").
 PERSISTENCE = 2
 
