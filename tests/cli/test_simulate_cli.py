@@ -85,3 +85,22 @@ def test_bad_arguments_are_clean_errors_without_a_traceback(tmp_path):
         assert result.exit_code in (1, 2), args
         assert message in result.output, (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_drift_generator_writes_the_same_files_with_one_alliance_question(tmp_path):
+    result = run("--clients", 80, "--sessions", 12, "--seed", 3, "--generator", "drift",
+                 "--out", tmp_path, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["generator"] == "drift" and summary["clients"] == 80
+    sessions = read_csv(tmp_path / "sessions.csv", required=SESSION_COLUMNS,
+                        numeric=["alliance", "bond"], integer=["session"])
+    assert sessions["bond"].isna().all()
+    assert ((sessions["alliance"].dropna() * 2) % 1 == 0).all()       # half points
+    assert len(read_csv(tmp_path / "ruptures.csv", required=RUPTURE_COLUMNS)) > 0
+
+
+def test_the_drift_generator_refuses_the_standard_generators_options(tmp_path):
+    result = run("--generator", "drift", "--noise", 0, "--out", tmp_path)
+    assert result.exit_code == 2
+    assert "--noise and --resolution belong to the standard generator" in result.output

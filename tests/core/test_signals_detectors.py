@@ -98,11 +98,42 @@ def test_discrepancy_puts_forms_with_different_ranges_on_one_scale():
 # --- not on track -------------------------------------------------------------------------
 
 def test_not_on_track_below_the_band_when_higher_is_better_and_above_it_otherwise():
-    found = not_on_track(["a", "a", "b"], [2, 3, 2], [3.0, 5.0, np.nan], [4, 4, 4], [7, 7, 7])
+    found = not_on_track(["a", "a", "b"], [2, 3, 2], [3.0, 5.0, np.nan], [4, 4, 4], [7, 7, 7],
+                         persistence=1)
     assert [(s.client_id, s.session) for s in found] == [("a", 2)]
     assert "below the range of 4.0–7.0" in found[0].explanation
-    worse = not_on_track(["a", "a"], [2, 3], [9.0, 5.0], [4, 4], [8, 8], higher_is_better=False)
+    worse = not_on_track(["a", "a"], [2, 3], [9.0, 5.0], [4, 4], [8, 8], higher_is_better=False,
+                         persistence=1)
     assert [s.session for s in worse] == [2]
+
+
+def test_not_on_track_waits_for_two_rated_sessions_below_the_band_in_a_row_by_default():
+    # Client a: below at 2, back at 3, below at 4 and 6 (5 not rated, so still in a row), 7.
+    # Client b: below once. Rows out of order: the run follows session numbers.
+    client = ["a"] * 6 + ["b", "b"]
+    session = [7, 2, 3, 4, 5, 6, 2, 3]
+    observed = [1.0, 1.0, 5.0, 1.0, np.nan, 1.0, 1.0, 5.0]
+    found = sorted(not_on_track(client, session, observed, [3.0] * 8, [9.0] * 8),
+                   key=lambda s: s.session)
+    assert [(s.client_id, s.session) for s in found] == [("a", 6), ("a", 7)]
+    assert [s.data["sessions_in_a_row"] for s in found] == [2, 3]
+    assert found[1].explanation.endswith("for 3 rated sessions in a row.")
+    assert found[0].parameters["persistence"] == 2
+    three = not_on_track(client, session, observed, [3.0] * 8, [9.0] * 8, persistence=3)
+    assert [(s.client_id, s.session) for s in three] == [("a", 7)]
+    every = not_on_track(client, session, observed, [3.0] * 8, [9.0] * 8, persistence=1)
+    assert len(every) == 5
+
+
+def test_a_session_without_a_band_neither_breaks_nor_extends_a_run():
+    found = not_on_track(["a"] * 3, [2, 3, 4], [1.0, 1.0, 1.0], [3.0, np.nan, 3.0], [9.0] * 3)
+    assert [s.session for s in found] == [4]
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, True])
+def test_not_on_track_persistence_is_a_whole_number_of_sessions(bad):
+    with pytest.raises(InputError, match="persistence"):
+        not_on_track(["a"], [2], [1.0], [3.0], [9.0], persistence=bad)
 
 
 def test_expected_bands_ask_the_model_for_rows_after_the_intake():

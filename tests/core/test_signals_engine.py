@@ -81,9 +81,12 @@ def test_only_the_requested_types_are_looked_for():
 def test_not_on_track_uses_bands_given_by_the_caller():
     frame = small_clinic()
     bands = pd.DataFrame({"low": np.where(frame["session"] == 3, 6.0, 0.0), "high": 10.0})
-    found = detect_signals(frame, SignalSettings(pooled_sd=1.0), types=["not_on_track"],
-                           expected=bands)
+    found = detect_signals(frame, SignalSettings(pooled_sd=1.0, not_on_track_in_a_row=1),
+                           types=["not_on_track"], expected=bands)
     assert [(s.client_id, s.session) for s in found] == [("c0", 3), ("c1", 3), ("c2", 3)]
+    # By default one session below the band is not yet an alert.
+    assert detect_signals(frame, SignalSettings(pooled_sd=1.0), types=["not_on_track"],
+                          expected=bands) == []
 
 
 def test_goal_and_task_tables_add_their_signals():

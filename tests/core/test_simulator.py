@@ -236,22 +236,32 @@ def test_the_outcome_correlation_ignores_clients_with_a_single_outcome():
 
 # --- rupture ground truth ----------------------------------------------------------------
 
-def test_the_data_show_each_planted_drop_exactly(clinic):
+def test_the_truth_is_the_planted_drop_of_the_true_course(clinic):
     r = clinic.ruptures
-    s = clinic.sessions
-    before = r.assign(session=r["session"] - 1)
-    np.testing.assert_allclose(scores_at(s, r), r["score"])
-    np.testing.assert_allclose(scores_at(s, before), r["reference"])
-    np.testing.assert_allclose(r["reference"] - r["score"], r["depth"], atol=1e-9)
-    for subscale in ("bond", "goals", "tasks"):
-        drop = scores_at(s, before, subscale) - scores_at(s, r, subscale)
-        np.testing.assert_allclose(drop, r[f"{subscale}_drop"], atol=1e-9)
+    np.testing.assert_allclose(r["reference"] - r["score"], r["depth"], atol=0.011)
+    drops = r[["bond_drop", "goals_drop", "tasks_drop"]].to_numpy()
+    np.testing.assert_allclose(drops.mean(axis=1), r["depth"], atol=0.011)
+
+
+def test_the_data_show_the_planted_drop_plus_noise(clinic):
+    # The truth is defined on the true course, so the observed drop scatters around it.
+    s, r = clinic.sessions, clinic.ruptures
+    observed = scores_at(s, r.assign(session=r["session"] - 1)) - scores_at(s, r)
+    error = observed - r["depth"].to_numpy()
+    assert abs(error.mean()) < 0.15
+    assert 0.3 < error.std() < 1.0
+
+
+def test_without_noise_the_data_show_each_planted_drop_up_to_the_scale_steps(quiet_clinic):
+    s, r = quiet_clinic.sessions, quiet_clinic.ruptures
+    observed = scores_at(s, r.assign(session=r["session"] - 1)) - scores_at(s, r)
+    assert np.abs(observed - r["depth"].to_numpy()).max() <= 0.5 + 1e-9
 
 
 def test_ruptures_are_deep_and_mostly_in_the_subscale_named(clinic):
     r = clinic.ruptures
     # At least 1.4 points: about twice the pooled within-client SD of the total (≈ 0.7).
-    assert r["depth"].min() >= 1.4 - 1e-9
+    assert r["depth"].min() >= 1.4 - 0.011
     drops = r[["bond_drop", "goals_drop", "tasks_drop"]].to_numpy()
     named = r["subscale"].map({"bond": 0, "goals": 1, "tasks": 2}).to_numpy()
     assert (drops[np.arange(len(r)), named] == drops.max(axis=1)).all()
@@ -266,34 +276,62 @@ def test_the_depth_is_at_least_twice_the_pooled_within_client_sd(clinic):
     assert (clinic.ruptures["depth"] >= 2 * pooled_sd).mean() > 0.95
 
 
-def test_a_repaired_rupture_returns_to_the_pre_rupture_level_at_its_repair_session(clinic):
-    s, r = clinic.sessions, clinic.ruptures
-    repaired = r[r["repaired"]]
+def test_repairs_come_one_to_three_sessions_after_the_rupture(clinic):
+    r = clinic.ruptures
     assert 0.45 < r["repaired"].mean() < 0.65          # repair_share 0.6, less for dropouts
-    lag = repaired["repaired_session"] - repaired["session"]
+    lag = r.loc[r["repaired"], "repaired_session"] - r.loc[r["repaired"], "session"]
     assert set(lag) == {1, 2, 3}
+    assert r.loc[~r["repaired"], "repaired_session"].isna().all()
+
+
+def test_without_noise_a_repaired_rupture_is_back_at_its_repair_session_and_below_before(
+        quiet_clinic):
+    s, r = quiet_clinic.sessions, quiet_clinic.ruptures
+    repaired = r[r["repaired"]]
+    reference = scores_at(s, repaired.assign(session=repaired["session"] - 1))
     at_repair = repaired.assign(session=repaired["repaired_session"].astype(int))
-    assert (scores_at(s, at_repair) >= repaired["reference"]).all()
+    assert (scores_at(s, at_repair) >= reference).all()
+    lag = (repaired["repaired_session"] - repaired["session"]).to_numpy()
     for k in (1, 2):                                   # still below before the repair
         between = repaired[lag > k]
         below = scores_at(s, between.assign(session=between["session"] + k))
-        assert (below < between["reference"]).all()
+        assert (below < reference[lag > k]).mean() > 0.95   # the last third of a V can round away
 
 
-def test_an_unrepaired_rupture_stays_below_the_reference_for_three_rated_sessions(clinic):
-    s, r = clinic.sessions, clinic.ruptures
+def test_without_noise_an_unrepaired_rupture_stays_below_for_three_sessions(quiet_clinic):
+    s, r = quiet_clinic.sessions, quiet_clinic.ruptures
     open_ = r[~r["repaired"]]
-    assert open_["repaired_session"].isna().all()
+    reference = scores_at(s, open_.assign(session=open_["session"] - 1))
     for k in (1, 2, 3):
         later = scores_at(s, open_.assign(session=open_["session"] + k))
         assert not np.isnan(later).any()
-        assert (later < open_["reference"]).all()
+        # Almost always: early in therapy the client's growth can lift a small lasting dip.
+        assert (later < reference).mean() > 0.98
 
 
 def test_the_sessions_around_a_rupture_are_all_rated(clinic):
     s, r = clinic.sessions, clinic.ruptures
     for k in (-1, 0, 1, 2, 3):
         assert not np.isnan(scores_at(s, r.assign(session=r["session"] + k))).any()
+
+
+def engine_repairs(sessions):
+    """The repair rule of the signals engine at every drop: the session of the first of
+    the next 3 rated sessions back at the previous (pre-drop) score, or None."""
+    frame = rated(sessions)
+    dropped = set(frame.loc[frame["alliance"] < frame["previous"], "client_id"])
+    states = {}
+    for client, group in frame[frame["client_id"].isin(dropped)].groupby("client_id"):
+        scores, numbers = group["alliance"].to_numpy(), group["session"].to_numpy()
+        for i in np.flatnonzero(scores[1:] < scores[:-1]) + 1:
+            later = np.flatnonzero(scores[i + 1:i + 4] >= scores[i - 1])
+            states[(client, numbers[i])] = (numbers[i + 1 + later[0]] if len(later) else None)
+    return states
+
+
+def truth_repairs(clinic):
+    return {(row.client_id, row.session): (row.repaired_session if row.repaired else None)
+            for row in clinic.ruptures.itertuples()}
 
 
 def test_without_noise_the_planted_ruptures_are_the_only_drops(quiet_clinic):
@@ -306,32 +344,29 @@ def test_without_noise_the_planted_ruptures_are_the_only_drops(quiet_clinic):
             assert found == set(map(tuple, r[["client_id", "session"]].to_numpy()))
         else:
             assert found <= set(map(tuple, r[["client_id", "session"]].to_numpy()))
-            assert len(found) >= (r["subscale"] == column).sum()
 
 
-def test_without_noise_the_repair_rule_recovers_every_repair_state(quiet_clinic):
-    # The rule of the signals engine: repaired at the first of the next 3 rated
-    # sessions whose score is at least the previous (pre-rupture) score.
-    frame = rated(quiet_clinic.sessions)
-    dropped = set(frame.loc[frame["alliance"] < frame["previous"], "client_id"])
-    states = {}
-    for client, group in frame[frame["client_id"].isin(dropped)].groupby("client_id"):
-        scores, sessions = group["alliance"].to_numpy(), group["session"].to_numpy()
-        for i in np.flatnonzero(scores[1:] < scores[:-1]) + 1:
-            later = np.flatnonzero(scores[i + 1:i + 4] >= scores[i - 1])
-            states[(client, sessions[i])] = (sessions[i + 1 + later[0]] if len(later) else None)
-    truth = {(row.client_id, row.session): (row.repaired_session if row.repaired else None)
-             for row in quiet_clinic.ruptures.itertuples()}
-    assert states == truth
+def test_without_noise_the_engines_repair_rule_recovers_almost_every_repair_state(quiet_clinic):
+    found, truth = engine_repairs(quiet_clinic.sessions), truth_repairs(quiet_clinic)
+    assert set(found) == set(truth)
+    # Not all: the truth is the generator's, and early growth can outgrow a lasting dip.
+    assert 0.98 < np.mean([found[key] == truth[key] for key in truth]) < 1.0
 
 
-def test_turning_noise_off_keeps_the_same_clients_ruptures_and_dropouts(clinic, quiet_clinic):
-    keys = ["client_id", "session", "subscale", "repaired"]
-    loud, quiet = clinic.ruptures, quiet_clinic.ruptures
-    merged = loud[keys].merge(quiet[keys], how="inner")
-    assert len(merged) >= 0.97 * len(loud)
+def test_with_noise_the_truth_does_not_come_from_the_engines_repair_rule(clinic):
+    # The planted repair is a fact of the generator; noise can hide it or fake it.
+    found, truth = engine_repairs(clinic.sessions), truth_repairs(clinic)
+    same = [(found[key] is None) == (state is None) for key, state in truth.items()
+            if key in found]
+    assert len(same) > 0.9 * len(truth)
+    assert 0.6 < np.mean(same) < 0.95
+
+
+def test_turning_noise_off_keeps_the_same_ruptures_and_dropouts(clinic, quiet_clinic):
+    pd.testing.assert_frame_equal(clinic.ruptures, quiet_clinic.ruptures)
     pd.testing.assert_series_equal(clinic.truth["dropout"], quiet_clinic.truth["dropout"])
-    assert (clinic.sessions["attended"].to_numpy() == quiet_clinic.sessions["attended"].to_numpy()).all()
+    assert (clinic.sessions["attended"].to_numpy()
+            == quiet_clinic.sessions["attended"].to_numpy()).all()
 
 
 def test_repaired_ruptures_go_with_better_outcomes_than_unrepaired_ones(clinic):
@@ -364,9 +399,9 @@ def test_every_clinic_keeps_its_missing_data_and_ground_truth_consistent(n_clien
     assert ((s[SCORES] >= 0) & (s[SCORES] <= 10) | s[SCORES].isna()).all().all()
     assert s.groupby("client_id").size().sum() == len(s)
     if len(r):
-        np.testing.assert_allclose(scores_at(s, r), r["score"])
-        np.testing.assert_allclose(scores_at(s, r.assign(session=r["session"] - 1)),
-                                   r["reference"])
+        for k in (-1, 0, 1, 2, 3):
+            assert not np.isnan(scores_at(s, r.assign(session=r["session"] + k))).any()
+        assert (r["depth"] >= 1.4 - 0.011).all()
         assert (r["session"] >= 3).all()
         assert (r["session"] + 3 <= n_sessions).all()
 

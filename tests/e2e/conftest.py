@@ -140,14 +140,17 @@ def screenshot(screenshot_dir):
 
 @pytest.fixture
 def riverside(transactional_db):
-    """A new clinic (default settings, except that it chose the six-question client
-    check-in) with an admin, a supervisor who supervises `therapist`, and the therapist."""
+    """A clinic that chose the six-question client check-in and the sensitive rule sd1
+    (window 3; other settings default) with an admin, a supervisor who supervises
+    `therapist`, and the therapist. The browser stories draw one-point drops by hand, which
+    sd1 catches; new clinics start with sd2 and the short check-in."""
     from django.contrib.auth import get_user_model
 
     from alliance.web.clinics.models import Clinic, StaffMember
 
-    clinic = Clinic.objects.create(name="Riverside Counselling", instruments_in_use=[
-        "alliance-client", "alliance-therapist", "wellbeing"])
+    clinic = Clinic.objects.create(name="Riverside Counselling", rupture_rule="sd1",
+                                   instruments_in_use=["alliance-client", "alliance-therapist",
+                                                       "wellbeing"])
 
     def staff(email, role, name):
         user = get_user_model().objects.create_user(username=email, email=email,

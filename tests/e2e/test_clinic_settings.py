@@ -21,8 +21,8 @@ pytestmark = pytest.mark.e2e
 
 CODE = "C-M3RT8"
 RUPTURE = "Alliance dropped from 8.0 to 7.0 at session 4"
-SENSITIVE = re.compile(r"^Drop of more than 1 SD")
-STRICT = re.compile(r"^Drop of more than 2 SD")
+SENSITIVE = re.compile(r"^A drop at least as large as this client's usual ups and downs")
+STRICT = re.compile(r"^A drop at least twice this client's usual ups and downs")
 
 
 def rupture_entry(page):

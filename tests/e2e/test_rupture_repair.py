@@ -3,7 +3,7 @@
 The client rated the alliance 8 on every item for three weeks; last week the two bond
 items fell to 5 (goals and tasks stayed at 8), so the total fell from 8.0 to 7.0. The
 clinic is new, so its pooled SD is the default of 1 point: both drops are beyond the
-default rule's threshold (sd1, s_t = 0.7746, docs/signals.md), and the case has one
+threshold of the clinic's rule (sd1, s_t = 0.7746, docs/signals.md), and the case has one
 possible rupture at session 4, of the total with the bond. Today's check-in (session 5)
 comes back to 8 on every item, at least the reference of 8.0: repaired at session 5
 (the repair rule, window 3).

@@ -3,7 +3,7 @@
 The client's case has three check-ins of 8 (the clinic is new, so its pooled SD is the
 default of 1 point). A new check-in of 7 is a drop of 1.0: beyond the sensitive rule's
 threshold (s_t = 0.7746, docs/signals.md and tests/web/test_monitoring.py), so the clinic's
-default rule (sd1) shows a possible rupture at session 4.
+rule (sd1, the one this clinic chose) shows a possible rupture at session 4.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils.html import escape
 
 from alliance.web.clinics import services
 from alliance.web.clinics.models import Clinic, StaffMember
@@ -127,3 +128,42 @@ def test_a_new_clinic_uses_the_projects_own_check_ins(db):
                                                    "wellbeing"}
     assert get_user_model().objects.get(email="first@lakeside.example").has_usable_password() \
         is False
+
+
+def test_a_new_clinic_starts_with_the_rule_chosen_on_the_evaluation(db):
+    from alliance.core.signals import DEFAULT_RULE
+
+    admin = services.create_clinic("Brookside", "first@brookside.example")
+    assert admin.clinic.rupture_rule == DEFAULT_RULE == "sd2"
+    assert admin.clinic.rupture_m == 2
+
+
+def test_the_settings_page_shows_each_rule_in_the_cores_words(login, admin):
+    from alliance.core.signals import RUPTURE_RULES
+
+    html = login(admin).get("/clinic/settings/").content.decode()
+    for rule in RUPTURE_RULES.values():
+        assert escape(rule.label) in html
+    assert "more than 1 SD" not in html and "more than 2 SD" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_new_default_leaves_a_clinics_stored_rule_alone():
+    """The real migration, on a clinic stored before it with the old default."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("clinics", "0002_goal_and_task_settings")])
+    try:
+        old = executor.loader.project_state(("clinics", "0002_goal_and_task_settings")).apps
+        stored = old.get_model("clinics", "Clinic").objects.create(name="Old Clinic")
+        assert stored.rupture_rule == "sd1"                       # the default it was made with
+        executor = MigrationExecutor(connection)
+        executor.migrate([("clinics", "0003_new_clinics_default_rule_sd2")])
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert Clinic.objects.get(pk=stored.pk).rupture_rule == "sd1"
+    assert Clinic.objects.create(name="New Clinic").rupture_rule == "sd2"

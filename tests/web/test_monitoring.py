@@ -523,11 +523,13 @@ def test_with_enough_closed_cases_a_case_far_below_its_band_is_not_on_track(
     assert status.available and changed and status.n_cases == 32
     stored = ClinicBaseline.objects.get().expected_model
     assert stored["n_cases"] == 32 and "coefficients" in stored
-    [active] = bulk_ratings(therapist, "wellbeing", [[5, 5, 1]])
+    # Below the band at sessions 3 and 4: it fires at the second session in a row.
+    [active] = bulk_ratings(therapist, "wellbeing", [[5, 5, 1, 1]])
     recompute.recompute_case_signals(active)
     [signal] = Signal.objects.filter(case=active, type="not_on_track")
-    assert signal.session.number == 3 and signal.rule == "expected_band"
+    assert signal.session.number == 4 and signal.rule == "expected_band"
     assert signal.data["observed"] == 1.0 and signal.data["low"] > 1.0
+    assert signal.data["sessions_in_a_row"] == 2 and signal.parameters["persistence"] == 2
     assert signal.parameters["instrument"] == "Wellbeing check-in"
 
 

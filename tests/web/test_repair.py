@@ -19,7 +19,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
+from alliance.core.signals import RUPTURE_RULES
 from alliance.web.care import services as care
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins import services as checkins
@@ -476,7 +478,7 @@ def test_the_clinic_report_for_an_administrator_matches_the_hand_computed_number
     assert "not a controlled comparison" in html
     assert "67% <span" in html and ">2.5<" in html
     # The rules in force, to tune them by.
-    assert "Drop of more than 1 SD" in html and "3 rated sessions" in html
+    assert escape(RUPTURE_RULES["sd1"].label) in html and "3 rated sessions" in html
     assert 'href="/clinic/settings/"' in html
     # Aggregates only: no client codes, no links to cases.
     for code in ("C-AAAAA", "C-BBBBB", "C-CCCCC", "C-DDDDD"):

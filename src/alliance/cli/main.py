@@ -102,6 +102,7 @@ COMMANDS: dict[str, str] = {
     "signals": "signals",
     "analyze": "analyze",
     "simulate": "simulate",
+    "evaluate": "evaluate",
     "demo": "demo",
     "serve": "server",
     "manage": "server",

@@ -14,7 +14,8 @@ from alliance.cli.output import print_table, to_plain
 from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.signals import (SIGNAL_TYPES, Signal, SignalSettings, detect_ruptures,
                                    detect_signals)
-from alliance.core.signals.ruptures import REFERENCES, RULES, STATES
+from alliance.core.signals.ruptures import (DEFAULT_RULE, REFERENCES, RULES, RUPTURE_RULES,
+                                            STATES)
 from alliance.core.tables import file_line, is_parquet, iter_parquet, read_table
 
 #: Optional numeric columns of the long format that --all uses when present.
@@ -29,9 +30,10 @@ THERAPIST, ATTENDED, DATE = "therapist_alliance", "attended", "date"
               help="Column of the client identifier.")
 @click.option("--session", default="session", show_default=True, metavar="COLUMN",
               help="Column of the session number.")
-@click.option("--rule", type=click.Choice(RULES), default="sd2", show_default=True,
-              help="sd1 / sd2: a drop of at least 1 / 2 times the client's (shrunken) SD; "
-                   "rci: a reliable drop (needs --sd and --reliability).")
+@click.option("--rule", type=click.Choice(RULES), default=DEFAULT_RULE, show_default=True,
+              help="; ".join(f"{r.id}: {r.technical}" for r in RUPTURE_RULES.values())
+                   + " (rci needs --sd and --reliability). The default is chosen on the "
+                     "evaluation in docs/signals.md.")
 @click.option("--reference", type=click.Choice(REFERENCES), default="previous", show_default=True,
               help="Compare with the previous rated score or the mean of up to 3 previous.")
 @click.option("--window", type=click.IntRange(min=1), default=3, show_default=True,

@@ -8,6 +8,10 @@ import click
 
 from alliance.cli.output import print_json, print_pairs
 from alliance.core.simulator import simulate_clinic, summarize_clinic, write_clinic
+from alliance.core.simulator_drift import simulate_drift_clinic
+
+#: The generators `--generator` chooses from (docs/simulator.md describes both).
+GENERATORS = ("standard", "drift")
 
 
 @click.command("simulate")
@@ -28,9 +32,16 @@ from alliance.core.simulator import simulate_clinic, summarize_clinic, write_cli
               help="Step of the 0–10 check-in scale (0.5, 0.25, 0.1 …).")
 @click.option("--start-date", type=click.DateTime(formats=["%Y-%m-%d"]), default="2024-01-08",
               show_default=True, help="First possible intake date (YYYY-MM-DD).")
+@click.option("--generator", type=click.Choice(GENERATORS), default="standard",
+              show_default=True,
+              help="standard: the calibrated clinic; drift: a second model written separately "
+                   "(AR(1) noise, drift, half-point answers with a ceiling, unequal "
+                   "within-client SDs, one alliance question), for checking rules on data "
+                   "they were not tuned on.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def simulate(clients: int, sessions: int, seed: int, out: str, therapists: int | None,
-             noise: float, resolution: float, start_date: dt.datetime, as_json: bool) -> None:
+             noise: float, resolution: float, start_date: dt.datetime, generator: str,
+             as_json: bool) -> None:
     """Simulate a clinic: clients nested in therapists, session-by-session client
     and therapist alliance (bond, goals, tasks), wellbeing, no-shows and dropouts,
     with planted V-shaped ruptures, some repaired.
@@ -42,16 +53,29 @@ def simulate(clients: int, sessions: int, seed: int, out: str, therapists: int |
     alliance correlates with wellbeing change near r = .28 and about 45% of
     clients have a rupture. See docs/simulator.md.
 
+    The planted ruptures are part of the generative model (a dip in the true
+    alliance with a known onset, and a repair at a known session), so they are a
+    truth to check the rules against (`alliance evaluate signals`).
+
     \b
     Example:
       alliance simulate --clients 200 --sessions 20 --seed 1 --out sim/
+      alliance simulate --clients 500 --seed 1 --generator drift --out drift/
     """
-    clinic = simulate_clinic(clients, sessions, seed, n_therapists=therapists,
-                             start_date=start_date.date(), noise=noise, resolution=resolution)
+    if generator == "drift":
+        source = click.get_current_context().get_parameter_source
+        if any(source(name).name != "DEFAULT" for name in ("noise", "resolution")):
+            raise click.UsageError("--noise and --resolution belong to the standard generator")
+        clinic = simulate_drift_clinic(clients, sessions, seed, n_therapists=therapists,
+                                       start_date=start_date.date())
+    else:
+        clinic = simulate_clinic(clients, sessions, seed, n_therapists=therapists,
+                                 start_date=start_date.date(), noise=noise,
+                                 resolution=resolution)
     paths = write_clinic(clinic, out)
     summary = summarize_clinic(clinic)
     if as_json:
-        print_json({**summary.to_dict(), "seed": seed,
+        print_json({**summary.to_dict(), "seed": seed, "generator": generator,
                     "files": {name: str(path) for name, path in paths.items()}})
         return
     print_pairs([
@@ -66,6 +90,7 @@ def simulate(clients: int, sessions: int, seed: int, out: str, therapists: int |
          if summary.ruptures else "0"),
         ("alliance–outcome r", summary.alliance_outcome_r),
         ("seed", seed),
+        ("generator", generator),
     ])
     for path in paths.values():
         click.echo(f"wrote {path}")

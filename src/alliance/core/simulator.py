@@ -56,8 +56,8 @@ DROPOUT_SHARE = 0.20
 #: 2018: r = .278); see `simulate_clinic`, Notes.
 ALLIANCE_EFFECT = 0.455
 
-#: Repair window in rated sessions; the truth table follows the signals
-#: engine's default window.
+#: A planted repair is complete 1 to REPAIR_WINDOW sessions after the rupture (a choice
+#: of the generator; the sessions from t − 1 to t + REPAIR_WINDOW are all rated).
 REPAIR_WINDOW = 3
 
 # Fixed structural constants of the model (documented in docs/simulator.md).
@@ -107,7 +107,8 @@ class SimulatedClinic:
     ----------
     sessions : DataFrame in the shared long format, one row per scheduled client
         session (`SESSION_COLUMNS`).
-    ruptures : DataFrame, one row per planted rupture (`RUPTURE_COLUMNS`).
+    ruptures : DataFrame, one row per planted rupture (`RUPTURE_COLUMNS`), decided by
+        the generator, not read off the data.
     truth : DataFrame, one row per client (`CLIENT_COLUMNS`).
     parameters : the arguments the clinic was simulated with.
     """
@@ -200,13 +201,15 @@ def simulate_clinic(n_clients: int, n_sessions: int, seed: int, *,
     (SD 0.35), is clipped to 0–10 and rounded to ``resolution``; the total is the mean of
     the three subscales (rounded to 2 decimals).
 
-    A rupture at session t (3 ≤ t, t + 3 ≤ last attended session) drops the subscales
-    from their session t − 1 values, mostly in one subscale, by 1.5–3.0 points on the
-    total (at least about twice the within-client SD). Sessions t − 1 … t + 3 are attended
-    and answered. A repaired rupture returns every subscale to at least its session t − 1
-    value at session t + r (r = 1, 2 or 3) and stays below it before; an unrepaired one
-    stays below for the whole window and keeps 30–70% of the drop. ``depth`` in the
-    truth is the drop the data show: ``reference - score`` of the total.
+    A rupture at session t (3 ≤ t, t + 3 ≤ last attended session) is a dip in the true
+    (noise-free) subscale course, mostly in one subscale, of 1.6–3.2 points on the total
+    (at least about twice the within-client SD). A repaired rupture shrinks linearly and
+    is gone at session t + r (r = 1, 2 or 3), where the true course is back on its own
+    trajectory; an unrepaired one keeps 30–70% of the drop for the rest of therapy. The
+    noise and the scale's steps are added afterwards, so the truth (onset, repaired,
+    ``repaired_session``, and ``reference``, ``score`` and ``depth`` of the true total) comes
+    from the generator's own draws and the data show it only up to noise. Sessions
+    t − 1 … t + 3 are attended and answered.
 
     Wellbeing ``W_is = W0_i + G_i (1 - exp(-(s - 1) / 6)) + 0.2 dev_i,s-1 + noise``, with
     ``G_i = 2.0 + alliance_effect * z_i + N(0, 1.5)`` (z_i the standardised true alliance),
@@ -279,14 +282,19 @@ def simulate_clinic(n_clients: int, n_sessions: int, seed: int, *,
     sub *= _ITEM_SD
     sub += _OCCASION_SD * occasion[None]
     sub *= noise
-    sub += latent[None]
-    sub += people["offsets"].T[:, :, None]
-    del occasion
+    # The ruptures live in the true (noise-free) alliance: a dip planted on the client's own
+    # course, defined by the generator's parameters alone. Noise and the scale's steps then
+    # act on the dipped course as on any other session, so what the data show is whatever
+    # the noise makes of it, and a detector is judged against this truth, not against itself.
+    base = latent[None] + people["offsets"].T[:, :, None]            # (3, N, K)
+    dip, ruptures = _plant_ruptures(base, plan)
+    sub += base
+    sub += dip
+    del occasion, base
     sub = _grid(np.clip(sub, 0.0, _SCALE_MAX, out=sub), step, out=sub)
-    natural_total = np.round(sub.mean(axis=0), 2)
-    ruptures = _plant_ruptures(sub, plan, step)
     total = np.round(sub.mean(axis=0), 2)
-    rupture_dev = total - natural_total      # the dips the ruptures left in the total
+    rupture_dev = dip.mean(axis=0)           # the dips the ruptures put in the true total
+    del dip
 
     # --- therapist's parallel rating ---------------------------------------
     th_noise = rng_noise.standard_normal((N, K))
@@ -571,57 +579,44 @@ def _draw_dates(rng: np.random.Generator, N: int, K: int, start: dt.date) -> np.
     return np.datetime64(start, "D") + days
 
 
-def _plant_ruptures(sub: np.ndarray, plan: list[dict], step: float) -> list[dict]:
-    """Carve the planted ruptures into the subscale scores (in place); returns what was planted.
+def _plant_ruptures(base: np.ndarray, plan: list[dict]) -> tuple[np.ndarray, list[dict]]:
+    """The planted ruptures as dips in the true subscale scores, and what was planted.
 
-    The drop is applied to the observed session t - 1 scores, so the data show exactly
-    the planted drop; the window after it is capped so that the repair state in the
-    truth is the state the data show.
+    ``base`` (3, N, K) is every subscale's true course without noise. A rupture at t takes
+    ``drops`` off the true scores at t; a repaired one shrinks linearly and is gone at
+    t + after (the true course is back on its own trajectory, never below its level at
+    t − 1, since the course only grows); an unrepaired one keeps ``lasting`` × the drop
+    from t + 1 to the end of therapy. The depth of a rupture is the fall of the true total
+    from t − 1 to t after clipping to the scale: a rupture that would show less than
+    1.4 points (a client near 0) is not planted.
     """
-    K = sub.shape[2]
-    # Strictly below the pre-rupture level means at least one step below on the main subscale.
-    margin = step * np.ceil(0.1 / step - 1e-9)
+    _, N, K = base.shape
+    dip = np.zeros_like(base)
+    col = np.arange(K)[None, :]
     planted = []
     for slot in plan:
         c, t0 = slot["clients"], slot["t"] - 1                    # t0: 0-based column
         n = len(c)
-        idx = np.arange(n)
         main = np.zeros((3, n), dtype=bool)
-        main[slot["main"], idx] = True
+        main[slot["main"], np.arange(n)] = True
         # Main subscale drop so that the total drops by `depth`; the others follow in part.
         main_drop = 3.0 * slot["depth"] / (1.0 + 2.0 * slot["spill"])
         drops = np.where(main, main_drop, slot["spill"] * main_drop)
-        drops = _grid(drops, step)
-        drops[main] = np.maximum(drops[main], step)
-        prev = sub[:, c, t0 - 1]
-        drops = np.minimum(drops, prev)                           # scores stop at 0
-        keep = drops.mean(0) >= _MIN_DEPTH - 1e-9
-        c, t0, drops, prev, main = c[keep], t0[keep], drops[:, keep], prev[:, keep], main[:, keep]
-        repaired, after = slot["repaired"][keep], slot["after"][keep]
-        lasting_drop = _grid(slot["lasting"][keep] * drops, step)
-        cap = prev - np.where(main, margin, 0.0)
-
-        sub[:, c, t0] = prev - drops
-        for j in range(1, REPAIR_WINDOW + 1):
-            col = t0 + j
-            natural = sub[:, c, col]
-            residual = _grid(drops * np.clip(1.0 - j / after, 0.0, 1.0), step)
-            before_repair = np.minimum(natural - residual, cap)
-            at_repair = np.maximum(natural, prev)
-            unrepaired = np.minimum(natural - lasting_drop, cap)
-            value = np.where(~repaired, unrepaired,
-                             np.where(j < after, before_repair,
-                                      np.where(j == after, at_repair, natural)))
-            sub[:, c, col] = np.clip(value, 0.0, _SCALE_MAX)
-        # An unrepaired rupture leaves part of the drop for the rest of therapy.
-        later = np.arange(K)[None, :] > (t0 + REPAIR_WINDOW)[:, None]       # (n, K)
-        cu = c[~repaired]
-        sub[:, cu, :] = np.clip(
-            sub[:, cu, :] - np.where(later[~repaired][None], lasting_drop[:, ~repaired, None], 0.0),
-            0.0, _SCALE_MAX)
-        planted.append(dict(clients=c, t=t0 + 1, drops=drops, prev=prev,
-                            repaired=repaired, after=after))
-    return planted
+        repaired, after, lasting = slot["repaired"], slot["after"], slot["lasting"]
+        j = (col - t0[:, None]).astype(float)                    # (n, K): sessions since onset
+        shape = np.where(j < 0, 0.0,
+                         np.where(repaired[:, None], np.clip(1.0 - j / after[:, None], 0.0, 1.0),
+                                  np.where(j == 0, 1.0, lasting[:, None])))
+        candidate = dip[:, c, :] - drops[:, :, None] * shape[None]
+        idx = np.arange(n)
+        true_before = np.clip(base[:, c, t0 - 1] + dip[:, c, t0 - 1], 0.0, _SCALE_MAX)
+        true_at = np.clip(base[:, c, t0] + candidate[:, idx, t0], 0.0, _SCALE_MAX)
+        keep = (true_before - true_at).mean(0) >= _MIN_DEPTH - 1e-9
+        dip[:, c[keep], :] = candidate[:, keep, :]
+        planted.append(dict(clients=c[keep], t=t0[keep] + 1, drops=(true_before - true_at)[:, keep],
+                            prev=true_before[:, keep], repaired=repaired[keep],
+                            after=after[keep]))
+    return dip, planted
 
 
 def _rupture_gain(planted: list[dict], N: int) -> np.ndarray:
@@ -671,7 +666,7 @@ def _ruptures_frame(people, planted: list[dict]) -> pd.DataFrame:
     for p in planted:
         reference = np.round(p["prev"].mean(0), 2)
         score = np.round((p["prev"] - p["drops"]).mean(0), 2)
-        drops = p["drops"]
+        drops = np.round(p["drops"], 2)
         parts.append(pd.DataFrame({
             "client_id": client_ids[p["clients"]],
             "therapist_id": therapist_ids[people["therapist"][p["clients"]]],

@@ -19,11 +19,12 @@ from .goals import (Goal, GoalReview, TaskReport, goal_not_agreed, goal_progress
 from .levels import clinic_percentiles, discrepancy, low_alliance, percentile_of_sorted
 from .outcome import expected_bands, intake_scores, not_on_track
 from .records import SIGNAL_TYPES, Signal, signals_frame
-from .ruptures import (PooledSD, RuptureResult, detect_ruptures, pooled_within_sd,
-                       rupture_signals)
+from .ruptures import (DEFAULT_RULE, RUPTURE_RULES, PooledSD, RuptureResult, RuptureRule,
+                       detect_ruptures, pooled_within_sd, rupture_signals)
 
 __all__ = [
-    "SIGNAL_TYPES", "Goal", "GoalReview", "PooledSD", "RuptureResult", "Signal",
+    "DEFAULT_RULE", "RUPTURE_RULES", "RuptureRule", "SIGNAL_TYPES", "Goal", "GoalReview",
+    "PooledSD", "RuptureResult", "Signal",
     "SignalSettings", "TaskReport", "clinic_percentiles", "detect_ruptures", "detect_signals",
     "discrepancy", "disengagement", "expected_bands", "goal_not_agreed", "goal_progress_flat",
     "goal_ratings_apart", "goal_review_overdue", "goals_frame", "intake_scores", "low_alliance",

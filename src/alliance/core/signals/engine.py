@@ -15,9 +15,10 @@ from .engagement import disengagement
 from .goals import (goal_not_agreed, goal_progress_flat, goal_ratings_apart, goal_review_overdue,
                     task_signals)
 from .levels import discrepancy, low_alliance
-from .outcome import expected_bands, not_on_track
+from .outcome import PERSISTENCE, expected_bands, not_on_track
 from .records import SIGNAL_TYPES, Signal, label, sort_signals
-from .ruptures import REFERENCES, RULES, detect_ruptures, rupture_signals
+from .ruptures import (DEFAULT_RULE, REFERENCES, RULES, RUPTURE_RULES, detect_ruptures,
+                       rupture_signals)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class SignalSettings:
         scale (0, 10) of the client form, therapist_scale (None = same),
         discrepancy_points (20 POMP points).
     Not on track
-        higher_is_better (True).
+        higher_is_better (True), not_on_track_in_a_row (2 rated sessions below the
+        band in a row; see `not_on_track`).
     Disengagement
         missed_in_a_row (2), unanswered_in_a_row (3), gap_factor (2.0),
         gap_min_days (21), gap_min_intervals (2).
@@ -60,7 +62,7 @@ class SignalSettings:
     date: str = "date"
     outcome: str = "wellbeing"
 
-    rule: str = "sd2"
+    rule: str = DEFAULT_RULE
     reference: str = "previous"
     window: int = 3
     pooled_sd: float | None = None
@@ -77,6 +79,7 @@ class SignalSettings:
     discrepancy_points: float = 20.0
 
     higher_is_better: bool = True
+    not_on_track_in_a_row: int = PERSISTENCE
 
     missed_in_a_row: int = 2
     unanswered_in_a_row: int = 3
@@ -102,6 +105,7 @@ class SignalSettings:
         if self.rule == "rci" and (self.sd is None or self.reliability is None):
             raise InputError("the rci rule needs the score's SD and reliability")
         whole = ("window", "low_min_reference", "missed_in_a_row", "unanswered_in_a_row",
+                 "not_on_track_in_a_row",
                  "gap_min_intervals", "goal_agree_sessions", "goal_review_sessions",
                  "goal_flat_reviews", "task_in_a_row")
         for name in whole:
@@ -120,7 +124,7 @@ class SignalSettings:
     @property
     def m(self) -> int | None:
         """Multiplier of the client's SD for the sd rules (1 or 2); None for rci."""
-        return {"sd1": 1, "sd2": 2}.get(self.rule)
+        return RUPTURE_RULES[self.rule].multiplier
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -193,7 +197,8 @@ def detect_signals(sessions: pd.DataFrame, settings: SignalSettings | None = Non
     if "not_on_track" in wanted and expected is not None and outcome is not None:
         mid, low, high = _bands(expected, client, session, outcome)
         signals += not_on_track(client, session, outcome, low, high, expected=mid,
-                                higher_is_better=s.higher_is_better, score_label=label(s.outcome))
+                                higher_is_better=s.higher_is_better,
+                                persistence=s.not_on_track_in_a_row, score_label=label(s.outcome))
     attended = _column(sessions, s.attended)
     if "disengagement" in wanted and attended is not None:
         signals += disengagement(client, session, attended, score=score, date=dates,

@@ -21,7 +21,58 @@ from ._groups import (TOLERANCE, Groups, client_codes, cumsum_within, group_rows
                       plain_sessions, session_numbers, shift)
 from .records import Signal, number, session_text
 
-RULES = ("sd1", "sd2", "rci")
+
+@dataclass(frozen=True)
+class RuptureRule:
+    """The facts of one rupture rule, in one place for the engine, the CLI and the web.
+
+    Attributes
+    ----------
+    id : the rule's identifier ("sd1", "sd2", "rci").
+    multiplier : m, the multiple of the client's SD a drop must reach (sd rules); None
+        for rci.
+    label : the rule in a clinician's words, for settings pages.
+    because : the end of a signal's sentence, saying why the drop counts.
+    technical : the exact criterion, for the technical details (s_t: the client's SD of
+        earlier scores shrunk toward the clinic's pooled within-client SD; S_diff: the
+        standard error of the difference, SD × √2 × √(1 − reliability)).
+    """
+
+    id: str
+    multiplier: int | None
+    label: str
+    because: str
+    technical: str
+
+
+#: Every rupture rule, keyed by its id. Each label and sentence says what the code
+#: does: the sd rules fire at a drop of *at least* m SDs (a_t ≤ ref − m·s_t), the
+#: reliable-change rule at a drop of *more than* 1.96 × S_diff.
+RUPTURE_RULES: dict[str, RuptureRule] = {rule.id: rule for rule in (
+    RuptureRule(
+        id="sd1", multiplier=1,
+        label="A drop at least as large as this client's usual ups and downs "
+              "(sensitive: more alerts, many of them ordinary dips)",
+        because="at least this client's usual session-to-session variation",
+        technical="a_t ≤ ref − 1 × s_t"),
+    RuptureRule(
+        id="sd2", multiplier=2,
+        label="A drop at least twice this client's usual ups and downs "
+              "(recommended: few false alerts, finds most ruptures)",
+        because="at least twice this client's usual session-to-session variation",
+        technical="a_t ≤ ref − 2 × s_t"),
+    RuptureRule(
+        id="rci", multiplier=None,
+        label="A drop larger than the questionnaire's own measurement error "
+              "(needs the score's SD and reliability)",
+        because="more than the measure's own error can explain (a reliable drop)",
+        technical="ref − a_t > 1.96 × S_diff"),
+)}
+
+RULES = tuple(RUPTURE_RULES)
+#: The rule `detect_ruptures`, `alliance signals` and new clinics use unless told otherwise,
+#: chosen on the evaluation in docs/signals.md.
+DEFAULT_RULE = "sd2"
 REFERENCES = ("previous", "mean3")
 STATES = ("repaired", "unresolved", "pending")
 
@@ -121,7 +172,8 @@ def _pooled(codes: np.ndarray, values: np.ndarray, n_labels: int) -> PooledSD:
                     n_clients=int(np.count_nonzero(counts)))
 
 
-def detect_ruptures(client, session, score, *, rule: str = "sd2", reference: str = "previous",
+def detect_ruptures(client, session, score, *, rule: str = DEFAULT_RULE,
+                    reference: str = "previous",
                     window: int = 3, pooled_sd: float | None = None, sd: float | None = None,
                     reliability: float | None = None) -> RuptureResult:
     """Find alliance ruptures and their repair state, for one client or a whole clinic.
@@ -197,7 +249,7 @@ def detect_ruptures(client, session, score, *, rule: str = "sd2", reference: str
         parameters.update(sd=sd, reliability=reliability, s_diff=spread_value,
                           critical_value=RCI_CRITICAL)
     else:
-        m = 1 if rule == "sd1" else 2
+        m = RUPTURE_RULES[rule].multiplier
         p, source = _pooled_for_run(pooled_sd, groups, a, candidate)
         spread_name, spread = "s_t", _shrunken_sd(a, groups, p)
         threshold = ref - m * spread
@@ -319,12 +371,7 @@ def rupture_signals(result: RuptureResult, *, score_label: str = "Alliance") -> 
     """The ruptures of a `RuptureResult` as signals with a plain-language explanation."""
     common = {"score": score_label, **result.parameters}
     parameters = {k: v for k, v in common.items() if k not in ("tolerance",)}
-    if result.rule == "rci":
-        why = "more than the measure's own error can explain (a reliable drop)"
-    elif result.rule == "sd1":
-        why = "at least this client's usual session-to-session variation"
-    else:
-        why = "at least twice this client's usual session-to-session variation"
+    why = RUPTURE_RULES[result.rule].because
     mean_of = parameters.get("reference") == "mean3"
     signals = []
     for row in result.records():

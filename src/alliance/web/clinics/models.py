@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from alliance.core.signals.ruptures import DEFAULT_RULE, RUPTURE_RULES
 from alliance.web import instruments
 
 
@@ -22,9 +23,10 @@ class Clinic(models.Model):
     """
 
     class RuptureRule(models.TextChoices):
-        SD1 = "sd1", "Drop of more than 1 SD of the client's own variation (sensitive)"
-        SD2 = "sd2", "Drop of more than 2 SD of the client's own variation (strict)"
-        RCI = "rci", "Reliable drop (reliable change index, 1.96 × S_diff)"
+        # The labels are the core's (one source for what each rule does).
+        SD1 = "sd1", RUPTURE_RULES["sd1"].label
+        SD2 = "sd2", RUPTURE_RULES["sd2"].label
+        RCI = "rci", RUPTURE_RULES["rci"].label
 
     class Reference(models.TextChoices):
         PREVIOUS = "previous", "The previous session's score"
@@ -39,7 +41,9 @@ class Clinic(models.Model):
         help_text="Instrument identifiers this clinic administers.")
 
     # Rupture and repair
-    rupture_rule = models.CharField(max_length=8, choices=RuptureRule, default=RuptureRule.SD1)
+    # New clinics start with the rule chosen on the evaluation in docs/signals.md; a clinic
+    # keeps the rule it has stored.
+    rupture_rule = models.CharField(max_length=8, choices=RuptureRule, default=DEFAULT_RULE)
     rupture_reference = models.CharField(max_length=8, choices=Reference,
                                          default=Reference.PREVIOUS)
     repair_window = models.PositiveSmallIntegerField(
@@ -120,7 +124,8 @@ class Clinic(models.Model):
     @property
     def rupture_m(self) -> int | None:
         """The multiplier m of the SD rules (1 or 2); None for the reliable-change rule."""
-        return {self.RuptureRule.SD1: 1, self.RuptureRule.SD2: 2}.get(self.rupture_rule)
+        rule = RUPTURE_RULES.get(self.rupture_rule)
+        return rule.multiplier if rule else None
 
     def clean(self) -> None:
         if self.rupture_rule == self.RuptureRule.RCI and (

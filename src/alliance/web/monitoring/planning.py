@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from alliance.core.signals import SignalSettings
+from alliance.core.signals.ruptures import DEFAULT_RULE
 from alliance.web.clinics.models import Clinic
 from alliance.web.goals import detection as goal_detection
 from alliance.web.monitoring import data as case_data
@@ -102,7 +103,7 @@ def make_plan(clinic: Clinic, baseline: ClinicBaseline,
     client_scale = instruments.scale(instruments.client) or (0.0, 10.0)
     low_cutoff, inclusive = _low_cutoff(instruments.client)
     settings = SignalSettings(
-        rule=rule if possible else "sd2", reference=clinic.rupture_reference,
+        rule=rule if possible else DEFAULT_RULE, reference=clinic.rupture_reference,
         window=clinic.repair_window, pooled_sd=pooled["alliance"]["pooled_sd"],
         sd=clinic.rci_sd, reliability=clinic.rci_reliability,
         low_cutoff=low_cutoff, low_cutoff_inclusive=inclusive,
