@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 # middleware after AuthenticationMiddleware and its apps above "alliance.web".
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise: static files get the Permissions-Policy header too.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files keep their long cache, everything else is no-store.
@@ -298,6 +300,18 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page of Alliance uses a device or a powerful browser feature: every one is denied, to
+# this site and to anything it could embed (django-permissions-policy, on every response).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "browsing-topics",
+        "camera", "display-capture", "encrypted-media", "gamepad", "geolocation", "gyroscope",
+        "hid", "idle-detection", "interest-cohort", "local-fonts", "magnetometer",
+        "microphone", "midi", "payment", "publickey-credentials-get", "screen-wake-lock",
+        "serial", "usb", "web-share", "xr-spatial-tracking",
+    )
+}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
