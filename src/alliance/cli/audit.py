@@ -105,7 +105,11 @@ def export(since, until, clinic_id, fmt, out) -> None:
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # Notes and actors hold what visitors typed (a sign-in e-mail): no formulas.
+        from alliance.core.tables import neutralise_cell
+
+        writer.writerows({key: neutralise_cell(value) for key, value in row.items()}
+                         for row in rows)
     else:
         json.dump(list(rows), out, ensure_ascii=False, indent=1)
         out.write("\n")

@@ -230,6 +230,46 @@ def _malformed(exc: Exception, file: str) -> InputError:
     return InputError(f"malformed CSV: {text.split('C error: ', 1)[-1]}", file=file)
 
 
+#: What a spreadsheet may take as the start of a formula when it opens a CSV file (OWASP,
+#: "CSV Injection"): = + - @, and a tab or carriage return before one of them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: A plain decimal number: a spreadsheet reads it as that number, never as a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet could run as a formula, with a ``'`` put before it.
+
+    Only text (``str``) is changed, and only when it begins with one of
+    ``FORMULA_STARTS`` and is not a plain number: ``=HYPERLINK(...)``, ``@SUM(...)`` and
+    ``-2+3+cmd|...`` become ``'=HYPERLINK(...)`` …; the text ``-2`` and every value that
+    is not text (a score of -2 written as a number) stay as they are. The ``'`` makes
+    Excel and LibreOffice show the cell as text; a program reading the file sees it as
+    part of the value.
+    """
+    if (isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            and not _PLAIN_NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralise_cell` applied to its text columns.
+
+    Numeric columns (and numbers in a mixed column) are left unchanged, so they stay
+    numbers in the CSV file.
+    """
+    text = [c for c in frame.columns
+            if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
+    if not text:
+        return frame
+    frame = frame.copy()
+    for column in text:
+        frame[column] = frame[column].map(neutralise_cell, na_action="ignore")
+    return frame
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a frame as CSV without the index, creating the folder if needed.
 
