@@ -187,3 +187,18 @@ def test_a_frame_keeps_its_numeric_columns_numbers_and_neutralises_text(tmp_path
     safe.to_csv(path, index=False)
     assert path.read_text().splitlines()[1].startswith("-2.0,")
     assert pd.read_csv(path)["score"].dtype.kind == "f"
+
+
+def test_a_column_name_written_twice_is_refused(tmp_path):
+    for header in ("a,b,a", "a,b, a "):
+        with pytest.raises(InputError, match="duplicate column names: a") as caught:
+            read_csv(write(tmp_path, f"{header}\n1,2,3\n"))
+        assert caught.value.line == 1
+
+
+def test_a_file_wider_than_allowed_is_refused_after_its_header(tmp_path):
+    path = write(tmp_path, ",".join(f"c{k}" for k in range(101)) + "\n" + "1," * 100 + "1\n")
+    with pytest.raises(InputError, match="the file has 101 columns; at most 100 are accepted") as caught:
+        read_csv(path, max_columns=100)
+    assert caught.value.line == 1
+    assert len(read_csv(path, max_columns=101).columns) == 101

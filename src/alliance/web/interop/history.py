@@ -36,6 +36,10 @@ from alliance.web.clinics.models import Clinic, StaffMember
 REQUIRED = ("client", "therapist", "session", "date", "instrument", "item", "value")
 OPTIONAL = ("case", "case_start", "case_end", "case_status", "modality", "session_status",
             "respondent")
+#: Columns a history file may have: the format's and others an old system wrote, which are
+#: left alone. A wider file is refused after its header line (one upload of a few hundred
+#: kilobytes could otherwise hold 20,000 columns).
+MAX_COLUMNS = 200
 #: Problems listed before the check stops (a wrong file would otherwise list thousands).
 MAX_ERRORS = 50
 
@@ -181,7 +185,7 @@ def read_history(path: str | Path, clinic: Clinic, *,
     path = Path(path)
     file = name or path.name
     try:
-        frame = read_csv(path, required=REQUIRED)
+        frame = read_csv(path, required=REQUIRED, max_columns=MAX_COLUMNS)
     except InputError as exc:
         raise InputError(exc.problem, file=file, line=exc.line, column=exc.column) from None
     problems = _Problems(file)
