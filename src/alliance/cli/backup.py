@@ -26,6 +26,7 @@ from pathlib import Path
 import click
 
 from alliance.cli.server import setup_django
+from alliance.web.private_files import new_private_file, private_folder, tighten_sqlite
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -139,8 +140,9 @@ def restore_sqlite(path: Path, target: Path, force: bool) -> None:
             raise BackupError(f"{path} failed SQLite's integrity check: {problems}")
         if "django_migrations" not in sqlite_row_counts(src):
             raise BackupError(f"{path} is an SQLite file but not an Alliance database")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
         dst = sqlite3.connect(target, timeout=LOCK_SECONDS)
+        tighten_sqlite(target)
         try:
             refuse_unless_forced(describe({"ENGINE": "sqlite3", "NAME": target}),
                                  sqlite_row_counts(dst), force)
@@ -272,6 +274,10 @@ def backup(path: Path) -> None:
     partial = path.with_name(f".{path.name}.partial")
     started = time.monotonic()
     try:
+        # Owner-only from the start (the copy holds every client's data); pg_dump and
+        # SQLite write into the file and keep its rights, and so does the rename.
+        partial.unlink(missing_ok=True)
+        new_private_file(partial)
         if kind == "sqlite":
             backup_sqlite(Path(db["NAME"]), partial)
         else:

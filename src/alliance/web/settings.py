@@ -18,6 +18,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from alliance.web.private_files import private_folder
 from alliance.web.env import env_bool, env_choice, env_int, env_list, env_str
 from alliance.web.privacy.keys import encryption_keys
 
@@ -139,7 +140,8 @@ _database_url = env_str("DATABASE_URL")
 if _database_url is None:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
     try:
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only: the folder holds the database, its backups' anchor and any key files.
+        private_folder(SQLITE_PATH.parent)
     except OSError as exc:
         raise ImproperlyConfigured(
             f"cannot create the data folder {SQLITE_PATH.parent} ({exc.strerror}); set "
