@@ -29,7 +29,7 @@ from alliance.core.instruments import TOTAL, Instrument
 from alliance.core.scoring import pomp
 from alliance.core.tables import file_line, read_csv
 from alliance.web import instruments as web_instruments
-from alliance.web.care.models import Case, Client, Session
+from alliance.web.care.models import Case, Client, Session, client_code_problem
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic, StaffMember
 
@@ -213,11 +213,9 @@ def read_history(path: str | Path, clinic: Clinic, *,
 def _row_case(cell, line, therapists, cases, problems) -> _Case | None:
     ok = True
     client = cell["client"]
-    if not client:
-        problems.add("empty client code", line, "client")
-        ok = False
-    elif len(client) > 32:
-        problems.add("a client code has at most 32 characters", line, "client")
+    problem = client_code_problem(client)
+    if problem:
+        problems.add(problem, line, "client")
         ok = False
     therapist = therapists.get(cell["therapist"].lower())
     if therapist is None:
