@@ -173,6 +173,9 @@ PASSWORD_HASHERS = [
 # django-axes first: it refuses authenticate() for a locked-out username and address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Then an address with too many failures for any accounts is refused (before the
+    # password is checked).
+    "alliance.web.accounts.address_limit.AddressLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -217,6 +220,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("ALLIANCE_LOCKOUT_MINUTES", 15, mi
                                               maximum=24 * 60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Failed sign-ins from one client address for any e-mail addresses, within the same
+# ALLIANCE_LOCKOUT_MINUTES, before that address may try none (accounts/address_limit.py).
+LOCKOUT_ADDRESS_FAILURES = env_int("ALLIANCE_LOCKOUT_ADDRESS_FAILURES", 20, minimum=1,
+                                   maximum=10_000)
 AXES_LOCKOUT_CALLABLE = "alliance.web.accounts.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "alliance.web.accounts.addresses.client_address"
 AXES_USERNAME_CALLABLE = "alliance.web.accounts.addresses.username_tried"
@@ -329,7 +336,10 @@ if HTTPS:
     # domain owner's decision (ALLIANCE_HSTS_PRELOAD=true), not a default.
     SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the usual deployment).
-    if env_bool("ALLIANCE_BEHIND_PROXY", True):
+    # Off by default: only a proxy that sets these headers itself may be trusted with them;
+    # without one a client could name any address in X-Forwarded-For (the lock-out, the
+    # rate limits and the audit trail use it).
+    if env_bool("ALLIANCE_BEHIND_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from alliance.web.accounts import address_limit
 from alliance.web.accounts.views import locked_out
 from alliance.web.audit.services import record
 from alliance.web.errors import DomainError
@@ -66,6 +67,9 @@ def sign_in(request):
             # The staff sign-in's lock-out (django-axes) guards this password too: the
             # same count of failures per address and e-mail address, the same pause.
             credentials = {"username": password_form.cleaned_data["email"]}
+            if address_limit.blocked(request):
+                request.alliance_address_blocked = True
+                return locked_out(request, credentials=credentials)
             if not AxesProxyHandler.is_allowed(request, credentials):
                 return locked_out(request, credentials=credentials)
             account = services.authenticate_client(password_form.cleaned_data["email"],
