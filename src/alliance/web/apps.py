@@ -11,6 +11,10 @@ class WebConfig(AppConfig):
     def ready(self):
         # System checks that stop a production server with a weak CSP or cacheable pages.
         from alliance.web import checks  # noqa: F401
+        from alliance.web import redact
+
+        # One-time tokens never reach a log: gunicorn's access log, Django's, any other.
+        redact.install()
         from django.db.backends.signals import connection_created
 
         connection_created.connect(_private_sqlite, dispatch_uid="alliance-private-sqlite")
