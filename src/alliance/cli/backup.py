@@ -247,6 +247,26 @@ def audit(action: str, outcome: str, detail: str, *, quiet: bool = False) -> Non
         connections.close_all()
 
 
+def anchor_note(*, reset: bool = False) -> None:
+    """Keep the audit trail's anchor (a restore starts it again at the restored trail's end)
+    and print it, to be kept with the backup."""
+    from django.db import DatabaseError, connections
+
+    from alliance.web.audit import anchors
+    from alliance.web.audit.models import Event
+
+    try:
+        last = (anchors.reset() if reset else
+                Event.objects.order_by("-id").values_list("id", "hash").first())
+        if last is not None:
+            anchors.keep(*last)
+            click.echo(f"Audit trail anchor: {last[0]}:{last[1]}")
+    except DatabaseError:
+        pass
+    finally:
+        connections.close_all()
+
+
 # --------------------------------------------------------------------------- commands
 
 @click.command()
@@ -294,6 +314,7 @@ def backup(path: Path) -> None:
         raise
     seconds = time.monotonic() - started
     audit("backup", "success", f"to {path.name} ({size_text(path)})")
+    anchor_note()
     click.echo(f"Backed up the {describe(db)} to {path} ({size_text(path)}, "
                f"{seconds:.1f} s).")
 
@@ -336,6 +357,7 @@ def restore(path: Path, force: bool) -> None:
         raise
     seconds = time.monotonic() - started
     audit("restore", "success", f"from {path.name}" + (" (replacing data)" if force else ""))
+    anchor_note(reset=True)
     click.echo(f"Restored the {describe(db)} from {path} ({seconds:.1f} s). Start the server "
                "with `alliance serve`: it applies any newer migrations first.")
 

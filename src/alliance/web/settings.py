@@ -124,6 +124,8 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 SQLITE_PATH = DATA_DIR / "var" / "alliance.sqlite3"
+# The audit trail's latest event, kept outside the database (alliance/web/audit/anchors.py).
+AUDIT_ANCHOR_FILE = DATA_DIR / "var" / "audit-anchor"
 
 # WAL lets readers work while one writer writes; IMMEDIATE makes every transaction take the
 # write lock when it starts, so two writers queue behind the busy timeout instead of
