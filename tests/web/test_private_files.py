@@ -34,9 +34,10 @@ def open_umask():
 
 def test_a_new_sqlite_database_and_its_journals_are_owner_only(tmp_path, db):
     path = tmp_path / "new.sqlite3"
+    # A settings dict of its own (the default database's OPTIONS must not be touched).
     wrapper = DatabaseWrapper({**settings.DATABASES["default"], "ENGINE":
-                               "django.db.backends.sqlite3", "NAME": str(path)}, alias="probe")
-    wrapper.settings_dict.setdefault("OPTIONS", {}).update(settings.SQLITE_OPTIONS)
+                               "django.db.backends.sqlite3", "NAME": str(path),
+                               "OPTIONS": dict(settings.SQLITE_OPTIONS)}, alias="probe")
     try:
         with wrapper.cursor() as cursor:
             cursor.execute("CREATE TABLE t (x INTEGER)")
