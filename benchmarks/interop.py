@@ -7,9 +7,14 @@ imported again (nothing added), exported for research as CSV and Parquet, and on
 written as a FHIR Bundle. Each step is timed once with `time.perf_counter`; file sizes are
 measured on the bytes written. Results are printed as JSON; docs/interop.md records a run.
 
+A wide file (the import's columns and thousands of extra ones, one row, about 7 bytes a
+column) is checked too, as an upload would be: its time is how long a server process is
+busy with it (`--wide-columns`, several counts separated by commas; 0 leaves it out).
+
 Run (SQLite in the temporary folder; set DATABASE_URL for PostgreSQL):
 
     .venv/bin/python benchmarks/interop.py --clients 300 --therapists 12
+    .venv/bin/python benchmarks/interop.py --clients 20 --wide-columns 2000,8000,20000
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=300)
     parser.add_argument("--therapists", type=int, default=12)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--wide-columns", default="20000",
+                        help="extra columns of the wide file(s), e.g. 2000,8000,20000")
     options = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.web.test_settings")
@@ -87,6 +94,8 @@ def run(options) -> dict:
         recompute.refresh_clinic(clinic)
         results["signal_recomputation_seconds"] = round(time.perf_counter() - started, 2)
         results["imported"] = imported.summary()
+        results["wide_file"] = [wide_file(history, clinic, folder, emails[0], int(n))
+                                for n in options.wide_columns.split(",") if int(n) > 0]
 
         started = time.perf_counter()
         again = history.import_history(path, clinic)
@@ -117,6 +126,32 @@ def run(options) -> dict:
                                   "seconds": round(time.perf_counter() - started, 2),
                                   "bytes": len(bundle.encode())}
     return results
+
+
+def wide_file(history, clinic, folder: Path, email: str, extra: int) -> dict:
+    """Check a file with `extra` columns beyond the import's: the time until it is answered."""
+    from alliance.core.errors import InputError
+
+    path = folder / f"wide-{extra}.csv"
+    header = [*history.REQUIRED, *history.OPTIONAL, *(f"x{k}" for k in range(extra))]
+    row = {"client": "W1", "therapist": email, "session": "1", "date": "2026-01-05",
+           "instrument": "alliance-client", "item": "bond1", "value": "5"}
+    path.write_text(",".join(header) + "\n" + ",".join(row.get(c, "") for c in header) + "\n")
+    started = time.perf_counter()
+    try:
+        history.import_history(path, clinic, dry_run=True)
+        answer = "checked"
+    except InputError as exc:
+        answer = str(exc)
+    seconds = time.perf_counter() - started
+    # The file's checks without the import's column limit (they must grow linearly).
+    from alliance.core.tables import read_csv
+
+    started = time.perf_counter()
+    read_csv(path, required=history.REQUIRED)
+    return {"columns": len(header), "bytes": path.stat().st_size, "seconds": round(seconds, 3),
+            "answer": answer[:160],
+            "read_without_limit_seconds": round(time.perf_counter() - started, 3)}
 
 
 def django_vendor() -> str:

@@ -80,3 +80,15 @@ def test_export_refuses_a_range_that_ends_before_it_starts(db):
                                       "--until", "2026-01-01"])
     assert result.exit_code == 2
     assert "before --since" in result.output
+
+
+def test_the_csv_export_neutralises_what_a_visitor_typed_as_a_formula(db):
+    # A visitor can type anything as a sign-in e-mail; the failed sign-in is recorded.
+    typed = "=HYPERLINK(\"http://x.example\",\"open\")"
+    event = record(None, "login_failed", detail=f"{typed}", actor="@SUM(A1:A9)")
+    result = CliRunner().invoke(cli, ["audit", "export"])
+    assert result.exit_code == 0, result.output
+    row = next(r for r in csv.DictReader(io.StringIO(result.output)) if r["id"] == str(event.id))
+    assert row["detail"] == "'" + event.detail and row["actor_name"] == "'@SUM(A1:A9)"
+    as_json = CliRunner().invoke(cli, ["audit", "export", "--format", "json"])
+    assert json.loads(as_json.output)[-1]["detail"] == event.detail

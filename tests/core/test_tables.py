@@ -1,9 +1,10 @@
 """CSV reading points at the bad cell: file, line as an editor shows it, column."""
 
+import pandas as pd
 import pytest
 
 from alliance.core.errors import InputError
-from alliance.core.tables import file_line, read_csv
+from alliance.core.tables import file_line, read_csv, neutralise_cell, neutralise_formulas
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -156,3 +157,48 @@ def test_a_row_with_too_many_fields_names_its_line_and_suggests_why(tmp_path):
     assert info.value.line == 3
     assert str(info.value).endswith("line 3: 4 fields where the header has 3 (a decimal "
                                     "comma, or a comma inside a cell that is not quoted?)")
+
+
+# Spreadsheet formulas in CSV files written for people (OWASP "CSV Injection").
+
+FORMULAS = ["=HYPERLINK(\"http://x.example\",\"click\")", "+cmd|' /C calc'!A0", "@SUM(A1:A9)",
+            "-2+3+cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "=1", "-", "+"]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_a_text_cell_that_could_run_as_a_formula_gets_a_quote(text):
+    assert neutralise_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["-2", "+3", "-0.5", "-1e3", "Talk about my sister.",
+                                   "a=b", "", "'=already text", -2, -2.5, 3, None])
+def test_numbers_plain_text_and_values_that_are_not_text_stay_as_they_are(value):
+    assert neutralise_cell(value) == value
+
+
+def test_a_frame_keeps_its_numeric_columns_numbers_and_neutralises_text(tmp_path):
+    frame = pd.DataFrame({"score": [-2.0, 3.0, None], "code": ["C-1", "=1+1", None],
+                          "answer": ["-2+3+cmd|' /C calc'!A0", "fine", "@SUM(A1)"]})
+    safe = neutralise_formulas(frame)
+    assert frame.loc[1, "code"] == "=1+1"  # the caller's frame is not changed
+    assert safe["code"].tolist()[:2] == ["C-1", "'=1+1"]
+    assert safe["answer"].tolist() == ["'-2+3+cmd|' /C calc'!A0", "fine", "'@SUM(A1)"]
+    path = tmp_path / "out.csv"
+    safe.to_csv(path, index=False)
+    assert path.read_text().splitlines()[1].startswith("-2.0,")
+    assert pd.read_csv(path)["score"].dtype.kind == "f"
+
+
+def test_a_column_name_written_twice_is_refused(tmp_path):
+    for header in ("a,b,a", "a,b, a "):
+        with pytest.raises(InputError, match="duplicate column names: a") as caught:
+            read_csv(write(tmp_path, f"{header}\n1,2,3\n"))
+        assert caught.value.line == 1
+
+
+def test_a_file_wider_than_allowed_is_refused_after_its_header(tmp_path):
+    path = write(tmp_path, ",".join(f"c{k}" for k in range(101)) + "\n" + "1," * 100 + "1\n")
+    with pytest.raises(InputError, match="the file has 101 columns; at most 100 are accepted") as caught:
+        read_csv(path, max_columns=100)
+    assert caught.value.line == 1
+    assert len(read_csv(path, max_columns=101).columns) == 101

@@ -318,8 +318,13 @@ MATRIX: dict[str, Row] = {
                                                       args=[w.therapist.pk]),
                                     staff_record(302), method="post"),
     # API tokens of the clinic (the API itself: tests/web/test_api_access.py).
-    "api_tokens:list": Row(lambda w: reverse("api_tokens:list"), ADMIN_PAGE),
-    "api_tokens:revoke": Row(api_token_url, staff_record(302), method="post"),
+    # Everyone on staff lists their tokens (an administrator the clinic's); a therapist or
+    # supervisor revokes their own, an administrator any of the clinic's.
+    "api_tokens:list": Row(lambda w: reverse("api_tokens:list"), {
+        **TREATING, "admin": 200, "other_admin": 200}),
+    "api_tokens:revoke": Row(api_token_url, {
+        **staff_record(302), "therapist": 302, "other_therapist": 404, "supervisor": 404},
+        method="post"),
     # The client portal. Signing in is open to everyone; a sign-in link is a capability
     # (opening it changes nothing); a signed-in client is sent on from the sign-in page.
     "portal:sign_in": Row(portal_url("sign_in"),

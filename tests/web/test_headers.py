@@ -138,3 +138,36 @@ def test_a_view_asking_for_a_cache_still_gets_no_store(rf):
     assert is_no_store(response["Cache-Control"])
     assert "public" not in response["Cache-Control"]
     assert "max-age=0" in response["Cache-Control"]
+
+
+DENIED_FEATURES = ("camera", "microphone", "geolocation", "payment", "usb", "serial", "hid",
+                   "bluetooth", "midi", "display-capture")
+
+
+def denies_devices(response) -> bool:
+    policy = {part.strip().split("=")[0]: part.strip().split("=", 1)[1]
+              for part in response.get("Permissions-Policy", "").split(",") if "=" in part}
+    return all(policy.get(feature) == "()" for feature in DENIED_FEATURES)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_every_page_of_the_site_denies_devices_for_every_role(name, world, client, request):
+    row = MATRIX[name]
+    allowed = []
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(request.getfixturevalue(role).user)
+        response = getattr(client, row.method)(row.url(world), row.data)
+        if not denies_devices(response):
+            allowed.append(f"{role} ({response.status_code}): "
+                           f"{response.get('Permissions-Policy')!r}")
+    assert not allowed, f"{row.method.upper()} {name} lacks the policy: " + "; ".join(allowed)
+
+
+def test_error_pages_and_static_files_deny_devices(client, db):
+    assert denies_devices(client.get("/no/such/page/"))
+    assert denies_devices(client.get("/c/not-a-real-link/"))
+    static = client.get("/static/alliance/css/alliance.css")
+    assert static.status_code == 200 and denies_devices(static)
+    b"".join(static.streaming_content)

@@ -215,3 +215,28 @@ def test_two_cases_of_one_client_told_apart_by_the_case_column_stay_two(clinic, 
     assert history.import_history(path, clinic).unchanged == 2
     assert sorted(Case.objects.values_list("start_date", flat=True)) == \
         [dt.date(2024, 1, 8), dt.date(2025, 2, 3)]
+
+
+def test_an_upload_with_too_many_columns_is_refused_at_once_with_a_clear_message(
+        clinic, therapist, admin, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    # 20,000 columns in about 140 KB: refused after the header line, nothing imported.
+    header = HEADER.strip() + "," + ",".join(f"x{k}" for k in range(20_000))
+    wide = SimpleUploadedFile("wide.csv", (header + "\n" + "A," + "," * 20_010 + "\n").encode())
+    response = login(admin).post("/clinic/import/", {"file": wide, "dry_run": "on"})
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert f"the file has 20,{len(HEADER.split(',')):03d} columns; at most " \
+           f"{history.MAX_COLUMNS} are accepted" in text
+    assert not Client.objects.exists()
+
+
+def test_extra_columns_up_to_the_limit_are_left_alone(clinic, therapist, tmp_path):
+    path = good_file(tmp_path, therapist)
+    lines = path.read_text().splitlines()
+    extra = history.MAX_COLUMNS - len(lines[0].split(","))
+    widened = [lines[0] + "".join(f",old{k}" for k in range(extra))]
+    widened += [line + "," * extra for line in lines[1:]]
+    path.write_text("\n".join(widened) + "\n")
+    assert history.import_history(path, clinic).clients == 2

@@ -153,3 +153,21 @@ def test_a_form_with_dates_the_wrong_way_round_says_so(clinic, admin, login):
     assert response.status_code == 200
     assert "The end date is before the start date." in response.content.decode()
     assert not Event.objects.filter(action="export").exists()
+
+
+def test_open_answers_that_could_run_as_formulas_are_neutralised_in_the_csv(clinic, year,
+                                                                            tmp_path):
+    formulas = {"more_helpful": "=HYPERLINK(\"http://x.example\",\"help\")",
+                "less_helpful": "-2+3+cmd|' /C calc'!A0", "other": "@SUM(A1:A9)"}
+    form = Administration.objects.filter(instrument_id="alliance-client").first()
+    form.answers = formulas
+    form.save()
+    result = run("export", "research", "--clinic", clinic.pk, "--out", tmp_path / "x",
+                 "--include-text", "--format", "both")
+    assert result.exit_code == 0, result.output
+    texts = set(pd.read_csv(tmp_path / "x" / "answers.csv")["text"])
+    assert {"'" + text for text in formulas.values()} <= texts
+    assert not any(str(t).startswith(("=", "+", "-", "@")) for t in texts)
+    # Scores stay numbers; Parquet is not for spreadsheets and keeps the text as typed.
+    assert pd.read_csv(tmp_path / "x" / "sessions.csv")["alliance_client_total"].dtype.kind == "f"
+    assert set(formulas.values()) <= set(pd.read_parquet(tmp_path / "x" / "answers.parquet")["text"])

@@ -1,7 +1,7 @@
 """`alliance api-token`: create, list and revoke the REST API's tokens (docs/api.md).
 
-The same operations as the clinic administrator's page /clinic/api-tokens/, for set-up
-scripts and for a server without a signed-in administrator at hand.
+The same operations as the page /clinic/api-tokens/ (where each therapist or supervisor
+creates their own tokens), for set-up scripts on the server itself.
 """
 
 from __future__ import annotations

@@ -43,8 +43,10 @@ def _anchor(ctx, param, value):
 def verify(anchor) -> None:
     """Check that no event was altered or deleted; exit status 1 if one was.
 
-    Prints each problem (event id, time, what is wrong), or the number of events and the
-    last event's id and hash: write these down outside the database to anchor later checks.
+    Without --anchor, checks against the anchor the server keeps in its data folder (the
+    latest event it committed), so a trail cut short at its end is found too. Prints each
+    problem (event id, time, what is wrong), or the number of events and the last event's
+    id and hash: write these down elsewhere as well to anchor later checks.
 
     \b
     Example:
@@ -52,9 +54,14 @@ def verify(anchor) -> None:
       alliance audit verify --anchor 1234:9f2c…(64 hex digits)
     """
     setup_django()
+    from alliance.web.audit import anchors
     from alliance.web.audit.chain import verify as verify_chain
 
-    report = verify_chain(anchor=anchor)
+    kept = None if anchor else anchors.latest()
+    report = verify_chain(anchor=anchor or kept)
+    if kept is not None:
+        click.echo(f"Checked against the anchor kept in {anchors.anchor_file()} "
+                   f"(event {kept[0]}).")
     if report.intact:
         if report.last is None:
             click.echo("The audit trail is empty.")
@@ -105,7 +112,11 @@ def export(since, until, clinic_id, fmt, out) -> None:
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # Notes and actors hold what visitors typed (a sign-in e-mail): no formulas.
+        from alliance.core.tables import neutralise_cell
+
+        writer.writerows({key: neutralise_cell(value) for key, value in row.items()}
+                         for row in rows)
     else:
         json.dump(list(rows), out, ensure_ascii=False, indent=1)
         out.write("\n")

@@ -26,6 +26,7 @@ from pathlib import Path
 import click
 
 from alliance.cli.server import setup_django
+from alliance.web.private_files import new_private_file, private_folder, tighten_sqlite
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -139,8 +140,9 @@ def restore_sqlite(path: Path, target: Path, force: bool) -> None:
             raise BackupError(f"{path} failed SQLite's integrity check: {problems}")
         if "django_migrations" not in sqlite_row_counts(src):
             raise BackupError(f"{path} is an SQLite file but not an Alliance database")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
         dst = sqlite3.connect(target, timeout=LOCK_SECONDS)
+        tighten_sqlite(target)
         try:
             refuse_unless_forced(describe({"ENGINE": "sqlite3", "NAME": target}),
                                  sqlite_row_counts(dst), force)
@@ -245,6 +247,26 @@ def audit(action: str, outcome: str, detail: str, *, quiet: bool = False) -> Non
         connections.close_all()
 
 
+def anchor_note(*, reset: bool = False) -> None:
+    """Keep the audit trail's anchor (a restore starts it again at the restored trail's end)
+    and print it, to be kept with the backup."""
+    from django.db import DatabaseError, connections
+
+    from alliance.web.audit import anchors
+    from alliance.web.audit.models import Event
+
+    try:
+        last = (anchors.reset() if reset else
+                Event.objects.order_by("-id").values_list("id", "hash").first())
+        if last is not None:
+            anchors.keep(*last)
+            click.echo(f"Audit trail anchor: {last[0]}:{last[1]}")
+    except DatabaseError:
+        pass
+    finally:
+        connections.close_all()
+
+
 # --------------------------------------------------------------------------- commands
 
 @click.command()
@@ -272,6 +294,10 @@ def backup(path: Path) -> None:
     partial = path.with_name(f".{path.name}.partial")
     started = time.monotonic()
     try:
+        # Owner-only from the start (the copy holds every client's data); pg_dump and
+        # SQLite write into the file and keep its rights, and so does the rename.
+        partial.unlink(missing_ok=True)
+        new_private_file(partial)
         if kind == "sqlite":
             backup_sqlite(Path(db["NAME"]), partial)
         else:
@@ -288,6 +314,7 @@ def backup(path: Path) -> None:
         raise
     seconds = time.monotonic() - started
     audit("backup", "success", f"to {path.name} ({size_text(path)})")
+    anchor_note()
     click.echo(f"Backed up the {describe(db)} to {path} ({size_text(path)}, "
                f"{seconds:.1f} s).")
 
@@ -330,6 +357,7 @@ def restore(path: Path, force: bool) -> None:
         raise
     seconds = time.monotonic() - started
     audit("restore", "success", f"from {path.name}" + (" (replacing data)" if force else ""))
+    anchor_note(reset=True)
     click.echo(f"Restored the {describe(db)} from {path} ({seconds:.1f} s). Start the server "
                "with `alliance serve`: it applies any newer migrations first.")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from alliance.cli.server import run_server
+from alliance.web.private_files import private_folder
 
 SECRET_KEY_FILE = "demo-secret-key"
 PASSWORD_FILE = "demo-password"
@@ -50,7 +51,7 @@ def _kept(path: Path, make) -> str:
         if value:
             return value
     value = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(value + "\n")

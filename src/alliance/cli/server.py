@@ -14,9 +14,31 @@ import click
 SETTINGS_MODULE = "alliance.web.settings"
 
 
+def _demo_keys() -> None:
+    """In the demo's data folder, commands find its keys without being told.
+
+    `alliance demo` keeps its secret key and encryption key in files of its data folder and
+    hands them to its server; `alliance audit verify`, `backup`, `restore` and `manage` run
+    in the same folder use them too, unless keys or another database are configured.
+    """
+    if os.environ.get("DATABASE_URL"):
+        return
+    from alliance.cli.demo import ENCRYPTION_KEY_FILE, SECRET_KEY_FILE, data_folder
+
+    folder = data_folder()
+    encryption, secret = folder / ENCRYPTION_KEY_FILE, folder / SECRET_KEY_FILE
+    if (encryption.is_file() and not os.environ.get("ALLIANCE_ENCRYPTION_KEYS")
+            and not os.environ.get("ALLIANCE_ENCRYPTION_KEY_FILE")):
+        os.environ["ALLIANCE_ENCRYPTION_KEY_FILE"] = str(encryption)
+    if secret.is_file() and not os.environ.get("ALLIANCE_SECRET_KEY"):
+        os.environ["ALLIANCE_SECRET_KEY"] = secret.read_text(encoding="utf-8").strip()
+
+
 def setup_django() -> None:
     """Configure Django with our settings (from the environment); clean error when they are bad."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    if os.environ["DJANGO_SETTINGS_MODULE"] == SETTINGS_MODULE:
+        _demo_keys()
     from django.core.exceptions import ImproperlyConfigured
 
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from alliance.web.private_files import private_folder
 from alliance.web.env import env_bool, env_choice, env_int, env_list, env_str
 from alliance.web.privacy.keys import encryption_keys
 
@@ -78,6 +79,8 @@ INSTALLED_APPS = [
 # middleware after AuthenticationMiddleware and its apps above "alliance.web".
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise: static files get the Permissions-Policy header too.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files keep their long cache, everything else is no-store.
@@ -121,6 +124,8 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 SQLITE_PATH = DATA_DIR / "var" / "alliance.sqlite3"
+# The audit trail's latest event, kept outside the database (alliance/web/audit/anchors.py).
+AUDIT_ANCHOR_FILE = DATA_DIR / "var" / "audit-anchor"
 
 # WAL lets readers work while one writer writes; IMMEDIATE makes every transaction take the
 # write lock when it starts, so two writers queue behind the busy timeout instead of
@@ -137,7 +142,8 @@ _database_url = env_str("DATABASE_URL")
 if _database_url is None:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
     try:
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only: the folder holds the database, its backups' anchor and any key files.
+        private_folder(SQLITE_PATH.parent)
     except OSError as exc:
         raise ImproperlyConfigured(
             f"cannot create the data folder {SQLITE_PATH.parent} ({exc.strerror}); set "
@@ -169,6 +175,9 @@ PASSWORD_HASHERS = [
 # django-axes first: it refuses authenticate() for a locked-out username and address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Then an address with too many failures for any accounts is refused (before the
+    # password is checked).
+    "alliance.web.accounts.address_limit.AddressLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -213,6 +222,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("ALLIANCE_LOCKOUT_MINUTES", 15, mi
                                               maximum=24 * 60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Failed sign-ins from one client address for any e-mail addresses, within the same
+# ALLIANCE_LOCKOUT_MINUTES, before that address may try none (accounts/address_limit.py).
+LOCKOUT_ADDRESS_FAILURES = env_int("ALLIANCE_LOCKOUT_ADDRESS_FAILURES", 20, minimum=1,
+                                   maximum=10_000)
 AXES_LOCKOUT_CALLABLE = "alliance.web.accounts.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "alliance.web.accounts.addresses.client_address"
 AXES_USERNAME_CALLABLE = "alliance.web.accounts.addresses.username_tried"
@@ -298,6 +311,18 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page of Alliance uses a device or a powerful browser feature: every one is denied, to
+# this site and to anything it could embed (django-permissions-policy, on every response).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "browsing-topics",
+        "camera", "display-capture", "encrypted-media", "gamepad", "geolocation", "gyroscope",
+        "hid", "idle-detection", "interest-cohort", "local-fonts", "magnetometer",
+        "microphone", "midi", "payment", "publickey-credentials-get", "screen-wake-lock",
+        "serial", "usb", "web-share", "xr-spatial-tracking",
+    )
+}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -313,7 +338,10 @@ if HTTPS:
     # domain owner's decision (ALLIANCE_HSTS_PRELOAD=true), not a default.
     SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the usual deployment).
-    if env_bool("ALLIANCE_BEHIND_PROXY", True):
+    # Off by default: only a proxy that sets these headers itself may be trusted with them;
+    # without one a client could name any address in X-Forwarded-For (the lock-out, the
+    # rate limits and the audit trail use it).
+    if env_bool("ALLIANCE_BEHIND_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -24,6 +24,11 @@ STAFF_2FA = False
 # outlive a test (the cache table is not flushed); the tests of the limits set their own.
 TOKEN_REQUESTS_PER_MINUTE = 100_000
 TOKEN_INVALID_PER_HOUR = 100_000
+LOCKOUT_ADDRESS_FAILURES = 100_000
+# Test processes share a temporary folder: the anchor is kept only by the tests of it.
+AUDIT_ANCHOR_FILE = None
+# Asking for a sign-in or reset link answers at once here; the tests of that floor set it.
+PASSWORD_RESET_ANSWER_SECONDS = 0
 STORAGES = {**STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Signing in and sessions"
 
     def ready(self):
-        from alliance.web.accounts import receivers  # noqa: F401  (connects the signals)
+        from alliance.web.accounts import address_limit, receivers  # noqa: F401  (signals)

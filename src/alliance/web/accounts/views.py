@@ -199,5 +199,8 @@ class PasswordReset(PasswordResetConfirmView):
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' answer while a username is locked at this address (429)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "registration/locked_out.html",
-                  {"minutes": minutes, "failures": settings.AXES_FAILURE_LIMIT}, status=429)
+    by_address = getattr(request, "alliance_address_blocked", False)
+    return render(request, "registration/locked_out.html", {
+        "minutes": minutes, "by_address": by_address,
+        "failures": (settings.LOCKOUT_ADDRESS_FAILURES if by_address
+                     else settings.AXES_FAILURE_LIMIT)}, status=429)

@@ -5,7 +5,6 @@ import datetime as dt
 from django import forms
 
 from alliance.web.api.models import ApiToken
-from alliance.web.clinics.models import StaffMember
 from alliance.web.forms import Form
 
 
@@ -17,26 +16,15 @@ def end_of(day: dt.date) -> dt.datetime:
 class TokenCreateForm(Form):
     name = forms.CharField(label="Name", max_length=100,
                            help_text="What will use it, e.g. “Reporting service”.")
-    staff = forms.ModelChoiceField(
-        label="Acts as", queryset=StaffMember.objects.none(),
-        help_text="The token sees exactly what this therapist or supervisor sees, never more.")
     scope = forms.ChoiceField(
         label="Access", choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ,
         widget=forms.RadioSelect,
         help_text="Read and write: it can also submit forms, act on signals and add or agree "
-                  "to goals and tasks, in this person's own cases.")
+                  "to goals and tasks, in your own cases.")
     expires = forms.DateField(label="Valid until (optional)", required=False,
                               widget=forms.DateInput(attrs={"type": "date"}),
                               help_text="It stops working after this day. Leave empty to "
                                         "keep it until you revoke it.")
-
-    def __init__(self, *args, clinic, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = (
-            StaffMember.objects.filter(clinic=clinic, is_active=True,
-                                       role__in=[StaffMember.Role.THERAPIST,
-                                                 StaffMember.Role.SUPERVISOR])
-            .order_by("display_name"))
 
     @property
     def expires_at(self) -> dt.datetime | None:

@@ -41,7 +41,12 @@ class IssuedToken:
 def create_token(clinic: Clinic, staff: StaffMember, *, name: str, scope: str,
                  expires_at: dt.datetime | None = None, by: StaffMember | None = None,
                  request=None, now=None) -> IssuedToken:
-    """A new token of `clinic` acting as `staff` (a therapist or supervisor of the clinic)."""
+    """A new token of `clinic` acting as `staff` (a therapist or supervisor of the clinic).
+
+    `by` is who creates it: only `staff` themselves (on their API tokens page), or nobody
+    (the server's command line, `alliance api-token`). Nobody creates a token that acts as
+    someone else: an administrator would otherwise read case records through it.
+    """
     now = now or timezone.now()
     name = " ".join((name or "").split())
     if not name:
@@ -52,6 +57,9 @@ def create_token(clinic: Clinic, staff: StaffMember, *, name: str, scope: str,
         raise TokenError(f"The scope is 'read' or 'write', not {scope!r}.")
     if staff.clinic_id != clinic.pk:
         raise TokenError("A token acts as a member of its own clinic.")
+    if by is not None and by.pk != staff.pk:
+        raise TokenError("A token acts as the person who creates it: ask "
+                         f"{staff.display_name} to create it on their API tokens page.")
     if not staff.is_active:
         raise TokenError(f"{staff.display_name} is deactivated.")
     if not staff.can_treat:
@@ -91,7 +99,8 @@ def authenticate(token: str, *, request=None, now=None) -> ApiToken:
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
         _failed(request, None, "malformed token")
         raise TokenInvalid("The API token is not valid.")
-    api_token = (ApiToken.objects.select_related("clinic", "staff__user", "staff__clinic")
+    api_token = (ApiToken.objects.select_related("clinic", "staff__user", "staff__clinic",
+                                                 "created_by__user")
                  .filter(token_hash=hash_token(token)).first())
     if api_token is None:
         _failed(request, None, "unknown token")
@@ -104,12 +113,30 @@ def authenticate(token: str, *, request=None, now=None) -> ApiToken:
     if not staff.is_active or not staff.user.is_active or staff.clinic_id != api_token.clinic_id:
         _failed(request, api_token, "the token's staff member is deactivated")
         raise TokenInvalid("The API token's staff member is deactivated.")
+    if not acts_as_its_creator(api_token):
+        # Made by someone else for this person (before that was refused): never used.
+        _failed(request, api_token, "the token was created by someone other than the person "
+                                    "it acts as")
+        raise TokenInvalid(f"The API token was not created by {staff.display_name}: they "
+                           "create their own on their API tokens page.")
     if api_token.last_used_at is None or api_token.last_used_at <= now - LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         api_token.last_used_at = now
     record(request, "token_used", api_token, clinic=api_token.clinic, actor=staff.user,
-           detail=_where(request))
+           detail=f"{_where(request)}; {created_by(api_token)}".lstrip("; "))
     return api_token
+
+
+def acts_as_its_creator(api_token: ApiToken) -> bool:
+    """Created by the person it acts as, or on the server's command line (no creator)."""
+    return api_token.created_by_id is None or api_token.created_by_id == api_token.staff_id
+
+
+def created_by(api_token: ApiToken) -> str:
+    """Who created the token, for the audit trail of every request made with it."""
+    who = (api_token.created_by.user.username if api_token.created_by_id
+           else "the command line")
+    return f"token {api_token.pk} created by {who}"
 
 
 def _failed(request, api_token: ApiToken | None, why: str) -> None:
@@ -129,3 +156,10 @@ def _actor(by: StaffMember | None):
 
 def tokens_of(clinic: Clinic):
     return ApiToken.objects.filter(clinic=clinic).select_related("staff", "created_by")
+
+
+def tokens_for(staff: StaffMember):
+    """The tokens `staff` may see and revoke: an administrator all of the clinic's, anyone
+    else their own (acting as them)."""
+    found = tokens_of(staff.clinic)
+    return found if staff.is_admin else found.filter(staff=staff)

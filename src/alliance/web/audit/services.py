@@ -82,6 +82,10 @@ def record(request, action, target=None, *, outcome="success", detail="", clinic
                   client_id=_client_id(target), detail=str(detail)[:_DETAIL_MAX],
                   address=client_address(request))
     _append(event)
+    # The anchor outside the database follows the trail once the event is committed.
+    from alliance.web.audit import anchors
+
+    anchors.keep_after_commit(event)
     return event
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from alliance.web.care.models import Case, Session
+from alliance.web.care.models import (CLIENT_CODE_MAX_LENGTH, Case, Session,
+                                      validate_client_code)
 from alliance.web.forms import Form
 
 
@@ -13,8 +14,9 @@ class DateInput(forms.DateInput):
 
 class NewClientForm(Form):
     code = forms.CharField(
-        label="Client code", max_length=32,
-        help_text="A pseudonymous code. Please do not use the client's name or initials.")
+        label="Client code", max_length=CLIENT_CODE_MAX_LENGTH, validators=[validate_client_code],
+        help_text="A pseudonymous code (letters A–Z, digits, '.', '_', '-'). Please do not "
+                  "use the client's name or initials.")
     contact_email = forms.EmailField(
         label="E-mail address (optional)", required=False,
         help_text="Only used to send check-in links.")

@@ -6,11 +6,39 @@ Views never query these directly: every query for client data goes through
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from alliance.web.clinics.models import Clinic, StaffMember
+
+
+#: New client codes: letters A–Z, digits, '.', '_' and '-', starting with a letter or digit.
+#: Codes end up in file names, headers and spreadsheets; nothing else is needed for a
+#: pseudonym. Codes stored before this rule keep working (downloads build safe names).
+CLIENT_CODE_MAX_LENGTH = 32
+_CLIENT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+CLIENT_CODE_RULE = ("use only letters A–Z, digits, '.', '_' and '-' (no spaces), starting with "
+                    "a letter or a digit")
+
+
+def client_code_problem(code: str) -> str | None:
+    """Why `code` cannot be a new client code, or None."""
+    if not code:
+        return "empty client code"
+    if len(code) > CLIENT_CODE_MAX_LENGTH:
+        return f"a client code has at most {CLIENT_CODE_MAX_LENGTH} characters"
+    if not _CLIENT_CODE.fullmatch(code):
+        return f"{code!r} is not a valid client code: {CLIENT_CODE_RULE}"
+    return None
+
+
+def validate_client_code(code: str) -> None:
+    problem = client_code_problem(code)
+    if problem:
+        raise ValidationError(problem[0].upper() + problem[1:] + ".")
 
 
 class Client(models.Model):

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 
 from alliance.core.instruments import TOTAL, Instrument
 from alliance.core.errors import InputError
+from alliance.core.tables import neutralise_formulas
 from alliance.web import instruments as web_instruments
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins.models import Administration
@@ -290,12 +291,14 @@ def export_files(export: ResearchExport, fmt: str = "csv", *,
     files: dict[str, bytes] = {}
     for name, frame in export.tables().items():
         if fmt in ("csv", "both"):
-            files[f"{name}.csv"] = frame.to_csv(index=False).encode("utf-8")
+            # Open answers are the client's own text: none may run as a spreadsheet formula.
+            files[f"{name}.csv"] = neutralise_formulas(frame).to_csv(index=False).encode("utf-8")
         if fmt in ("parquet", "both"):
             buffer = io.BytesIO()
             frame.to_parquet(buffer, engine="pyarrow", index=False)
             files[f"{name}.parquet"] = buffer.getvalue()
-    files["dictionary.csv"] = export.dictionary.to_csv(index=False).encode("utf-8")
+    files["dictionary.csv"] = (neutralise_formulas(export.dictionary).to_csv(index=False)
+                               .encode("utf-8"))
     files["dictionary.md"] = dictionary_markdown(export, description=description).encode("utf-8")
     return files
 

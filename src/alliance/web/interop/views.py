@@ -15,7 +15,6 @@ import json
 import tempfile
 from pathlib import Path
 
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,17 +22,10 @@ from alliance.web import scoping
 from alliance.web.access import admin_required, role_required, staff_required
 from alliance.web.audit.services import record
 from alliance.web.clinics.models import StaffMember
+from alliance.web.downloads import attachment
 from alliance.web.interop import history, research
 from alliance.web.interop.fhir import case_bundle
 from alliance.web.interop.forms import HistoryUploadForm, ResearchExportForm
-
-
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Client data: never kept by a browser or a shared cache.
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @staff_required
@@ -43,7 +35,7 @@ def case_fhir(request, pk):
     kind = "searchset" if request.GET.get("type") == "searchset" else "collection"
     bundle = case_bundle(case, kind=kind)
     record(request, "export", case, detail=f"FHIR Bundle ({kind})", clinic=case.client.clinic)
-    return _download(json.dumps(bundle, indent=1, ensure_ascii=False).encode("utf-8"),
+    return attachment(json.dumps(bundle, indent=1, ensure_ascii=False).encode("utf-8"),
                      "application/fhir+json", f"case-{case.client.code}-fhir.json")
 
 
@@ -111,6 +103,6 @@ def research_export(request):
                detail=f"research export ({selection.describe()}; key {key}; "
                       f"{len(export.sessions)} sessions"
                       f"{'; with free text' if include_text else ''})")
-        return _download(research.zip_export(files), "application/zip",
+        return attachment(research.zip_export(files), "application/zip",
                          f"research-export-{today}.zip")
     return render(request, "interop/research_export.html", {"form": form})

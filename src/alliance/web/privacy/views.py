@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.web import scoping
 from alliance.web.access import staff_required
 from alliance.web.audit.services import record
+from alliance.web.downloads import attachment
 from alliance.web.privacy import services
 from alliance.web.privacy.forms import EraseForm
 
@@ -58,10 +58,8 @@ def client_export(request, pk):
         return refused
     document = services.export_client(client)
     record(request, "export", client, detail="client data export (JSON)")
-    response = HttpResponse(json.dumps(document, ensure_ascii=False, indent=2),
-                            content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="client-{client.pk}-export.json"'
-    return response
+    return attachment(json.dumps(document, ensure_ascii=False, indent=2),
+                      "application/json; charset=utf-8", f"client-{client.pk}-export.json")
 
 
 @staff_required

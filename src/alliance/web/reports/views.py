@@ -13,16 +13,13 @@ from alliance.web import scoping
 from alliance.web.access import role_required, staff_required
 from alliance.web.audit.services import record
 from alliance.web.clinics.models import StaffMember
+from alliance.web.downloads import attachment
 from alliance.web.reports import case as case_report
 from alliance.web.reports import clinic as clinic_report
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Client data: never kept by a browser or a shared cache.
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(content, "application/pdf", filename)
 
 
 @staff_required
