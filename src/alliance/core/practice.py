@@ -61,7 +61,8 @@ class Figure:
     lower, upper : its interval (``estimate ∓ z · se``).
     se : the square root of the conditional variance.
     raw : the plain mean of the therapist's own data (unshrunk; for the details).
-    clinic_mean : the clinic's mean (the model's intercept).
+    clinic_mean : the clinic's mean (the model's intercept), with clinic_lower and
+        clinic_upper (``∓ z · SE``).
     spread_lower, spread_upper : where the middle 80 % of therapists lie
         (``clinic_mean ∓ 1.2816 τ̂``).
     therapist_sd : τ̂, the standard deviation between therapists.
@@ -82,6 +83,8 @@ class Figure:
     se: float = math.nan
     raw: float = math.nan
     clinic_mean: float = math.nan
+    clinic_lower: float = math.nan
+    clinic_upper: float = math.nan
     spread_lower: float = math.nan
     spread_upper: float = math.nan
     therapist_sd: float = math.nan
@@ -325,12 +328,13 @@ def level_figure(data: pd.DataFrame, therapist_label: str, *, value: str, name: 
 def _figure(modes: Modes, label: str, k: int, *, name: str, level: float, z: float) -> Figure:
     mode = float(modes.modes[label][k])
     se = math.sqrt(max(float(modes.cond_var[label][k, k]), 0.0))
-    centre = float(modes.fe[k])
+    centre, centre_se = float(modes.fe[k]), float(modes.fe_se[k])
     tau = math.sqrt(max(float(modes.cov_therapist[k, k]), 0.0))
     half = float(stats.norm.ppf((1 + SPREAD_COVERAGE) / 2)) * tau
     return Figure(
         name=name, therapist=label, estimate=centre + mode, lower=centre + mode - z * se,
         upper=centre + mode + z * se, se=se, raw=modes.raw[label], clinic_mean=centre,
+        clinic_lower=centre - z * centre_se, clinic_upper=centre + z * centre_se,
         spread_lower=centre - half, spread_upper=centre + half, therapist_sd=tau,
         n_clients=modes.n_clients[label], n_obs=modes.n_obs[label],
         n_therapists=len(modes.modes), n_clinic=modes.n_total, level=level,
@@ -488,7 +492,8 @@ def agreement_figure(data: pd.DataFrame, therapist_label: str, *, client_rating:
     the clinic's z̄ = Σ w*_j z_j / Σ w*_j with w*_j = 1 / (v_j + τ²), and the therapist's
     shrunk z is the empirical Bayes (BLUP) value
 
-        ẑ_j = z̄ + τ² / (τ² + v_j) · (z_j − z̄),   Var = τ² v_j / (τ² + v_j),
+        λ_j = τ² / (τ² + v_j),   ẑ_j = z̄ + λ_j (z_j − z̄),
+        Var(ẑ_j) = λ_j v_j + (1 − λ_j)² Var(z̄),   Var(z̄) = 1 / Σ w*_j,
 
     back-transformed with tanh (as metafor's ``blup(rma(method = "DL"))``). The clinic's
     spread is tanh(z̄ ∓ 1.2816 τ).
@@ -531,7 +536,8 @@ def agreement_figure(data: pd.DataFrame, therapist_label: str, *, client_rating:
     mine = per[therapist_label]
     shrink = pooled.tau2 / (pooled.tau2 + mine.variance)
     z_hat = pooled.mean + shrink * (mine.z - pooled.mean)
-    se = math.sqrt(pooled.tau2 * mine.variance / (pooled.tau2 + mine.variance))
+    # The clinic's mean is estimated too: its variance adds, weighted by (1 − λ)².
+    se = math.sqrt(shrink * mine.variance + (1 - shrink) ** 2 * pooled.se ** 2)
     raw_se = math.sqrt(mine.variance)
     half = float(stats.norm.ppf((1 + SPREAD_COVERAGE) / 2)) * math.sqrt(pooled.tau2)
     return Agreement(
@@ -654,3 +660,80 @@ def before_after(data: pd.DataFrame, *, value: str, after: str, client: str = "c
                        difference=difference, se=se, lower=difference - z * se,
                        upper=difference + z * se, model=f"{value} ~ {after} + (1 | {client})")
 
+
+
+@dataclass(frozen=True)
+class ClinicSpread:
+    """The clinic's mean of a figure and the spread between its therapists (no one's figure).
+
+    Attributes
+    ----------
+    reason : why there is none (too few therapists, …); empty when there is one.
+    clinic_mean, se : the model's intercept and its standard error, with lower/upper.
+    spread_lower, spread_upper : where the middle 80 % of therapists lie.
+    therapist_sd : τ̂; icc : τ̂² / (τ̂² + σ̂_c² + σ̂²), the share of the variance between
+        therapists.
+    n_therapists, n_clients, n_obs : what the model is fitted on.
+    """
+
+    name: str
+    reason: str = ""
+    clinic_mean: float = math.nan
+    se: float = math.nan
+    lower: float = math.nan
+    upper: float = math.nan
+    spread_lower: float = math.nan
+    spread_upper: float = math.nan
+    therapist_sd: float = math.nan
+    icc: float = math.nan
+    n_therapists: int = 0
+    n_clients: int = 0
+    n_obs: int = 0
+    level: float = 0.95
+    model: str = ""
+    singular: bool = False
+
+    @property
+    def available(self) -> bool:
+        return not self.reason
+
+
+def clinic_spread(data: pd.DataFrame, *, value: str, name: str, noun: str = "ratings",
+                  therapist: str = "therapist", client: str = "client",
+                  level: float = 0.95) -> ClinicSpread:
+    """The clinic's mean of `value` and the spread between therapists, for aggregate pages.
+
+    The model is that of `level_figure`; the clinic's mean is β̂₀ ∓ z · SE(β̂₀), the spread
+    β̂₀ ∓ 1.2816 τ̂. Needs `MIN_THERAPISTS` therapists with data from `MIN_CLIENTS`
+    clients each (those with fewer still count in the model).
+    """
+    z = _z(level)
+    needed = [value, therapist, client]
+    if not data.empty:
+        missing = [c for c in needed if c not in data.columns]
+        if missing:
+            raise InputError("is not in the data", column=missing[0])
+        data = data.dropna(subset=needed)
+    counts = (data.groupby(therapist)[client].nunique() if not data.empty
+              else pd.Series(dtype=int))
+    enough = int((counts >= MIN_CLIENTS).sum())
+    if enough < MIN_THERAPISTS:
+        return ClinicSpread(name=name, level=level, reason=(
+            f"The clinic's {name} needs {noun} from at least {MIN_CLIENTS} clients of each of "
+            f"at least {MIN_THERAPISTS} therapists; {enough} therapist"
+            f"{' has' if enough == 1 else 's have'} that many in this period."))
+    try:
+        modes = fit_modes(data, value=value, therapist=therapist, client=client)
+    except AllianceError as error:
+        return ClinicSpread(name=name, level=level,
+                            reason=f"The model for the {name} could not be fitted: {error}")
+    centre, se = float(modes.fe[0]), float(modes.fe_se[0])
+    tau2 = float(modes.cov_therapist[0, 0])
+    half = float(stats.norm.ppf((1 + SPREAD_COVERAGE) / 2)) * math.sqrt(tau2)
+    total = tau2 + modes.client_variance + modes.residual_variance
+    return ClinicSpread(
+        name=name, clinic_mean=centre, se=se, lower=centre - z * se, upper=centre + z * se,
+        spread_lower=centre - half, spread_upper=centre + half, therapist_sd=math.sqrt(tau2),
+        icc=tau2 / total if total > 0 else math.nan, n_therapists=len(modes.modes),
+        n_clients=int(sum(modes.n_clients.values())), n_obs=modes.n_total, level=level,
+        model=modes.model, singular=modes.singular)
