@@ -27,6 +27,8 @@ from alliance.web.dashboards.charts import (
 )
 
 SIZE = Size(6.4, 1.5, 9.5, 1)
+#: For phones (a <picture> source): narrower, taller, the same text size on screen.
+NARROW = Size(3.6, 1.9, 9.0, 1)
 YOU = STYLES["alliance"].color
 BAND = "#dfe8e4"
 
@@ -37,7 +39,7 @@ def _finite(*values) -> bool:
 
 def interval_chart(*, estimate: float | None, lower: float, upper: float, centre: float,
                    spread: tuple[float, float], axis: tuple[float, float] | None = None,
-                   percent: bool = False) -> str:
+                   percent: bool = False, narrow: bool = False) -> str:
     """An SVG data: URI: "You" (estimate and interval) above "Clinic" (mean and spread).
 
     Without `estimate` (the clinic's own page), the upper row is the clinic's mean with
@@ -45,21 +47,24 @@ def interval_chart(*, estimate: float | None, lower: float, upper: float, centre
     """
     if not _finite(lower, upper, centre, *spread):
         return ""
-    figure: Figure = _figure(SIZE)
-    axes = figure.add_axes((0.2, 0.3, 0.76, 0.64))
+    size = NARROW if narrow else SIZE
+    figure: Figure = _figure(size)
+    axes = figure.add_axes((0.36, 0.26, 0.6, 0.68) if narrow else (0.25, 0.3, 0.71, 0.64))
     you_label = "You" if estimate is not None else "Clinic mean"
     point = estimate if estimate is not None else centre
     axes.barh(0, spread[1] - spread[0], left=spread[0], height=0.5, color=BAND,
               edgecolor=SPINE, linewidth=0.8)
     axes.plot([centre, centre], [-0.3, 1.3], color=MUTED, linewidth=1.1,
               linestyle=(0, (3, 2)))
+    # The clinic's mean on its own row too, so the row is never empty (a zero spread).
+    axes.plot([centre], [0], marker="D", markersize=5, color=MUTED, linestyle="")
     axes.plot([lower, upper], [1, 1], color=YOU, linewidth=2.4, solid_capstyle="butt")
     axes.plot([lower, lower], [0.85, 1.15], color=YOU, linewidth=1.4)
     axes.plot([upper, upper], [0.85, 1.15], color=YOU, linewidth=1.4)
     axes.plot([point], [1], marker="o", markersize=7, color=YOU, markeredgecolor="white",
               markeredgewidth=1.0)
-    axes.set_yticks([0, 1], ["Clinic: middle 80%", you_label],
-                    fontproperties=_font(SIZE.font))
+    axes.set_yticks([0, 1], ["Clinic, middle 80%", you_label],
+                    fontproperties=_font(size.font))
     axes.set_ylim(-0.6, 1.6)
     values = [lower, upper, centre, *spread, point]
     low, high = min(values), max(values)
@@ -68,11 +73,11 @@ def interval_chart(*, estimate: float | None, lower: float, upper: float, centre
         low, high = max(axis[0], low - pad), min(axis[1], high + pad)
         pad = 0
     axes.set_xlim(low - pad, high + pad)
-    axes.xaxis.set_major_locator(MaxNLocator(6))
+    axes.xaxis.set_major_locator(MaxNLocator(4 if narrow else 6))
     if percent:
         axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
     for label in axes.get_xticklabels():
-        label.set_fontproperties(_font(SIZE.font))
+        label.set_fontproperties(_font(size.font))
     axes.tick_params(colors=INK, length=3)
     axes.grid(axis="x", color=GRID, linewidth=0.8)
     axes.set_axisbelow(True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from alliance.core import practice as core
 from alliance.web.practice import charts
@@ -32,6 +32,11 @@ def _signed(value: float, digits: int = 0) -> str:
     return text if text.startswith("−") or float(value) == 0 else "+" + text
 
 
+def _points(value: float) -> str:
+    text = _n(abs(value))
+    return f"{text} point" if text == "1" else f"{text} points"
+
+
 def _percent(value: float) -> str:
     return f"{_n(100 * min(max(value, 0.0), 1.0))}%"
 
@@ -49,10 +54,12 @@ class Measure:
     unit: str             # for the table's header
     axis: tuple[float, float] | None
     digits: int = 0
+    clinic_title: str = ""    # the title on the clinic's page, when it differs
 
 
 LEVEL = Measure("level", "Alliance across your clients", "alliance level", "sessions",
-                "alliance", "ratings", "points out of 100", (0, 100))
+                "alliance", "ratings", "points out of 100", (0, 100),
+                clinic_title="Alliance across the clinic's clients")
 TREND = Measure("trend", "How the alliance develops in your work", "alliance trend",
                 "sessions", "alliance", "two or more ratings", "points per session", None, 1)
 OUTCOME = Measure("outcome", "Outcomes against the expected range", "outcome figure",
@@ -62,7 +69,8 @@ REPAIRED = Measure("repaired", "Ruptures repaired", "share of ruptures repaired"
 DURATION = Measure("duration", "Time to repair", "time to repair", "ruptures",
                    "sessions_to_repair", "repaired ruptures", "sessions", None, 1)
 DIFFERENCE = Measure("difference", "Your ratings and your clients'", "rating difference",
-                     "sessions", "difference", "sessions rated by both", "points", None)
+                     "sessions", "difference", "sessions rated by both", "points", None,
+                     clinic_title="Therapists' ratings and their clients'")
 GOALS = Measure("goals", "Agreement on goals", "goals rating", "sessions", "goals", "ratings",
                 "points out of 100", (0, 100))
 TASKS = Measure("tasks", "Agreement on tasks", "tasks rating", "sessions", "tasks", "ratings",
@@ -75,6 +83,7 @@ class Section:
     sentences: list[str]
     figure: object                      # core.Figure / core.Agreement / core.ClinicSpread
     chart: str = ""                     # a data: URI, empty when there is nothing to draw
+    chart_narrow: str = ""              # the same for phones
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # the chart's table
     details: list[tuple[str, str]] = field(default_factory=list)
 
@@ -125,17 +134,22 @@ def _figure_section(measure: Measure, figure: core.Figure, sentences: list[str])
     if figure.singular:
         details.append(("Note", "The model finds no difference between therapists beyond "
                                 "chance here, so every therapist's estimate is the clinic's."))
-    chart = charts.interval_chart(
+    chart = _charts(
         estimate=figure.estimate, lower=figure.lower, upper=figure.upper,
         centre=figure.clinic_mean, spread=(figure.spread_lower, figure.spread_upper),
         axis=measure.axis, percent=measure.key == "repaired")
-    return Section(measure, sentences, figure, chart, rows, details)
+    return Section(measure, sentences, figure, *chart, rows, details)
 
 
 def _with_clinic_interval(figure: core.Figure) -> core.Figure:
     values = figure.to_dict()
     values.update(lower=figure.clinic_lower, upper=figure.clinic_upper)
     return core.Figure(**values)
+
+
+def _charts(**values) -> tuple[str, str]:
+    """The chart for wide screens and for phones."""
+    return charts.interval_chart(**values), charts.interval_chart(**values, narrow=True)
 
 
 def _between(measure: Measure, figure) -> str:
@@ -192,11 +206,12 @@ def outcome_section(data: PracticeData, label: str) -> Section:
                                noun=OUTCOME.noun)
     sentences = []
     if figure.available:
-        where = ("above" if figure.estimate > 0 else "below")
+        where = ("about what is expected" if _n(abs(figure.estimate)) == "0" else
+                 f"{_points(figure.estimate)} {'above' if figure.estimate > 0 else 'below'} "
+                 "what is expected")
         sentences = [
-            f"Your clients' {data.outcome_title.lower()} is on average "
-            f"{_n(abs(figure.estimate))} points {where} what is expected for clients who "
-            f"started where they did ({_between(OUTCOME, figure)}, on a 0–100 scale; "
+            f"Your clients' {data.outcome_title.lower()} is on average {where} for clients "
+            f"who started where they did ({_between(OUTCOME, figure)}, on a 0–100 scale; "
             "above is better).", _spread(OUTCOME, figure)]
     return _figure_section(OUTCOME, figure, sentences)
 
@@ -236,10 +251,12 @@ def agreement_sections(data: PracticeData, label: str) -> list[Section]:
                                    name=DIFFERENCE.name, noun=DIFFERENCE.noun)
     sentences = []
     if difference.available:
-        way = "higher" if difference.estimate > 0 else "lower"
-        sentences = [f"On average you rate the alliance {_n(abs(difference.estimate))} points "
-                     f"{way} than your clients do ({_between(DIFFERENCE, difference)}, on a "
-                     "0–100 scale).", _spread(DIFFERENCE, difference)]
+        way = ("about as your clients do" if _n(abs(difference.estimate)) == "0" else
+               f"{_points(difference.estimate)} "
+               f"{'higher' if difference.estimate > 0 else 'lower'} than your clients do")
+        sentences = [f"On average you rate the alliance {way} "
+                     f"({_between(DIFFERENCE, difference)}, on a 0–100 scale).",
+                     _spread(DIFFERENCE, difference)]
     sections = [_figure_section(DIFFERENCE, difference, sentences)]
     agreement = core.agreement_figure(data.sessions, label, client_rating="alliance",
                                       therapist_rating="therapist_alliance")
@@ -271,11 +288,11 @@ def agreement_sections(data: PracticeData, label: str) -> list[Section]:
         ("Therapists in the clinic's estimate", str(agreement.n_therapists)),
         ("Between-therapist variance (τ², Fisher's z)", _n(agreement.tau2, 3)),
     ]
-    chart = charts.interval_chart(
+    chart = _charts(
         estimate=agreement.correlation, lower=agreement.lower, upper=agreement.upper,
         centre=agreement.clinic_correlation,
         spread=(agreement.spread_lower, agreement.spread_upper), axis=(-1, 1))
-    sections.append(Section(measure, sentences, agreement, chart, rows, details))
+    sections.append(Section(measure, sentences, agreement, *chart, rows, details))
     return sections
 
 
@@ -321,7 +338,7 @@ def focus_comparisons(data: PracticeData, focus: PracticeFocus) -> list[Comparis
         result = core.before_after(frame, value=measure.value, after="after",
                                    name=measure.name)
         if not result.available:
-            out.append(Comparison(measure, result, result.reason))
+            out.append(Comparison(measure, result, f"{measure.title}: {result.reason}"))
             continue
         fmt = (lambda v: _percent(v)) if measure.key == "repaired" else (lambda v: _n(v))
         change = (f"{_signed(100 * result.difference)} percentage points"
@@ -357,13 +374,18 @@ def clinic_sections(data: PracticeData) -> list[Section]:
             frame = frame[frame["repaired"] > 0.5]
         spread = core.clinic_spread(frame, value=measure.value, name=measure.name,
                                     noun=measure.noun)
+        if measure.clinic_title:
+            measure = replace(measure, title=measure.clinic_title)
         if not spread.available:
             sections.append(Section(measure, [spread.reason], spread))
             continue
+        differ = ("In these data the therapists do not differ on this beyond what chance "
+                  "would give." if spread.therapist_sd < 1e-6 * max(1.0, abs(spread.clinic_mean))
+                  else f"Most therapists are between {_fmt(measure, spread.spread_lower)} and "
+                       f"{_fmt(measure, spread.spread_upper)}.")
         sentences = [f"Clinic mean: {_fmt(measure, spread.clinic_mean)} "
                      f"({_fmt(measure, spread.lower)} to {_fmt(measure, spread.upper)}). "
-                     f"Most therapists are between {_fmt(measure, spread.spread_lower)} and "
-                     f"{_fmt(measure, spread.spread_upper)}."]
+                     + differ]
         rows = [("The clinic (mean)", _fmt(measure, spread.clinic_mean),
                  _fmt(measure, spread.lower), _fmt(measure, spread.upper)),
                 ("Middle 80% of therapists", "", _fmt(measure, spread.spread_lower),
@@ -373,9 +395,9 @@ def clinic_sections(data: PracticeData) -> list[Section]:
                             f"{spread.n_therapists} therapists"),
                    ("Spread between therapists (SD)", _n(spread.therapist_sd, 2)),
                    ("Share of the variance between therapists", _n(spread.icc, 2))]
-        chart = charts.interval_chart(
+        chart = _charts(
             estimate=None, lower=spread.lower, upper=spread.upper, centre=spread.clinic_mean,
             spread=(spread.spread_lower, spread.spread_upper), axis=measure.axis,
             percent=measure.key == "repaired")
-        sections.append(Section(measure, sentences, spread, chart, rows, details))
+        sections.append(Section(measure, sentences, spread, *chart, rows, details))
     return sections
