@@ -110,7 +110,7 @@ def _figure_section(measure: Measure, figure: core.Figure, sentences: list[str])
         return Section(measure, [figure.reason], figure)
     if figure.singular and figure.therapist_sd < 1e-6 * max(1.0, abs(figure.clinic_mean)):
         # The conditional variance is zero here; the honest interval is the clinic mean's.
-        sentences = [sentences[0].split(" (")[0].rstrip(".") + ".",
+        sentences = [sentences[0].split(" (likely between")[0] + ".",
                      NO_DIFFERENCE.format(value=_fmt(measure, figure.clinic_mean),
                                           lower=_fmt(measure, figure.clinic_lower),
                                           upper=_fmt(measure, figure.clinic_upper))]
