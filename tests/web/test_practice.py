@@ -120,8 +120,11 @@ def test_a_focus_is_noted_and_audited(client, ruth, sam):
                             "started_on": dt.date.today().isoformat(),
                             "note": "Ask at the end of each session what did not help."})
     assert response.status_code == 302
-    focus = PracticeFocus.objects.get(therapist=sam)
-    assert focus.created_by == ruth and focus.is_current
+    focus = PracticeFocus.objects.get(therapist=sam, ended_on__isnull=True)
+    assert focus.created_by == ruth and focus.started_on == dt.date.today()
+    # The demo's focus ended the day before the new one began.
+    assert PracticeFocus.objects.get(therapist=sam, skill="inviting_feedback",
+                                     started_on__lt=dt.date.today()).ended_on is not None
     assert Event.objects.filter(action="create", target_type="practice.practicefocus",
                                 target_id=str(focus.pk), actor_id=ruth.user.pk).exists()
     response = client.post(reverse("practice:end_focus", args=[sam.pk, focus.pk]))
@@ -132,9 +135,9 @@ def test_a_focus_is_noted_and_audited(client, ruth, sam):
 
 
 def test_the_figures_before_and_after_a_focus_have_intervals_or_say_why_not(client, sam):
-    # The demo's history ends on TODAY; a focus begun three months before it.
-    PracticeFocus.objects.create(clinic=sam.clinic, therapist=sam, skill="inviting_feedback",
-                                 started_on=TODAY - dt.timedelta(days=90), created_by=sam)
+    # The demo's focus began eight weeks before its history ends.
+    focus = PracticeFocus.objects.get(therapist=sam)
+    assert focus.started_on == TODAY - dt.timedelta(weeks=8)
     client.force_login(sam.user)
     text = client.get(reverse("practice:mine")).content.decode()
     assert "Inviting negative feedback" in text
@@ -152,7 +155,7 @@ def test_a_focus_cannot_start_in_the_future(client, sam):
                            {"skill": "inviting_feedback", "started_on": future.isoformat()})
     assert response.status_code == 400
     assert "The start date cannot be in the future." in response.content.decode()
-    assert not PracticeFocus.objects.filter(therapist=sam).exists()
+    assert not PracticeFocus.objects.filter(therapist=sam, started_on=future).exists()
 
 
 def test_a_new_focus_ends_the_current_one(client, sam):
@@ -162,17 +165,18 @@ def test_a_new_focus_ends_the_current_one(client, sam):
     client.post(url, {"skill": "inviting_feedback",
                       "started_on": (today - dt.timedelta(days=30)).isoformat()})
     client.post(url, {"skill": "repairing_withdrawal", "started_on": today.isoformat()})
+    PracticeFocus.objects.filter(therapist=sam, started_on__lt=today - dt.timedelta(days=30)
+                                 ).delete()                     # the demo's own
     foci = list(PracticeFocus.objects.filter(therapist=sam).order_by("started_on"))
     assert [f.skill for f in foci] == ["inviting_feedback", "repairing_withdrawal"]
     assert foci[0].ended_on == today - dt.timedelta(days=1) and foci[1].is_current
 
 
 def test_the_supervision_page_shows_focus_and_cases_to_bring(client, ruth, sam):
-    PracticeFocus.objects.create(clinic=sam.clinic, therapist=sam, skill="repairing_withdrawal",
-                                 started_on=TODAY, created_by=ruth)
     client.force_login(ruth.user)
     text = client.get(reverse("monitoring:supervision")).content.decode()
-    assert "Practice focus: <strong>Repairing withdrawal ruptures</strong>" in text
+    assert "Practice focus: <strong>Inviting negative feedback</strong>" in text
+    assert "No practice focus noted" in text          # Jonas Berg has none
     assert text.count("Cases to bring to supervision") == 2
     assert reverse("practice:therapist", args=[sam.pk]) in text
     assert "was not repaired within the window" in text or "slower than expected" in text

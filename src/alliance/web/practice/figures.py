@@ -108,7 +108,9 @@ NO_DIFFERENCE = ("In these data the clinic's therapists do not differ on this be
 def _figure_section(measure: Measure, figure: core.Figure, sentences: list[str]) -> Section:
     if not figure.available:
         return Section(measure, [figure.reason], figure)
-    if figure.singular and figure.therapist_sd < 1e-6 * max(1.0, abs(figure.clinic_mean)):
+    no_difference = (figure.singular
+                     and figure.therapist_sd < 1e-6 * max(1.0, abs(figure.clinic_mean)))
+    if no_difference:
         # The conditional variance is zero here; the honest interval is the clinic mean's.
         sentences = [sentences[0].split(" (likely between")[0] + ".",
                      NO_DIFFERENCE.format(value=_fmt(measure, figure.clinic_mean),
@@ -126,8 +128,10 @@ def _figure_section(measure: Measure, figure: core.Figure, sentences: list[str])
                               "therapists"),
         ("Your estimate", f"{_fmt(measure, figure.estimate)}, {round(100 * figure.level)}% "
                           f"interval {_fmt(measure, figure.lower)} to "
-                          f"{_fmt(measure, figure.upper)} (clinic mean plus your conditional "
-                          "mode ± 1.96 conditional SD)"),
+                          f"{_fmt(measure, figure.upper)} "
+                          + ("(the clinic's mean ± 1.96 SE)" if no_difference else
+                             "(clinic mean plus your conditional mode ± 1.96 conditional "
+                             "SD)")),
         ("Plain mean of your data, not shrunk", _fmt(measure, figure.raw)),
         ("Spread between therapists (SD)", _n(figure.therapist_sd, 2)),
     ]
@@ -341,8 +345,10 @@ def focus_comparisons(data: PracticeData, focus: PracticeFocus) -> list[Comparis
             out.append(Comparison(measure, result, f"{measure.title}: {result.reason}"))
             continue
         fmt = (lambda v: _percent(v)) if measure.key == "repaired" else (lambda v: _n(v))
-        change = (f"{_signed(100 * result.difference)} percentage points"
-                  if measure.key == "repaired" else f"{_signed(result.difference)} points")
+        signed = (_signed(100 * result.difference) if measure.key == "repaired"
+                  else _signed(result.difference))
+        unit = "percentage point" if measure.key == "repaired" else "point"
+        change = f"{signed} {unit}" if signed.lstrip("+−") == "1" else f"{signed} {unit}s"
         limits = ((_signed(100 * result.lower), _signed(100 * result.upper))
                   if measure.key == "repaired"
                   else (_signed(result.lower), _signed(result.upper)))
