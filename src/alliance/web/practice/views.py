@@ -65,7 +65,7 @@ def _page(request, member, focus_form=None):
         "member": member, "own": member.pk == request.staff.pk, "period_form": period_form,
         "start": start, "end": end, "sections": sections, "current": current,
         "past": [f for f in foci if not f.is_current], "comparisons": comparisons,
-        "focus_form": focus_form or FocusForm(initial={"started_on": dt.date.today()}),
+        "focus_form": focus_form or FocusForm(),
     }, status=400 if focus_form is not None else 200)
 
 
