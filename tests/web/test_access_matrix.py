@@ -35,6 +35,7 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from alliance.web.clinics import services as clinic_services
 from alliance.web.goals import services as goals
@@ -188,6 +189,22 @@ def goal_url(name, task=False):
     return build
 
 
+def focus_url(name):
+    """The therapist's practice focus: none before each start (one may start per day), a
+    fresh one before each end, so every role's request meets the same state."""
+    def build(w):
+        from alliance.web.practice.models import PracticeFocus
+
+        PracticeFocus.objects.filter(therapist=w.therapist).delete()
+        if name == "start_focus":
+            return reverse("practice:start_focus", args=[w.therapist.pk])
+        focus = PracticeFocus.objects.create(
+            clinic_id=w.therapist.clinic_id, therapist=w.therapist, skill="inviting_feedback",
+            started_on=timezone.localdate(), created_by=w.therapist)
+        return reverse("practice:end_focus", args=[w.therapist.pk, focus.pk])
+    return build
+
+
 def api_token_url(w):
     """Revoking an API token of clinic Riverside (created on first use)."""
     from alliance.web.api import tokens
@@ -267,6 +284,16 @@ MATRIX: dict[str, Row] = {
                           {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403,
                            "supervisor": 200, "admin": 200, "other_admin": 200,
                            "portal_client": 403, "other_portal_client": 403}),
+    # A therapist's practice: their own page (any treating staff), another's only for their
+    # supervisor (404 otherwise, admins included: they see the clinic's aggregates only).
+    "practice:mine": Row(lambda w: reverse("practice:mine"), TREATING),
+    "practice:clinic": Row(lambda w: reverse("practice:clinic"), ADMIN_PAGE),
+    "practice:therapist": Row(lambda w: reverse("practice:therapist", args=[w.therapist.pk]),
+                              record(200, 200)),
+    "practice:start_focus": Row(focus_url("start_focus"), record(302, 302), method="post",
+                                data={"skill": "inviting_feedback",
+                                      "started_on": timezone.localdate().isoformat(), "note": ""}),
+    "practice:end_focus": Row(focus_url("end_focus"), record(302, 302), method="post"),
     # Exchange: the case's FHIR Bundle is scoped like the case page; importing history is an
     # administrator's task; the pseudonymised research export is for administrators (the
     # clinic) and supervisors (their supervisees), like the clinic report.

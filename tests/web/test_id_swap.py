@@ -12,6 +12,7 @@ user's own ids and gets the matrix's success status, so the ids really reach the
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import json
@@ -19,12 +20,14 @@ import json
 import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from test_access_matrix import MATRIX, expectation
 
 from alliance.web.api import tokens
 from alliance.web.goals import services as goals
 from alliance.web.monitoring.models import Signal
 from alliance.web.portal import services as portal_services
+from alliance.web.practice.models import PracticeFocus
 
 MISSING = 987654321
 # Tables that change by design whatever the request does are not compared: sessions, the
@@ -104,6 +107,17 @@ def records(clinic, other_clinic, therapist, other_therapist, other_clinic_thera
                                              name="Reports", scope="read").api_token
     for each in (mine, neighbour, colleague, elsewhere):
         each["client"] = each["case"].client
+    # Each therapist's practice focus, begun ten days ago (the therapist's own can be
+    # ended, and a new one started today); the neighbour's is an earlier, ended one.
+    today = timezone.localdate()
+    for owner, each, ended in ((therapist, mine, False), (therapist, neighbour, True),
+                               (other_therapist, colleague, False),
+                               (other_clinic_therapist, elsewhere, False)):
+        each["staff"] = owner
+        each["focus"] = PracticeFocus.objects.create(
+            clinic=owner.clinic, therapist=owner, skill="inviting_feedback",
+            started_on=today - dt.timedelta(days=40 if ended else 10),
+            ended_on=today - dt.timedelta(days=20) if ended else None, created_by=owner)
     return {"mine": mine, "neighbour": neighbour, "colleague": colleague,
             "elsewhere": elsewhere, "therapist": therapist, "admin": admin,
             "other_clinic_therapist": other_clinic_therapist}
@@ -112,7 +126,9 @@ def records(clinic, other_clinic, therapist, other_therapist, other_clinic_thera
 # For each URL: who tries it, and what record each id names ("case", "signal", ...).
 PORTAL_STAFF_SIDE = {"portal:invite", "portal:remove", "portal:discussed"}
 ID_RECORD = {"pk": "case", "signal_pk": "signal", "goal_pk": "goal", "task_pk": "task",
-             "number": "number"}
+             "number": "number", "focus_pk": "focus"}
+# A therapist (a staff member, not a case) named by `pk`: their practice page and focus.
+PRACTICE_PK = {"practice:therapist", "practice:start_focus", "practice:end_focus"}
 PORTAL_PK = {"portal:goal_confirm": "waiting_goal", "portal:task_confirm": "task",
              "portal:task_report": "running_task", "portal:wellbeing_chart": "case",
              "portal:alliance_chart": "case"}
@@ -145,6 +161,8 @@ def candidates(name, kwarg, r):
     record = PORTAL_PK.get(name) if actor_of(name) == "portal_client" else ID_RECORD[kwarg]
     if name in CLIENT_PK:
         record = "client"
+    if name in PRACTICE_PK and kwarg == "pk":
+        record = "staff"
     if name == "portal:discussed" and kwarg == "signal_pk":
         record = "feedback"  # only a client's written answer is marked discussed
     own = r["mine"][record].pk

@@ -16,6 +16,8 @@ today so that the pages look current. It is what `alliance demo` serves.
 - A few recent sessions have a pending check-in link instead of answers.
 - The client portal is on, and two clients of the first therapist have a portal account
   with the demo password (`CLIENT_LOGINS`), so that a visitor can try it as a client.
+- The first therapist has a practice focus agreed with the supervisor eight weeks ago
+  (`alliance.web.practice.demo`), so "My practice" shows figures before and after it.
 
 Signals are then computed through the monitoring service, as in daily use
 (`compute_signals`). Seeding is idempotent: when the demo clinic exists, `seed_demo`
@@ -48,6 +50,7 @@ from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration, CheckinLink, hash_token
 from alliance.web.clinics.models import Clinic, StaffMember
 from alliance.web.goals.demo import seed_goals
+from alliance.web.practice.demo import seed_practice_focus
 
 DEMO_SEED = 7
 DEMO_CLINIC_NAME = "Lakeside Counselling Centre"
@@ -147,6 +150,8 @@ def seed_demo(password: str, *, today: dt.date | None = None,
         # Goals and tasks agreed along the way, with reviews and reports (goals.demo).
         seed_goals(clinic, pending, seed=seed)
         seed_portal_accounts(clinic, password)
+        # A practice focus of the first therapist, agreed with the supervisor (practice.demo).
+        seed_practice_focus(clinic, therapists[0], staff[LOGINS[1].email], today=today)
     # One link per session covers both forms (the alliance and the wellbeing check-in).
     tokens = tuple(checkins.issue_link(session, CLIENT_FORM, by=session.case.therapist).token
                    for session in pending)

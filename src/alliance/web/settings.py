@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # the API docs page's assets, from the package (no CDN)
     "alliance.web.api",
     "alliance.web.interop",
+    "alliance.web.practice",
     "alliance.web",  # templates and static files of the site itself
 ]
 

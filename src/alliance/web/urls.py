@@ -37,4 +37,5 @@ urlpatterns = [
     path("", include("alliance.web.reports.urls")),
     path("", include("alliance.web.interop.urls")),
     path("", include("alliance.web.api.urls")),
+    path("", include("alliance.web.practice.urls")),
 ]

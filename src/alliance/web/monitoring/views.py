@@ -26,6 +26,7 @@ from alliance.web.monitoring import actions, queries
 from alliance.web.monitoring.forms import DismissForm, RepairForm
 from alliance.web.monitoring.models import Signal
 from alliance.web.monitoring.prompts import REPAIRABLE
+from alliance.web.practice.supervision import add_practice
 
 
 def _signal_for_change(request, pk, signal_pk) -> Signal:
@@ -168,6 +169,8 @@ def supervision(request):
                      "ruptures_acknowledged": sum(c.ruptures_acknowledged
                                                   for c in member_cases),
                      "followed": [c for c in member_cases if c.followed_ruptures]})
+    # Each supervisee's practice focus and the cases to bring (alliance.web.practice).
+    add_practice(rows)
     # One event for the page (not one per case): whose overview, how many cases it showed.
     record(request, "read", supervisor, detail=f"supervision overview: {len(case_ids)} cases")
     return render(request, "monitoring/supervision.html", {"rows": rows})
