@@ -79,6 +79,6 @@ def test_an_admin_changes_the_rupture_rule_and_window_and_the_therapists_signals
     entry = rupture_entry(therapist)
     expect(entry).to_contain_text(RUPTURE)
     expect(entry).to_contain_text("Repair window open")
-    entry.get_by_text("Why this signal").click()
+    entry.get_by_text("Technical details").click()
     expect(entry.locator("code")).to_have_text("sd1")
     expect(entry.locator("dl div").filter(has_text="Repair window")).to_contain_text("5")

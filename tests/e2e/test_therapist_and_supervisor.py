@@ -74,7 +74,7 @@ def test_the_therapist_sees_the_new_scores_the_chart_and_a_rupture_and_acts_on_t
     rupture = signal_item(page, "Possible rupture")
     expect(rupture).to_contain_text(DROP)
     expect(rupture).to_contain_text("Repair window open")
-    rupture.get_by_text("Why this signal").click()
+    rupture.get_by_text("Technical details").click()
     expect(rupture.locator("code")).to_have_text("sd1")
     feedback = signal_item(page, "Client feedback")
     expect(feedback).to_contain_text("Maybe a little more time on what happens at work.")

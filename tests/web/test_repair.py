@@ -220,10 +220,10 @@ def test_a_signal_shows_what_moved_when_several_scores_fell_and_folds_what_to_tr
     item = item[:item.index("</li>")]
     # The total and its three parts fell at session 4: "What moved" gives their numbers.
     assert "What moved:" in item and "Bond 8 → 5" in item and "Tasks 8 → 5" in item
-    # The outcome comes under the explanation; "Why this signal" and then "What to try"
+    # The outcome comes under the explanation; "Technical details" and then "What to try"
     # follow, both folded, even while the signal needs attention.
     assert (item.index('class="signal-explanation"') < item.index('class="repair-outcome')
-            < item.index("Why this signal") < item.index("What to try"))
+            < item.index("Technical details") < item.index("What to try"))
     assert '<details class="signal-why repair-prompts">' in item
     assert "repair-prompts\" open" not in item and " open>" not in item
 

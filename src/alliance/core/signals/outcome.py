@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._groups import client_codes, group_rows, session_numbers
-from .records import Signal, number, plain, session_text, session_value
+from .records import Signal, bound_text, number, plain, session_text, session_value
 
 
 def not_on_track(client, session, observed, low, high, *, expected=None,
@@ -48,8 +48,9 @@ def not_on_track(client, session, observed, low, high, *, expected=None,
         data={"observed": float(y[i]), "expected": plain(float(mid[i])),
               "low": float(low[i]), "high": float(high[i])},
         explanation=(f"{score_label} was {number(y[i])} at {session_text(sessions[i])}, {side} "
-                     f"the range of {number(low[i])}–{number(high[i])} expected for clients who "
-                     f"started at a similar level."))
+                     f"the range of {bound_text(low[i], y[i])}–"
+                     f"{bound_text(high[i], y[i])} expected at this point for clients who started at a similar level: progress is "
+                     f"slower than usual."))
         for i in fired]
 
 

@@ -320,18 +320,18 @@ def rupture_signals(result: RuptureResult, *, score_label: str = "Alliance") -> 
     common = {"score": score_label, **result.parameters}
     parameters = {k: v for k, v in common.items() if k not in ("tolerance",)}
     if result.rule == "rci":
-        why = "more than the measure's own error can explain (a reliable drop)"
+        why = "more than the questionnaire's own measurement error can explain"
     elif result.rule == "sd1":
-        why = "at least this client's usual session-to-session variation"
+        why = "at least as large as this client's usual ups and downs"
     else:
-        why = "at least twice this client's usual session-to-session variation"
+        why = "at least twice this client's usual ups and downs"
     mean_of = parameters.get("reference") == "mean3"
     signals = []
     for row in result.records():
         before = (f"an average of {number(row['reference'])} over the previous sessions" if mean_of
                   else number(row["reference"]))
-        text = (f"{score_label} dropped from {before} to {number(row['score'])} at "
-                f"{session_text(row['session'])} — {why}.")
+        text = (f"{score_label} fell from {before} to {number(row['score'])} at "
+                f"{session_text(row['session'])}, {why}.")
         data = {k: v for k, v in row.items() if k not in ("client_id", "session")}
         signals.append(Signal(type="rupture", client_id=row["client_id"], session=row["session"],
                               rule=result.rule, parameters=parameters, data=data,
