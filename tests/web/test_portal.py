@@ -490,7 +490,7 @@ def test_the_progress_page_shows_wellbeing_and_hides_alliance_scores_by_default(
     rated(case)
     as_client(client, account)
     page = client.get(reverse("portal:progress")).content.decode()
-    assert "you rated your wellbeing 6 out of 10" in page
+    assert "you rated your wellbeing 6.0 out of 10" in page
     assert reverse("portal:wellbeing_chart", args=[case.pk]) in page
     assert reverse("portal:alliance_chart", args=[case.pk]) not in page
     assert "How the work with your therapist is going" not in page
@@ -509,7 +509,7 @@ def test_alliance_scores_are_shown_when_the_clinic_allows_it(account, case, port
     as_client(client, account)
     page = client.get(reverse("portal:progress")).content.decode()
     assert "How the work with your therapist is going" in page
-    assert "you rated how the work with your therapist is going 7 out of 10" in page
+    assert "you rated how the work with your therapist is going 7.0 out of 10" in page
     svg = client.get(reverse("portal:alliance_chart", args=[case.pk])).content.decode()
     assert 'id="series-alliance"' in svg and 'id="series-bond"' in svg
     # The therapist's own rating is never part of the client's chart.

@@ -199,7 +199,7 @@ def test_a_bond_drop_gets_the_bond_prompts_and_a_tasks_drop_the_tasks_prompts(
     assert "The bond: attend to the relationship" in html
     assert "Tasks: adjust what you do together" not in html
     # Only the bond fell: its explanation says so, and "What moved" would repeat it.
-    assert "Bond dropped from 8.0 to 6.0" in html and "What moved:" not in html
+    assert "Bond fell from 8.0 to 6.0" in html and "What moved:" not in html
 
     tasks_case = care.admit_client(therapist, code="C-TASKS", modality="cbt", start_date=START)
     next_session(tasks_case)
