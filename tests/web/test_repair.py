@@ -476,7 +476,16 @@ def test_the_clinic_report_for_an_administrator_matches_the_hand_computed_number
     assert "not a controlled comparison" in html
     assert "67% <span" in html and ">2.5<" in html
     # The rules in force, to tune them by.
-    assert "Drop of more than 1 SD" in html and "3 rated sessions" in html
+    assert "Sensitive: a drop as large as this client" in html and "3 rated sessions" in html
+    # The alert burden: the kinds the clinic counts as needing attention (discrepancy is
+    # information by default), per 100 attended sessions, one total on the page.
+    kinds = admin.clinic.attention_type_set
+    burden = sum(r.per_100_sessions for r in report.rates if r.type in kinds)
+    assert "discrepancy" not in kinds and 0 < burden < 35
+    assert data.attention_per_100 == pytest.approx(burden, abs=1e-12)
+    assert [r.attention for r in data.rows if r.type == "discrepancy"] == [False]
+    assert "Needing attention, all kinds" in html
+    assert f"Of those, {burden:.1f} per 100 sessions are of the kinds" in html
     assert 'href="/clinic/settings/"' in html
     # Aggregates only: no client codes, no links to cases.
     for code in ("C-AAAAA", "C-BBBBB", "C-CCCCC", "C-DDDDD"):

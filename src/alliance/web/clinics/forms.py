@@ -5,16 +5,8 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from alliance.web import instruments
 from alliance.web.forms import Form, ModelForm, PlainLabels
-from alliance.web.clinics.models import ATTENTION_CHOICES, Clinic, StaffMember
-
-# The rupture rules in a clinician's words; the rule's name and formula are under the
-# settings page's technical details.
-RUPTURE_RULE_WORDS = {
-    "sd1": "Sensitive: a drop as large as this client's usual ups and downs",
-    "sd2": "Strict: a drop at least twice this client's usual ups and downs",
-    "rci": "Beyond measurement error: a drop larger than the questionnaire's own error "
-           "can explain",
-}
+from alliance.web.clinics.models import (ATTENTION_CHOICES, RUPTURE_RULE_WORDS, Clinic,
+                                         StaffMember)
 
 
 class LoginForm(PlainLabels, AuthenticationForm):

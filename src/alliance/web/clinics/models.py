@@ -33,6 +33,16 @@ ATTENTION_CHOICES = (
 )
 
 
+# The rupture rules in a clinician's words (settings page, signal report); the rule's
+# name and formula stay under technical details.
+RUPTURE_RULE_WORDS = {
+    "sd1": "Sensitive: a drop as large as this client's usual ups and downs",
+    "sd2": "Strict: a drop at least twice this client's usual ups and downs",
+    "rci": "Beyond measurement error: a drop larger than the questionnaire's own error "
+           "can explain",
+}
+
+
 def default_attention_types() -> list[str]:
     """Ruptures, not on track, low alliance and disengagement. Comments are read, not
     alerted; discrepancy is information (it has not been shown to predict outcome)."""
