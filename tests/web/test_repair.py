@@ -219,7 +219,7 @@ def test_a_signal_shows_what_moved_when_several_scores_fell_and_folds_what_to_tr
     item = html[html.index(f'id="signal-{rupture.pk}"'):]
     item = item[:item.index("</li>")]
     # The total and its three parts fell at session 4: "What moved" gives their numbers.
-    assert "What moved:" in item and "Bond 8 → 5" in item and "Tasks 8 → 5" in item
+    assert "What moved:" in item and "Bond 8.0 → 5.0" in item and "Tasks 8.0 → 5.0" in item
     # The outcome comes under the explanation; "Technical details" and then "What to try"
     # follow, both folded, even while the signal needs attention.
     assert (item.index('class="signal-explanation"') < item.index('class="repair-outcome')
