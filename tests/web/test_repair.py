@@ -336,7 +336,7 @@ def test_the_history_lists_each_rupture_oldest_first_with_scores_actions_and_out
         history = html.split('id="repair-history-heading"')[1].split("</table>")[0]
         assert history.index(f'id="rupture-{first.pk}"') < history.index(
             f'id="rupture-{second.pk}"')
-        assert "Alliance overall 8 → 5" in history and "Goals 8 → 5" in history
+        assert "Alliance overall 8.0 → 5.0" in history and "Goals 8.0 → 5.0" in history
         assert "Repaired at session 5" in history and "Pending" in history
         assert "Renegotiated goals" in history and "Rewrote the goal together." in history
         assert "Nothing recorded" in history
