@@ -7,6 +7,8 @@ to 1e-9 for floating-point rounding).
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alliance.core.errors import InputError
 from alliance.core.signals import (Goal, GoalReview, TaskReport, clinic_percentiles, discrepancy,
@@ -14,6 +16,7 @@ from alliance.core.signals import (Goal, GoalReview, TaskReport, clinic_percenti
                                    goal_progress_flat, goal_ratings_apart, goal_review_overdue,
                                    goals_frame, low_alliance, not_on_track, percentile_of_sorted,
                                    reviews_frame, task_signals, tasks_frame)
+from alliance.core.signals.records import bound_text, number
 
 TOL = 1e-9
 
@@ -65,7 +68,7 @@ def test_low_alliance_below_an_instrument_cutoff():
     found = low_alliance(["a", "a", "b"], [1, 2, 1], [4.9, 5.0, np.nan], cutoff=5.0)
     assert [(s.client_id, s.session) for s in found] == [("a", 1)]
     assert found[0].rule == "cutoff"
-    assert found[0].explanation == ("Alliance was 4.9 at session 1, below this measure's "
+    assert found[0].explanation == ("Alliance was 4.9 at session 1, below this questionnaire's "
                                     "cutoff of 5.0.")
 
 
@@ -76,7 +79,7 @@ def test_an_at_or_below_cutoff_fires_at_the_cutoff_itself():
     assert [s.session for s in found] == [2, 3]
     assert found[0].parameters["at_or_below"] is True
     assert found[0].explanation == ("SRS total was 36.0 at session 2, at or below this "
-                                    "measure's cutoff of 36.0.")
+                                    "questionnaire's cutoff of 36.0.")
 
 
 # --- discrepancy --------------------------------------------------------------------------
@@ -86,7 +89,7 @@ def test_discrepancy_when_the_therapist_rates_more_than_20_pomp_points_higher():
     found = discrepancy(["a", "a", "a"], [1, 2, 3], [6, 7, 9], [8.5, 9, 6])
     assert [s.session for s in found] == [1]
     assert found[0].data["difference"] == pytest.approx(25.0, abs=TOL)
-    assert "25 points higher" in found[0].explanation
+    assert "25 points out of 100 higher" in found[0].explanation
 
 
 def test_discrepancy_puts_forms_with_different_ranges_on_one_scale():
@@ -290,9 +293,9 @@ def test_goal_progress_flat_over_the_last_three_reviews_fires_once_per_stretch()
 def test_ratings_are_written_without_decimals_when_whole_and_scores_keep_one():
     from alliance.core.signals.records import number, rating_text
 
-    assert [rating_text(v) for v in (8, 8.0, 0.0, 7.5, 3.25)] == ["8", "8", "0", "7.5", "3.25"]
+    assert [rating_text(v) for v in (8, 8.0, 0.0, 7.5, 3.25)] == ["8", "8", "0", "7.5", "3.3"]
     # Alliance scores (means of items) keep one decimal on purpose: 5.0, not 5.
-    assert [number(v) for v in (5.0, 8.5, 3.25)] == ["5.0", "8.5", "3.25"]
+    assert [number(v) for v in (5.0, 8.5, 3.25)] == ["5.0", "8.5", "3.3"]
 
 
 def test_tasks_not_done_or_unhelpful_at_two_reports_in_a_row():
@@ -309,3 +312,25 @@ def test_tasks_not_done_or_unhelpful_at_two_reports_in_a_row():
 def test_goal_tables_without_their_columns_are_clear_errors():
     with pytest.raises(InputError, match="goal_id"):
         goal_ratings_apart(pd.DataFrame({"client_id": ["a"], "session": [1]}))
+
+
+def test_scores_are_written_with_one_decimal_and_halves_round_up():
+    assert [number(v) for v in (8, 5.666, 5.65, 3.25, 0.04, -0.04)] == [
+        "8.0", "5.7", "5.7", "3.3", "0.0", "0.0"]
+
+
+def test_a_score_below_the_range_never_prints_at_or_above_its_end():
+    # The sentence once read "Wellbeing was 6.0 … below the range of 6.00–9.74".
+    [found] = not_on_track(["a"], [3], [5.98], [6.0], [9.74], score_label="Wellbeing")
+    assert found.explanation.startswith("Wellbeing was 6.0 at session 3, below the range of "
+                                        "6.1–9.7 expected")
+
+
+@given(st.floats(0, 10), st.floats(0, 10))
+def test_a_bound_is_rounded_away_from_the_value(value, bound):
+    shown_value, shown_bound = float(number(value)), float(bound_text(bound, value))
+    if value < bound:
+        assert shown_value < shown_bound
+    elif value > bound:
+        assert shown_value > shown_bound
+    assert abs(shown_bound - bound) < 0.2

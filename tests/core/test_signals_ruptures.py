@@ -240,8 +240,8 @@ def test_ruptures_become_signals_with_a_kind_plain_explanation():
     result = detect_ruptures(["A", "A"], [1, 2], [8.5, 5.0], rule="sd2", pooled_sd=1.0)
     (signal,) = rupture_signals(result, score_label="Bond")
     assert signal.type == "rupture" and signal.rule == "sd2" and signal.session == 2
-    assert signal.explanation == ("Bond dropped from 8.5 to 5.0 at session 2 — at least twice "
-                                  "this client's usual session-to-session variation.")
+    assert signal.explanation == ("Bond fell from 8.5 to 5.0 at session 2, at least twice "
+                                  "this client's usual ups and downs.")
     assert signal.parameters["pooled_sd"] == 1.0
     assert signal.data["threshold"] == pytest.approx(6.5)
     assert signal.to_dict()["data"]["repaired_session"] is None

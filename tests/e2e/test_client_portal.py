@@ -101,11 +101,11 @@ def test_feedback_from_the_portal_is_marked_discussed_by_the_therapist(riverside
     sign_in(therapist, riverside.therapist)
     therapist.goto(f"/cases/{case.pk}/")
     therapist.get_by_text("the evenings are still hard").wait_for()
-    therapist.get_by_role("button", name="Mark as discussed").click()
-    therapist.get_by_text("Marked as discussed.").wait_for()
+    therapist.get_by_role("button", name="Mark as read").click()
+    therapist.get_by_text("Marked as read.").wait_for()
 
     phone.goto("/portal/feedback/")
-    phone.get_by_text("Talked about together").wait_for()
+    phone.get_by_text("Read by your therapist").wait_for()
     # Alliance scores stay hidden while the clinic does not show them to clients.
     phone.goto("/portal/progress/")
     assert phone.locator("img.chart").count() == 1

@@ -20,9 +20,9 @@ from browser_steps import DESKTOP, sign_in
 pytestmark = pytest.mark.e2e
 
 CODE = "C-M3RT8"
-RUPTURE = "Alliance dropped from 8.0 to 7.0 at session 4"
-SENSITIVE = re.compile(r"^A drop at least as large as this client's usual ups and downs")
-STRICT = re.compile(r"^A drop at least twice this client's usual ups and downs")
+RUPTURE = "Alliance fell from 8.0 to 7.0 at session 4"
+SENSITIVE = re.compile(r"^Sensitive: a drop at least as large as this client's usual ups and downs")
+STRICT = re.compile(r"^Strict: a drop at least twice this client's usual ups and downs")
 
 
 def rupture_entry(page):
@@ -33,7 +33,7 @@ def rupture_entry(page):
 def save_settings(page, *, rule, window: str | None = None) -> None:
     page.get_by_role("radio", name=rule).check()
     if window is not None:
-        page.get_by_label("Repair window").fill(window)
+        page.get_by_label("Sessions allowed for a repair").fill(window)
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("status")).to_contain_text("Clinic settings saved.")
     expect(page.get_by_role("radio", name=rule)).to_be_checked()
@@ -57,7 +57,7 @@ def test_an_admin_changes_the_rupture_rule_and_window_and_the_therapists_signals
         "link", name="Clinic settings").click()
     expect(admin.get_by_role("heading", level=1)).to_have_text("Clinic settings")
     expect(admin.get_by_role("radio", name=SENSITIVE)).to_be_checked()
-    expect(admin.get_by_label("Repair window")).to_have_value("3")
+    expect(admin.get_by_label("Sessions allowed for a repair")).to_have_value("3")
     screenshot(admin, "clinic-settings")
 
     # The strict rule: a drop of 1.0 is within this client's usual variation.
@@ -72,13 +72,13 @@ def test_an_admin_changes_the_rupture_rule_and_window_and_the_therapists_signals
     # Back to the sensitive rule, with a longer repair window: the rupture is back, and its
     # window is still open.
     save_settings(admin, rule=SENSITIVE, window="5")
-    expect(admin.get_by_label("Repair window")).to_have_value("5")
+    expect(admin.get_by_label("Sessions allowed for a repair")).to_have_value("5")
     therapist.reload()
     expect(row).to_contain_text("Possible rupture")
     row.get_by_role("link", name=CODE).click()
     entry = rupture_entry(therapist)
     expect(entry).to_contain_text(RUPTURE)
     expect(entry).to_contain_text("Repair window open")
-    entry.get_by_text("Why this signal").click()
+    entry.get_by_text("Technical details").click()
     expect(entry.locator("code")).to_have_text("sd1")
     expect(entry.locator("dl div").filter(has_text="Repair window")).to_contain_text("5")

@@ -44,10 +44,10 @@ def test_a_rupture_is_repaired_after_the_therapist_records_what_they_did(riversi
     rupture = signals.locator("ul.signal-list > li").filter(
         has=page.get_by_role("heading", name="Possible rupture", exact=True))
     expect(rupture).to_have_count(1)
-    expect(rupture).to_contain_text("Alliance dropped from 8.0 to 7.0 at session 4")
+    expect(rupture).to_contain_text("Alliance fell from 8.0 to 7.0 at session 4")
     expect(rupture).to_contain_text("Repair window open")
     expect(rupture.locator(".repair-parts")).to_have_text(
-        re.compile(r"What moved:\s*Alliance overall 8 → 7\s*·\s*Bond 8 → 5"))
+        re.compile(r"What moved:\s*Alliance overall 8.0 → 7.0\s*·\s*Bond 8.0 → 5.0"))
     prompts = rupture.locator("details.repair-prompts")
     prompts.get_by_text("What to try").click()
     expect(prompts.get_by_role("heading", name="The bond: attend to the relationship")
@@ -57,7 +57,7 @@ def test_a_rupture_is_repaired_after_the_therapist_records_what_they_did(riversi
     expect(prompts.get_by_role("heading", name="If it shows as confrontation")).to_be_visible()
     history = page.get_by_role("region", name="Ruptures and repair")
     expect(history.get_by_role("row").nth(1).get_by_role("cell")).to_contain_text(
-        [re.compile(r"\d+ \w+ \d{4}"), "Alliance overall 8 → 7", "Nothing recorded", "Pending"])
+        [re.compile(r"\d+ \w+ \d{4}"), "Alliance overall 8.0 → 7.0", "Nothing recorded", "Pending"])
     screenshot(page, "repair-1-rupture-with-prompts-case-page")
 
     # They record what they did in session 4, with the form under the signal.
@@ -109,7 +109,7 @@ def test_a_rupture_is_repaired_after_the_therapist_records_what_they_did(riversi
     row = history.get_by_role("row").filter(
         has=page.get_by_role("rowheader", name="4", exact=True))
     expect(row.get_by_role("cell")).to_contain_text(
-        [re.compile(r"\d+ \w+ \d{4}"), re.compile("Alliance overall 8 → 7\\s*Bond 8 → 5"),
+        [re.compile(r"\d+ \w+ \d{4}"), re.compile("Alliance overall 8.0 → 7.0\\s*Bond 8.0 → 5.0"),
          re.compile("Explored the client's view \\(session 4\\)\\s*" + re.escape(NOTE)),
          "Repaired at session 5"])
     screenshot(page, "repair-4-repaired-case-page")

@@ -21,7 +21,7 @@ from browser_steps import (DESKTOP, PHONE, answer_check_in, images_loaded, sign_
 pytestmark = pytest.mark.e2e
 
 CODE = "C-7KQ4M"
-DROP = "Alliance dropped from 8.0 to 7.0 at session 4"
+DROP = "Alliance fell from 8.0 to 7.0 at session 4"
 
 
 def signal_item(page, title: str):
@@ -41,9 +41,11 @@ def test_the_therapist_sees_the_new_scores_the_chart_and_a_rupture_and_acts_on_t
     expect(page.get_by_role("heading", level=1)).to_have_text("Your caseload")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=CODE))
     expect(row).to_contain_text("Possible rupture")
-    expect(row).to_contain_text("2 open signals")
-    expect(row.locator("td[data-label=Alliance]")).to_contain_text("7")
-    expect(row).to_contain_text("bond 7 · goals 7 · tasks 7")
+    # The client's comment is to read, not a signal needing attention.
+    expect(row).to_contain_text("1 open signal")
+    expect(row).to_contain_text("1 new comment to read")
+    expect(row.locator("td[data-label=Alliance]")).to_contain_text("7.0")
+    expect(row).to_contain_text("bond 7.0 · goals 7.0 · tasks 7.0")
     assert images_loaded(page) == []
     screenshot(page, "caseload-new-rupture")
 
@@ -51,8 +53,9 @@ def test_the_therapist_sees_the_new_scores_the_chart_and_a_rupture_and_acts_on_t
     expect(page.get_by_role("heading", level=1)).to_have_text(CODE)
     glance = page.get_by_role("region", name="At a glance")
     expect(glance).to_contain_text(
-        "Client-rated alliance 7 of 10 at session 4; bond 7, goals 7, tasks 7.")
-    expect(glance).to_contain_text("2 signals need attention")
+        "Client-rated alliance 7.0 of 10 at session 4; bond 7.0, goals 7.0, tasks 7.0.")
+    expect(glance).to_contain_text("1 signal needs attention")
+    expect(glance).to_contain_text("1 new comment from the client to read")
 
     # The charts load, and their numbers are one click away.
     alliance = page.get_by_role("region", name="Alliance, session by session")
@@ -66,18 +69,19 @@ def test_the_therapist_sees_the_new_scores_the_chart_and_a_rupture_and_acts_on_t
     expect(table).to_be_visible()
     session_4 = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="4"))
     expect(session_4.get_by_role("cell")).to_contain_text(
-        ["26 Jan 2026", "7", "7", "7", "7", "", re.compile("Possible rupture")])
+        ["26 Jan 2026", "7.0", "7.0", "7.0", "7.0", "", re.compile("Possible rupture")])
     session_1 = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="1"))
-    expect(session_1.get_by_role("cell")).to_contain_text(["5 Jan 2026", "8", "8", "8", "8"])
+    expect(session_1.get_by_role("cell")).to_contain_text(
+        ["5 Jan 2026", "8.0", "8.0", "8.0", "8.0"])
 
     # The rupture, in plain words, with the rule behind it.
     rupture = signal_item(page, "Possible rupture")
     expect(rupture).to_contain_text(DROP)
     expect(rupture).to_contain_text("Repair window open")
-    rupture.get_by_text("Why this signal").click()
+    rupture.get_by_text("Technical details").click()
     expect(rupture.locator("code")).to_have_text("sd1")
-    feedback = signal_item(page, "Client feedback")
-    expect(feedback).to_contain_text("Maybe a little more time on what happens at work.")
+    comments = page.get_by_role("region", name="New comments")
+    expect(comments).to_contain_text("Maybe a little more time on what happens at work.")
     screenshot(page, "case-page-new-rupture")
     screenshot(page.get_by_role("region", name="Signals"), "signal-list")
 
@@ -86,18 +90,15 @@ def test_the_therapist_sees_the_new_scores_the_chart_and_a_rupture_and_acts_on_t
     expect(rupture).to_contain_text("Acknowledged")
     expect(rupture.get_by_role("button", name="Acknowledge")).to_have_count(0)
 
-    feedback.get_by_text("Dismiss…").click()
-    feedback.get_by_label("Why does this not need attention?").fill(
-        "We agreed to spend the first part of next session on work.")
-    feedback.get_by_role("button", name="Dismiss", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text("Dismissed: client feedback.")
-    expect(feedback).to_contain_text(
-        "Dismissed because: We agreed to spend the first part of next session on work.")
+    comments.get_by_role("button", name="Mark as read").click()
+    expect(page.get_by_role("status")).to_contain_text("Marked as read.")
+    expect(page.get_by_role("region", name="New comments")).to_have_count(0)
 
     assert dict(Signal.objects.filter(case=case).values_list("type", "state")) == {
-        "rupture": "acknowledged", "client_feedback": "dismissed"}
+        "rupture": "acknowledged", "client_feedback": "acknowledged"}
     page.get_by_role("link", name="Caseload", exact=True).first.click()
     expect(row).to_contain_text("Nothing open")
+    expect(row).not_to_contain_text("new comment")
 
 
 def test_the_supervisor_sees_a_supervisees_case_with_its_open_signals_and_cannot_change_it(

@@ -167,3 +167,33 @@ def test_the_new_default_leaves_a_clinics_stored_rule_alone():
         executor.migrate(executor.loader.graph.leaf_nodes())
     assert Clinic.objects.get(pk=stored.pk).rupture_rule == "sd1"
     assert Clinic.objects.create(name="New Clinic").rupture_rule == "sd2"
+
+
+def test_a_clinic_chooses_what_needs_attention_and_the_settings_read_in_plain_words(
+        login, admin):
+    from alliance.web.clinics.models import default_attention_types
+
+    assert admin.clinic.attention_types == default_attention_types() == [
+        "rupture", "not_on_track", "low_alliance", "disengagement"]
+    client = login(admin)
+    page = client.get("/clinic/settings/")
+    html = page.content.decode()
+    assert "Count as needing attention" in html and "(exploratory)" in html
+    plain = re.sub(r'<details class="technical-details">.*?</details>', "", html, flags=re.S)
+    plain = re.sub(r"<[^>]+>", " ", plain)  # what a reader sees, not the form's values
+    for word in ("sd1", "sd2", "Multiplier", "pooled", "S_diff", "POMP", "1.96", " SD "):
+        assert word not in plain, word
+    assert "<summary>Technical details</summary>" in html and "<code>sd2</code>" in html
+    form = page.context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"attention_types": ["discrepancy", "rupture"],
+                 "instruments_in_use": ["alliance-client", "alliance-therapist", "wellbeing"]})
+    data.pop("client_portal_enabled", None)
+    data.pop("clients_see_alliance_scores", None)
+    response = client.post("/clinic/settings/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    # Kept in the order of the choices.
+    assert Clinic.objects.get(pk=admin.clinic.pk).attention_types == ["rupture", "discrepancy"]
+    data["attention_types"] = ["rupture", "no_such_kind"]
+    response = client.post("/clinic/settings/", data)
+    assert response.status_code == 200 and "no_such_kind" in response.content.decode()

@@ -11,5 +11,5 @@ def trend(direction, change):
 
 
 def test_a_change_of_one_point_is_singular_and_larger_changes_are_plural():
-    assert trend_sentence(trend(FALLING, -1.0)) == "Falling over sessions 1–4 (down about 1 point)."
+    assert trend_sentence(trend(FALLING, -1.0)) == "Falling over sessions 1–4 (down about 1.0 point)."
     assert trend_sentence(trend(RISING, 2.5)) == "Rising over sessions 1–4 (up about 2.5 points)."

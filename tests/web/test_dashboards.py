@@ -60,9 +60,20 @@ def test_the_caseload_is_ordered_by_how_much_attention_each_case_needs(login, th
     signal(cases["C-DISENG"], "disengagement", number=3, rule="missed_in_a_row")
     signal(cases["C-OTHER"], "client_feedback", number=3, rule="open_answer")
     html = login(therapist).get("/cases/").content.decode()
+    # Discrepancy is information and a comment is read, not alerted: by default neither
+    # needs attention, and those cases follow in code order.
+    assert caseload_codes(html) == ["C-UNRES", "C-PENDING", "C-NOTRACK", "C-LOW", "C-DISENG",
+                                    "C-DISCREP", "C-NONE", "C-OTHER"]
+    assert "Rupture not yet repaired" in html and "Bond, session 3" in html
+    assert "1 new comment to read" in html
+
+    # A clinic that counts discrepancy and comments puts them back on the list.
+    therapist.clinic.attention_types = [*therapist.clinic.attention_types, "discrepancy",
+                                        "client_feedback"]
+    therapist.clinic.save()
+    html = login(therapist).get("/cases/").content.decode()
     assert caseload_codes(html) == ["C-UNRES", "C-PENDING", "C-NOTRACK", "C-LOW", "C-DISCREP",
                                     "C-DISENG", "C-OTHER", "C-NONE"]
-    assert "Rupture not yet repaired" in html and "Bond, session 3" in html
 
 
 def test_within_a_level_the_case_seen_most_recently_comes_first(login, therapist):
@@ -92,18 +103,18 @@ def test_the_caseload_shows_latest_scores_trend_sparklines_and_signal_count(logi
             {"alliance": (8, 7, 7.5), "therapist": (8, 8, 8), "wellbeing": 4.0}]
     case = new_case(therapist, "C-TREND", rows)
     signal(case, "rupture", number=4, subject="goals", repair_state="pending")
-    signal(case, "client_feedback", number=4, rule="open_answer")
+    signal(case, "low_alliance", number=4, rule="percentile")
     html = login(therapist).get("/cases/").content.decode()
     # Latest total: (8 + 8 + 7 + 7 + 7 + 8) / 6 = 7.5; bond 8, goals 7, tasks 7.5.
     assert '<span class="metric-value">7.5</span>' in html
-    assert "bond 8 · goals 7 · tasks 7.5" in html
+    assert "bond 8.0 · goals 7.0 · tasks 7.5" in html
     # Alliance 5, 6, 7, 7.5 at sessions 1–4: slope 0.85, fitted change 2.55 ≥ 1 → rising.
     # Wellbeing 4, 4, 4.25, 4: fitted change 0.075 → steady.
     assert re.search(r'trend-rising trend-better"><span class="trend-arrow" aria-hidden="true">'
                      r'↗</span>rising', html)
     assert "steady" in html
     assert html.count('src="data:image/svg+xml;base64,') == 2
-    assert 'alt="Client-rated alliance at sessions 1–4: 5, 6, 7, 7.5."' in html
+    assert 'alt="Client-rated alliance at sessions 1–4: 5.0, 6.0, 7.0, 7.5."' in html
     assert "Possible rupture" in html and "Goals, session 4 · 2 open signals" in html
 
 
@@ -129,7 +140,7 @@ def test_the_caseload_looks_back_over_the_last_eight_sessions(login, therapist):
     rows = [{"alliance": (2, 2, 2)}] * 4 + [{"alliance": (8, 8, 8)}] * 8
     new_case(therapist, "C-LONG", rows)
     html = login(therapist).get("/cases/").content.decode()
-    assert 'alt="Client-rated alliance at sessions 5–12: 8, 8, 8, 8, 8, 8, 8, 8."' in html
+    assert 'alt="Client-rated alliance at sessions 5–12: 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0."' in html
 
 
 def test_a_supervisor_sees_the_supervisees_cases_with_their_therapist(login, therapist,
@@ -178,20 +189,20 @@ def test_the_case_page_explains_the_scores_in_plain_words(login, therapist):
         {"alliance": (7, 7, 7), "wellbeing": 5.0},
         {"alliance": (8, 7, 7.5), "therapist": (8, 9, 8), "wellbeing": 6.25}])
     html = login(therapist).get(f"/cases/{case.pk}/").content.decode()
-    assert "Client-rated alliance 7.5 of 10 at session 3; bond 8, goals 7, tasks 7.5." in html
-    # (8 + 8 + 9 + 9 + 8 + 8) / 6 = 8.33
-    assert "Your own rating at session 3: 8.33 of 10." in html
-    assert "Wellbeing 6.25 of 10 at session 3; it was 4.5 at the first check-in (session 1)." \
+    assert "Client-rated alliance 7.5 of 10 at session 3; bond 8.0, goals 7.0, tasks 7.5." in html
+    # (8 + 8 + 9 + 9 + 8 + 8) / 6 = 8.33: one decimal, as everywhere.
+    assert "Your own rating at session 3: 8.3 of 10." in html
+    assert "Wellbeing 6.3 of 10 at session 3; it was 4.5 at the first check-in (session 1)." \
         in html
     # Wellbeing 4.5, 5, 6.25 at 1–3: slope 0.875, change 1.75.
-    assert "Rising over sessions 1–3 (up about 1.75 points)." in html
+    assert "Rising over sessions 1–3 (up about 1.8 points)." in html
 
 
 def test_the_supervisor_reads_the_therapists_rating_in_the_third_person(login, therapist,
                                                                         supervisor):
     case = new_case(therapist, "C-THIRD", [{"alliance": (7, 7, 7), "therapist": (6, 6, 6)}])
     html = login(supervisor).get(f"/cases/{case.pk}/").content.decode()
-    assert "The therapist&#x27;s own rating at session 1: 6 of 10." in html
+    assert "The therapist&#x27;s own rating at session 1: 6.0 of 10." in html
     assert "Record a session" not in html
 
 
@@ -208,10 +219,10 @@ def test_the_charts_are_images_from_scoped_urls_with_the_numbers_in_a_table(logi
     table = html[html.index("Alliance scores by session"):]
     table = table[:table.index("</table>")]
     cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", table)
-    # Session 1: (7+7+6+6+7+7)/6 = 6.67; session 3: (4+4+6+7+5+5)/6 = 5.17.
-    assert cells[8:16] == ["1", "5 Jan 2026", "6.67", "7", "6", "7", "8", ""]
+    # Session 1: (7+7+6+6+7+7)/6 = 6.67; session 3: (4+4+6+7+5+5)/6 = 5.17; one decimal.
+    assert cells[8:16] == ["1", "5 Jan 2026", "6.7", "7.0", "6.0", "7.0", "8.0", ""]
     assert cells[16:24] == ["2", "12 Jan 2026", "—", "—", "—", "—", "—", "Did not attend"]
-    assert cells[24:32] == ["3", "19 Jan 2026", "5.17", "4", "6.5", "5", "7",
+    assert cells[24:32] == ["3", "19 Jan 2026", "5.2", "4.0", "6.5", "5.0", "7.0",
                             "Possible rupture (bond)"]
     assert "<details class=\"chart-table\">" in html
 
@@ -289,21 +300,21 @@ def test_with_the_clinics_model_the_expected_range_is_shown_and_tabled(login, th
     # Session 2, intake 4: expected 2 + 2 + log 2 = 4.6931; half-width Φ⁻¹(0.9) · √0.5 =
     # 1.28155 · 0.70711 = 0.9062; range 3.787–5.599. Session 3: 5.0986 ± 0.9062 → 4.192–6.005.
     # Shown to one decimal: a model's range claims no more precision.
-    assert "3.8–5.6</td>" in html and "4.2–6</td>" in html
+    assert "3.8–5.6</td>" in html and "4.2–6.0</td>" in html
     assert "Outside the expected range" in html
     assert ("That is within the range expected at this session for clients of this clinic "
-            "who started at a similar level (4.2 to 6).") in html
+            "who started at a similar level (4.2 to 6.0).") in html
     chart = login(therapist).get(f"/cases/{case.pk}/charts/wellbeing.svg").content.decode()
     assert 'id="expected-range"' in chart and 'id="outside-expected"' in chart
 
 
-def test_an_end_of_the_expected_range_keeps_two_decimals_only_where_one_would_mislead():
+def test_an_end_of_the_expected_range_is_rounded_away_from_the_score():
     from alliance.web.dashboards.text import range_bound
 
-    assert [range_bound(v) for v in (6.0912, 10.0, 3.787, None)] == ["6.1", "10", "3.8", "—"]
-    # A score of 3 below an end of 3.04 ("3" would read as inside), 3.8 above 3.77.
-    assert range_bound(3.04, 3.0) == "3.04" and range_bound(3.77, 3.8) == "3.77"
-    assert range_bound(3.04, 5.0) == "3"
+    assert [range_bound(v) for v in (6.0912, 10.0, 3.787, None)] == ["6.1", "10.0", "3.8", "—"]
+    # A score of 3 below an end of 3.04 ("3.0" would read as inside), 3.8 above 3.77.
+    assert range_bound(3.04, 3.0) == "3.1" and range_bound(3.77, 3.8) == "3.7"
+    assert range_bound(3.04, 5.0) == "3.0" and range_bound(6.0, 5.98) == "6.1"
 
 
 def test_the_expected_range_stops_at_the_ends_of_the_scale(clinic):

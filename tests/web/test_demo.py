@@ -187,7 +187,7 @@ def test_older_signals_were_worked_through_and_recent_ones_are_open(clinic):
     recent = signals.filter(session__date__gte=TODAY - dt.timedelta(days=28))
     assert recent.filter(state="open").exists()
     attention = demo.attention_count(clinic)
-    assert 20 <= attention <= 6 * demo.ACTIVE_CASES
+    assert 5 <= attention <= 2 * demo.ACTIVE_CASES
 
 
 def test_seeding_again_reuses_the_clinic_and_changes_nothing(seeded, db):
@@ -371,3 +371,18 @@ def test_alliance_demo_seeds_serves_and_the_therapist_signs_in_to_the_caseload(t
         server.terminate()
         server.wait(timeout=30)
         server.stdout.close()
+
+
+def test_at_most_a_third_of_the_clinics_active_cases_need_attention(clinic):
+    shares = demo.attention_shares(clinic)
+    assert len(shares) == len(demo.THERAPIST_EMAILS)
+    needing = sum(n for n, _ in shares.values())
+    active = sum(of for _, of in shares.values())
+    assert active == demo.ACTIVE_CASES and 0 < 3 * needing <= active
+
+
+@pytest.mark.xfail(strict=True, reason="one demo caseload draws 6 of its 14 cases with a "
+                   "signal at their latest session under the default kinds (docs/signals.md)")
+def test_at_most_a_third_of_each_therapists_active_cases_need_attention(clinic):
+    for name, (needing, active) in demo.attention_shares(clinic).items():
+        assert active and 3 * needing <= active, f"{name}: {needing} of {active}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -72,8 +73,8 @@ def test_a_drop_in_the_clients_alliance_fires_a_rupture_with_its_explanation(
     [signal] = ruptures(case)
     assert signal.session.number == 4 and signal.state == "open"
     assert signal.repair_state == "pending" and signal.rule == "sd1" and signal.is_current
-    assert signal.explanation == ("Alliance dropped from 8.0 to 5.0 at session 4 — at least "
-                                  "this client's usual session-to-session variation. Bond, "
+    assert signal.explanation == ("Alliance fell from 8.0 to 5.0 at session 4, at least as "
+                                  "large as this client's usual ups and downs. Bond, "
                                   "goals and tasks also fell at this session.")
     assert signal.parameters["m"] == 1 and signal.parameters["pooled_sd"] == 1.0
     assert signal.parameters["pooled_sd_source"] == "default"
@@ -94,7 +95,7 @@ def test_a_drop_in_one_subscale_fires_only_for_that_part_of_the_alliance(case, a
     # The total fell by 0.67, less than s_t = 0.7746: only the bond speaks for the session.
     bond = ruptures(case, "bond")
     assert [s.session.number for s in bond] == [4]
-    assert bond[0].explanation.startswith("Bond dropped from 8.0 to 6.0 at session 4")
+    assert bond[0].explanation.startswith("Bond fell from 8.0 to 6.0 at session 4")
     assert "also" not in bond[0].data
     assert not ruptures(case) and not ruptures(case, "goals") and not ruptures(case, "tasks")
 
@@ -270,13 +271,14 @@ def test_the_signal_list_shows_kind_words_the_explanation_the_why_and_the_forms(
     html = render_to_string("monitoring/includes/signal_list.html",
                             {"signals": queries.signals_for_case(case), "can_change": True},
                             request=request)
-    assert "Possible rupture" in html and "Client feedback" in html
-    assert "Alliance dropped from 8.0 to 5.0 at session 4" in html
+    # The client's comment is a comment to read, not a signal in the list.
+    assert "Possible rupture" in html and "Client feedback" not in html
+    assert [c.data["text"] for c in queries.new_comments(case)] == ["It felt rushed."]
+    assert "Alliance fell from 8.0 to 5.0 at session 4" in html
     assert "<details class=\"signal-why\">" in html and "<code>sd1</code>" in html
     assert "7.23" in html  # the threshold, in the data
     assert "a cautious starting value" in html  # where the pooled SD comes from
     assert "Repair window open" in html
-    assert "It felt rushed." in html
     assert 'name="csrfmiddlewaretoken"' in html and 'name="reason"' in html
     read_only = render_to_string("monitoring/includes/signal_list.html",
                                  {"signals": queries.signals_for_case(case),
@@ -555,3 +557,23 @@ def test_the_why_of_a_merged_rupture_names_the_other_scores_that_fell():
     assert plain_value(also, "also") == "bond 8 → 5; tasks 7.5 → 6"
     # Lists among the parameters (a form's scale) are shown as ranges, not looked up.
     assert plain_value([0.0, 10.0], "client_scale") == "0–10"
+
+
+TECHNICAL_WORDS = ("sd1", "sd2", "Multiplier", "pooled", "s_t", "Threshold", "S_diff", "POMP",
+                   "1.96")
+
+
+def outside_technical_details(html: str) -> str:
+    return re.sub(r"<details class=\"(signal-why|technical-details)\">.*?</details>", "", html,
+                  flags=re.S)
+
+
+def test_clinicians_read_plain_words_and_the_rule_is_under_technical_details(
+        login, therapist, case, after_commit):
+    ratings(case, after_commit, [8, 8, 8, 5])
+    html = login(therapist).get(reverse("care:case", args=[case.pk])).content.decode()
+    assert "Alliance fell from 8.0 to 5.0 at session 4" in html
+    assert "<summary>Technical details</summary>" in html
+    assert "<code>sd1</code>" in html  # one click away
+    plain = outside_technical_details(html)
+    assert [word for word in TECHNICAL_WORDS if word in plain] == []

@@ -393,26 +393,28 @@ def test_feedback_reaches_the_therapist_and_can_be_marked_discussed(
     signal = Signal.objects.get(case=case, type="client_feedback", subject=f"portal:{feedback.pk}")
     assert signal.state == "open" and signal.session is None
     assert signal.data["text"] == "The homework felt like too much this week."
-    assert queries.attention_counts([case.pk]) == {case.pk: 1}
+    # A comment to read, not a signal needing attention.
+    assert queries.comment_counts([case.pk]) == {case.pk: 1}
+    assert queries.attention_counts([case.pk], case.client.clinic) == {}
 
     staff = login(therapist)
     page = staff.get(reverse("care:case", args=[case.pk])).content.decode()
     assert "The homework felt like too much this week." in page
-    assert "wrote to you in the client portal" in page and "Mark as discussed" in page
+    assert "New comments" in page and "Mark as read" in page
     response = staff.post(reverse("portal:discussed", args=[case.pk, signal.pk]))
     assert response.status_code == 302
     signal.refresh_from_db()
     assert signal.state == "acknowledged" and signal.changed_by == therapist
-    assert queries.attention_counts([case.pk]) == {}
+    assert queries.comment_counts([case.pk]) == {}
     page = staff.get(reverse("care:case", args=[case.pk])).content.decode()
-    assert "Discussed" in page
+    assert "New comments" not in page
 
     # Recomputing keeps the item and its state; the client sees it was talked about.
     recompute.recompute_case_signals(case)
     signal.refresh_from_db()
     assert signal.state == "acknowledged"
     as_client(client, account)
-    assert "Talked about together" in client.get(reverse("portal:feedback")).content.decode()
+    assert "Read by your therapist" in client.get(reverse("portal:feedback")).content.decode()
 
 
 def test_an_open_check_in_answer_is_marked_discussed_the_same_way(case, therapist, login,
@@ -488,7 +490,7 @@ def test_the_progress_page_shows_wellbeing_and_hides_alliance_scores_by_default(
     rated(case)
     as_client(client, account)
     page = client.get(reverse("portal:progress")).content.decode()
-    assert "you rated your wellbeing 6 out of 10" in page
+    assert "you rated your wellbeing 6.0 out of 10" in page
     assert reverse("portal:wellbeing_chart", args=[case.pk]) in page
     assert reverse("portal:alliance_chart", args=[case.pk]) not in page
     assert "How the work with your therapist is going" not in page
@@ -507,7 +509,7 @@ def test_alliance_scores_are_shown_when_the_clinic_allows_it(account, case, port
     as_client(client, account)
     page = client.get(reverse("portal:progress")).content.decode()
     assert "How the work with your therapist is going" in page
-    assert "you rated how the work with your therapist is going 7 out of 10" in page
+    assert "you rated how the work with your therapist is going 7.0 out of 10" in page
     svg = client.get(reverse("portal:alliance_chart", args=[case.pk])).content.decode()
     assert 'id="series-alliance"' in svg and 'id="series-bond"' in svg
     # The therapist's own rating is never part of the client's chart.

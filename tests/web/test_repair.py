@@ -201,7 +201,7 @@ def test_a_bond_drop_gets_the_bond_prompts_and_a_tasks_drop_the_tasks_prompts(
     assert "The bond: attend to the relationship" in html
     assert "Tasks: adjust what you do together" not in html
     # Only the bond fell: its explanation says so, and "What moved" would repeat it.
-    assert "Bond dropped from 8.0 to 6.0" in html and "What moved:" not in html
+    assert "Bond fell from 8.0 to 6.0" in html and "What moved:" not in html
 
     tasks_case = care.admit_client(therapist, code="C-TASKS", modality="cbt", start_date=START)
     next_session(tasks_case)
@@ -221,11 +221,11 @@ def test_a_signal_shows_what_moved_when_several_scores_fell_and_folds_what_to_tr
     item = html[html.index(f'id="signal-{rupture.pk}"'):]
     item = item[:item.index("</li>")]
     # The total and its three parts fell at session 4: "What moved" gives their numbers.
-    assert "What moved:" in item and "Bond 8 → 5" in item and "Tasks 8 → 5" in item
-    # The outcome comes under the explanation; "Why this signal" and then "What to try"
+    assert "What moved:" in item and "Bond 8.0 → 5.0" in item and "Tasks 8.0 → 5.0" in item
+    # The outcome comes under the explanation; "Technical details" and then "What to try"
     # follow, both folded, even while the signal needs attention.
     assert (item.index('class="signal-explanation"') < item.index('class="repair-outcome')
-            < item.index("Why this signal") < item.index("What to try"))
+            < item.index("Technical details") < item.index("What to try"))
     assert '<details class="signal-why repair-prompts">' in item
     assert "repair-prompts\" open" not in item and " open>" not in item
 
@@ -338,7 +338,7 @@ def test_the_history_lists_each_rupture_oldest_first_with_scores_actions_and_out
         history = html.split('id="repair-history-heading"')[1].split("</table>")[0]
         assert history.index(f'id="rupture-{first.pk}"') < history.index(
             f'id="rupture-{second.pk}"')
-        assert "Alliance overall 8 → 5" in history and "Goals 8 → 5" in history
+        assert "Alliance overall 8.0 → 5.0" in history and "Goals 8.0 → 5.0" in history
         assert "Repaired at session 5" in history and "Pending" in history
         assert "Renegotiated goals" in history and "Rewrote the goal together." in history
         assert "Nothing recorded" in history
@@ -479,6 +479,15 @@ def test_the_clinic_report_for_an_administrator_matches_the_hand_computed_number
     assert "67% <span" in html and ">2.5<" in html
     # The rules in force, to tune them by.
     assert escape(RUPTURE_RULES["sd1"].label) in html and "3 rated sessions" in html
+    # The alert burden: the kinds the clinic counts as needing attention (discrepancy is
+    # information by default), per 100 attended sessions, one total on the page.
+    kinds = admin.clinic.attention_type_set
+    burden = sum(r.per_100_sessions for r in report.rates if r.type in kinds)
+    assert "discrepancy" not in kinds and 0 < burden < 35
+    assert data.attention_per_100 == pytest.approx(burden, abs=1e-12)
+    assert [r.attention for r in data.rows if r.type == "discrepancy"] == [False]
+    assert "Needing attention, all kinds" in html
+    assert f"Of those, {burden:.1f} per 100 sessions are of the kinds" in html
     assert 'href="/clinic/settings/"' in html
     # Aggregates only: no client codes, no links to cases.
     for code in ("C-AAAAA", "C-BBBBB", "C-CCCCC", "C-DDDDD"):

@@ -21,6 +21,7 @@ from alliance.web.audit.models import Event
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import StaffMember
 from alliance.web.dashboards import casepage
+from alliance.web.dashboards.text import score
 from alliance.web.monitoring.models import RepairAction, Signal
 from alliance.web.monitoring.repair import clinic_report as signal_report
 from alliance.web.reports import case as case_report
@@ -201,7 +202,10 @@ def test_the_clinic_report_has_the_signal_rates_repair_shares_and_adjusted_thera
     assert flat(signals.sentences[0]) in words
     for row in signals.rows:
         if row.count:
-            assert f"{row.label} {row.count} {row.per_100:.1f}" in words
+            # The same numbers as the signals page, through the same formatting.
+            marked = " (needs attention)" if row.attention else ""
+            assert f"{row.label}{marked} {row.count} {score(row.per_100)}" in words
+    assert f"Needing attention, all kinds {score(signals.attention_per_100)}" in words
     comparison = report.comparison
     assert comparison is not None and comparison.n_therapists == 3
     for therapist in StaffMember.objects.filter(clinic=clinic, role="therapist"):

@@ -38,7 +38,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from alliance.core.expected import MIN_CASES
@@ -177,25 +177,28 @@ def password_matches(password: str) -> bool:
     return user is not None and user.check_password(password)
 
 
-def compute_signals(clinic: Clinic, *, today: dt.date | None = None, seed: int = DEMO_SEED,
-                    settled_after_days: int = 28) -> int:
+def compute_signals(clinic: Clinic, *, today: dt.date | None = None,
+                    seed: int = DEMO_SEED) -> int:
     """Compute the clinic's signals through the monitoring service, as in daily use.
 
     Fits the clinic's expected course on its closed cases and recomputes every active
     case (`monitoring.recompute.refresh_clinic`, what a bulk import calls). A clinic in
-    daily use has worked through its older signals, so those from sessions more than
-    `settled_after_days` before `today` are acknowledged by the case's therapist, or now
-    and then dismissed with a reason; recent ones stay open. Returns the number of signals.
+    daily use acts on a signal before the next session ("needs attention" means just
+    that), so signals from sessions before a case's latest one are acknowledged by the
+    case's therapist, or now and then dismissed with a reason; those of the latest session
+    (and those tied to no session) stay open. Returns the number of signals.
     """
     from alliance.web.monitoring import actions, recompute
     from alliance.web.monitoring.models import Signal
 
-    today = today or timezone.localdate()
     rng = random.Random(seed)
     recompute.refresh_clinic(clinic)
     signals = Signal.objects.filter(case__client__clinic=clinic)
-    older = (signals.filter(state=Signal.State.OPEN,
-                            session__date__lt=today - dt.timedelta(days=settled_after_days))
+    latest = (Session.objects.filter(case_id=OuterRef("case_id")).order_by("-number")
+              .values("number")[:1])
+    older = (signals.filter(state=Signal.State.OPEN, session__isnull=False)
+             .annotate(latest=Subquery(latest))
+             .filter(session__number__lt=F("latest"))
              .select_related("case__therapist").order_by("pk"))
     for signal in older:
         if signal.type != Signal.Type.CLIENT_FEEDBACK and rng.random() < 0.15:
@@ -210,8 +213,28 @@ def attention_count(clinic: Clinic) -> int:
     """Signals needing attention in the clinic's active cases (what caseloads count)."""
     from alliance.web.monitoring.models import Signal
 
-    return (Signal.objects.needing_attention()
+    return (Signal.objects.for_attention(clinic)
             .filter(case__client__clinic=clinic, case__status=Case.Status.ACTIVE).count())
+
+
+def attention_shares(clinic: Clinic) -> dict[str, tuple[int, int]]:
+    """Each therapist's active cases needing attention, and active cases: name → (n, of).
+
+    What the therapist's caseload marks (the clinic's kinds of signal needing attention).
+    """
+    from alliance.web.monitoring.models import Signal
+
+    active = (Case.objects.filter(client__clinic=clinic, status=Case.Status.ACTIVE)
+              .values_list("pk", "therapist__display_name"))
+    needing = set(Signal.objects.for_attention(clinic)
+                  .filter(case__client__clinic=clinic, case__status=Case.Status.ACTIVE)
+                  .values_list("case_id", flat=True))
+    shares: dict[str, list[int]] = {}
+    for case_id, name in active:
+        counts = shares.setdefault(name, [0, 0])
+        counts[0] += case_id in needing
+        counts[1] += 1
+    return {name: (n, of) for name, (n, of) in sorted(shares.items())}
 
 
 def checkin_link(clinic: Clinic, *, today: dt.date | None = None) -> checkins.IssuedLink:

@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import InputError
 from ..scoring import pomp
 from ._groups import TOLERANCE, client_codes, session_numbers
-from .records import Signal, number, rows_of
+from .records import Signal, bound_text, number, rows_of
 
 
 def percentile_of_sorted(sorted_values: np.ndarray, percentile: float) -> float:
@@ -143,7 +143,7 @@ def low_alliance(client, session, score, *, date=None, cutoff: float | None = No
             type="low_alliance", client_id=c, session=t, rule="cutoff", parameters=parameters,
             data={"score": a, "cutoff": cutoff},
             explanation=(f"{score_label} was {number(a)} at session {t}, {words} this "
-                         f"measure's cutoff of {number(cutoff)}."))
+                         f"questionnaire's cutoff of {bound_text(cutoff, a)}."))
             for c, t, a in zip(ids, sess, values[fired].tolist())]
     threshold, n_reference = clinic_percentiles(sessions, values, date=date, percentile=percentile,
                                                 min_reference=min_reference)
@@ -158,8 +158,9 @@ def low_alliance(client, session, score, *, date=None, cutoff: float | None = No
     return [Signal(
         type="low_alliance", client_id=c, session=t, rule="percentile", parameters=parameters,
         data={"score": a, "threshold": q, "n_reference": n},
-        explanation=(f"{score_label} was {number(a)} at session {t}, in the lowest {share} of "
-                     f"this clinic's ratings at that session (below {number(q)})."))
+        explanation=(f"{score_label} was {number(a)} at session {t}, among the lowest {share} "
+                     f"of this clinic's ratings at that point in therapy (below "
+                     f"{bound_text(q, a)})."))
         for c, t, a, q, n in zip(ids, sess, values[fired].tolist(), threshold[fired].tolist(),
                                  n_reference[fired].tolist())]
 
@@ -205,8 +206,8 @@ def discrepancy(client, session, client_score, therapist_score, *, threshold: fl
         data={"client_score": a, "therapist_score": b, "client_pomp": pa, "therapist_pomp": pb,
               "difference": d},
         explanation=(f"At session {t} the therapist rated the {score_label} {d:.0f} points "
-                     f"higher than the client did (on a 0–100 scale), so the client may be "
-                     f"experiencing the work together less positively."))
+                     f"out of 100 higher than the client did, so the client may be "
+                     f"experiencing the work together less positively (exploratory)."))
         for c, t, a, b, pa, pb, d in zip(ids, sess, client_values, therapist_values,
                                          ours[fired].tolist(), theirs[fired].tolist(),
                                          gap[fired].tolist())]

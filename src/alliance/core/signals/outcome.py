@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._groups import client_codes, cumsum_within, group_rows, session_numbers
-from .records import Signal, number, plain, session_text, session_value
+from .records import Signal, bound_text, number, plain, session_text, session_value
 
 #: Rated sessions in a row below the expected band before "not on track" fires. With an
 #: 80% band a client on track is below it at one session in ten by chance alone; asking
@@ -69,9 +69,10 @@ def not_on_track(client, session, observed, low, high, *, expected=None,
         data={"observed": float(y[i]), "expected": plain(float(mid[i])),
               "low": float(low[i]), "high": float(high[i]), "sessions_in_a_row": int(run[i])},
         explanation=(f"{score_label} was {number(y[i])} at {session_text(sessions[i])}, {side} "
-                     f"the range of {number(low[i])}–{number(high[i])} expected for clients who "
-                     f"started at a similar level"
-                     + (f", for {int(run[i])} rated sessions in a row." if run[i] > 1 else ".")))
+                     f"the range of {bound_text(low[i], y[i])}–{bound_text(high[i], y[i])} "
+                     f"expected at this point for clients who started at a similar level"
+                     + (f", for {int(run[i])} rated sessions in a row" if run[i] > 1 else "")
+                     + ": progress is slower than usual."))
         for i in fired]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -99,9 +100,35 @@ def plain(value: Any) -> Any:
 
 
 def number(value: float) -> str:
-    """A score as people write it: 8.5, 5.0, 3.25."""
+    """A score as every page, report and sentence shows it: one decimal (8.0, 5.7).
+
+    The one formatting of scores on 0–10 scales (and of other outcome scores), so that a
+    rating reads the same on the case page, the session page, a PDF and a signal."""
+    # Halves round up, as people round (3.25 → 3.3), from the shortest decimal that
+    # writes the float, not from its binary expansion.
+    text = str(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return "0.0" if text == "-0.0" else text
+
+
+def bound_text(bound: float, value: float | None = None) -> str:
+    """An end of a range or a threshold, to one decimal, never on the wrong side of `value`.
+
+    Rounded as `number` rounds, unless that would print a value below the bound as equal
+    to or above it (the sentence "6.0, below the range of 6.0–9.7"): then the bound is
+    rounded outward, away from the value (up when the value lies below it, down when
+    above), and moved one more tenth where the value's own rounding still meets it.
+    """
+    bound = float(bound)
+    shown = float(number(bound))
+    if value is None or float(value) == bound:
+        return number(bound)
     value = float(value)
-    return f"{value:.1f}" if round(value, 1) == round(value, 6) else f"{value:.2f}"
+    value_shown = float(number(value))
+    if value < bound and not value_shown < shown:
+        shown = max(math.ceil(round(bound * 10, 6)) / 10, value_shown + 0.1)
+    elif value > bound and not value_shown > shown:
+        shown = min(math.floor(round(bound * 10, 6)) / 10, value_shown - 0.1)
+    return number(shown)
 
 
 def rating_text(value: float) -> str:

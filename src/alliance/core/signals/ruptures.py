@@ -51,21 +51,21 @@ class RuptureRule:
 RUPTURE_RULES: dict[str, RuptureRule] = {rule.id: rule for rule in (
     RuptureRule(
         id="sd1", multiplier=1,
-        label="A drop at least as large as this client's usual ups and downs "
-              "(sensitive: more alerts, many of them ordinary dips)",
-        because="at least this client's usual session-to-session variation",
+        label="Sensitive: a drop at least as large as this client's usual ups and downs "
+              "(more alerts, many of them ordinary dips)",
+        because="at least as large as this client's usual ups and downs",
         technical="a_t ≤ ref − 1 × s_t"),
     RuptureRule(
         id="sd2", multiplier=2,
-        label="A drop at least twice this client's usual ups and downs "
+        label="Strict: a drop at least twice this client's usual ups and downs "
               "(recommended: few false alerts, finds most ruptures)",
-        because="at least twice this client's usual session-to-session variation",
+        because="at least twice this client's usual ups and downs",
         technical="a_t ≤ ref − 2 × s_t"),
     RuptureRule(
         id="rci", multiplier=None,
-        label="A drop larger than the questionnaire's own measurement error "
-              "(needs the score's SD and reliability)",
-        because="more than the measure's own error can explain (a reliable drop)",
+        label="Beyond measurement error: a drop larger than the questionnaire's own "
+              "error can explain (needs the score's SD and reliability)",
+        because="more than the questionnaire's own measurement error can explain",
         technical="ref − a_t > 1.96 × S_diff"),
 )}
 
@@ -377,8 +377,8 @@ def rupture_signals(result: RuptureResult, *, score_label: str = "Alliance") -> 
     for row in result.records():
         before = (f"an average of {number(row['reference'])} over the previous sessions" if mean_of
                   else number(row["reference"]))
-        text = (f"{score_label} dropped from {before} to {number(row['score'])} at "
-                f"{session_text(row['session'])} — {why}.")
+        text = (f"{score_label} fell from {before} to {number(row['score'])} at "
+                f"{session_text(row['session'])}, {why}.")
         data = {k: v for k, v in row.items() if k not in ("client_id", "session")}
         signals.append(Signal(type="rupture", client_id=row["client_id"], session=row["session"],
                               rule=result.rule, parameters=parameters, data=data,

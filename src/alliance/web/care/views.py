@@ -66,6 +66,7 @@ def case_detail(request, pk):
         "expected": data.expected,
         "summary": casepage.summary(data, own=can_change),
         "signals": data.signals,
+        "comments": data.comments,
         "feedback": casepage.client_feedback(data.sessions),
         "session_form": SessionForm(),
         "end_form": EndCaseForm(),

@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from alliance.web import instruments
 from alliance.web.forms import Form, ModelForm, PlainLabels
-from alliance.web.clinics.models import Clinic, StaffMember
+from alliance.web.clinics.models import ATTENTION_CHOICES, Clinic, StaffMember
 
 
 class LoginForm(PlainLabels, AuthenticationForm):
@@ -49,11 +49,18 @@ class ClinicSettingsForm(ModelForm):
     instruments_in_use = forms.MultipleChoiceField(
         choices=(), widget=forms.CheckboxSelectMultiple, required=False,
         help_text="Published instruments need the item text your clinic is licensed to use.")
+    attention_types = forms.MultipleChoiceField(
+        choices=ATTENTION_CHOICES, widget=forms.CheckboxSelectMultiple, required=False,
+        label="Count as needing attention",
+        help_text="What a therapist should act on before the next session. The caseload marks "
+                  "and counts these; everything else is still shown on the case page. New "
+                  "comments from clients are listed to read, apart from these.")
 
     class Meta:
         model = Clinic
         fields = [
             "name", "instruments_in_use",
+            "attention_types",
             "rupture_rule", "rupture_reference", "repair_window", "rci_sd", "rci_reliability",
             "low_alliance_percentile", "discrepancy_threshold",
             "disengagement_missed_sessions", "disengagement_unanswered_checkins",
@@ -64,10 +71,14 @@ class ClinicSettingsForm(ModelForm):
             "checkin_link_expiry_hours", "clients_see_alliance_scores", "client_portal_enabled",
         ]
         labels = {
-            "rupture_rule": "Rupture rule",
-            "rupture_reference": "Compare each score with",
-            "rci_sd": "Score SD (reliable-change rule)",
-            "rci_reliability": "Score reliability (reliable-change rule)",
+            "rupture_rule": "How large a drop in the alliance counts as a possible rupture",
+            "rupture_reference": "Compare each rating with",
+            "repair_window": "Sessions allowed for a repair",
+            "rci_sd": "Spread of the questionnaire's scores (for the measurement-error rule)",
+            "rci_reliability": "Reliability of the questionnaire (for the measurement-error rule)",
+            "low_alliance_percentile": "Lower alliance: among the lowest (percent of ratings)",
+            "discrepancy_threshold": "Therapist's rating above the client's by more than "
+                                     "(points out of 100)",
             "disengagement_missed_sessions": "Missed sessions in a row",
             "disengagement_unanswered_checkins": "Unanswered check-ins in a row",
             "disengagement_gap_factor": "Gap compared with the usual interval",
@@ -83,11 +94,36 @@ class ClinicSettingsForm(ModelForm):
             "clients_see_alliance_scores": "Clients may see their alliance scores",
             "client_portal_enabled": "Client portal",
         }
+        help_texts = {
+            "repair_window": "After a possible rupture, the client's rating returning to its "
+                             "earlier level within this many rated sessions counts as repaired.",
+            "rci_sd": "Only needed for the measurement-error rule; from the questionnaire's "
+                      "manual.",
+            "rci_reliability": "Only needed for the measurement-error rule; between 0 and 1, "
+                               "from the questionnaire's manual.",
+            "low_alliance_percentile": "A rating among this share of the lowest in this clinic "
+                                       "at the same session number is flagged (or below the "
+                                       "questionnaire's published cutoff, where it has one).",
+            "discrepancy_threshold": "Both ratings are put on a 0–100 scale first. Exploratory: "
+                                     "a therapist rating the alliance higher than the client "
+                                     "has not been shown to predict how therapy goes.",
+            "disengagement_missed_sessions": "Cancelled or missed sessions in a row.",
+            "disengagement_unanswered_checkins": "Check-ins left unanswered in a row.",
+            "disengagement_gap_factor": "A gap between sessions this many times longer than "
+                                        "the client's usual interval.",
+        }
         widgets = {"rupture_rule": forms.RadioSelect, "rupture_reference": forms.RadioSelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["instruments_in_use"].choices = instruments.instrument_choices()
+        if self.instance.pk is not None:
+            self.initial.setdefault("attention_types", list(self.instance.attention_types or []))
+
+    def clean_attention_types(self):
+        # In the order of the choices, so that a saved setting reads the same way.
+        chosen = set(self.cleaned_data["attention_types"])
+        return [key for key, _ in ATTENTION_CHOICES if key in chosen]
 
     def clean_instruments_in_use(self):
         chosen = self.cleaned_data["instruments_in_use"]

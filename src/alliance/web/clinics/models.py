@@ -15,6 +15,31 @@ def default_checkin_link_expiry_hours() -> int:
     return settings.CHECKIN_LINK_EXPIRY_HOURS
 
 
+# The kinds of signal a clinic can count as needing attention (the identifiers of
+# `alliance.core.signals.SIGNAL_TYPES`, plus the client's own comments), in the clinician's
+# words. "Needs attention" means something to act on before the next session.
+ATTENTION_CHOICES = (
+    ("rupture", "A possible rupture, or one not yet repaired"),
+    ("not_on_track", "Progress slower than expected"),
+    ("low_alliance", "A lower alliance rating"),
+    ("disengagement", "Signs of drifting away (missed sessions or check-ins, a long gap)"),
+    ("discrepancy", "The therapist rates the alliance higher than the client (exploratory)"),
+    ("goal_not_agreed", "A goal not yet agreed"),
+    ("goal_ratings_apart", "Different views of a goal's progress"),
+    ("goal_review_overdue", "A goal review is due"),
+    ("goal_progress_flat", "A goal's progress has levelled off"),
+    ("task_not_done", "An agreed task is not getting done"),
+    ("task_unhelpful", "A task that is not helping"),
+    ("client_feedback", "A new comment from the client"),
+)
+
+
+def default_attention_types() -> list[str]:
+    """Ruptures, not on track, low alliance and disengagement. Comments are read, not
+    alerted; discrepancy is information (it has not been shown to predict outcome)."""
+    return ["rupture", "not_on_track", "low_alliance", "disengagement"]
+
+
 class Clinic(models.Model):
     """The tenant: every record with client data belongs to exactly one clinic.
 
@@ -75,6 +100,10 @@ class Clinic(models.Model):
         default=2.0, validators=[MinValueValidator(1.0), MaxValueValidator(10.0)],
         help_text="A gap this many times longer than the case's usual interval.")
 
+    # What the caseload counts as needing attention (kinds of `ATTENTION_CHOICES`); other
+    # signals are still shown on the case page, as information.
+    attention_types = models.JSONField(default=default_attention_types, blank=True)
+
     # Goals and tasks
     goal_review_interval = models.PositiveSmallIntegerField(
         default=4, validators=[MinValueValidator(1), MaxValueValidator(20)],
@@ -127,7 +156,16 @@ class Clinic(models.Model):
         rule = RUPTURE_RULES.get(self.rupture_rule)
         return rule.multiplier if rule else None
 
+    @property
+    def attention_type_set(self) -> frozenset[str]:
+        return frozenset(self.attention_types or ())
+
     def clean(self) -> None:
+        known = {key for key, _ in ATTENTION_CHOICES}
+        unknown_kinds = sorted(set(self.attention_types or ()) - known)
+        if unknown_kinds:
+            raise ValidationError(
+                {"attention_types": f"Unknown kinds of signal: {', '.join(unknown_kinds)}"})
         if self.rupture_rule == self.RuptureRule.RCI and (
                 self.rci_sd is None or self.rci_reliability is None):
             raise ValidationError(

@@ -1,16 +1,17 @@
 """How much attention a case needs: the order of the caseload.
 
 A case's level is that of its most important signal needing attention (open: nobody has
-acknowledged, resolved or dismissed it; and for a rupture, not already repaired by the
-client's later ratings; `Signal.objects.needing_attention()`), from most to least urgent:
+acknowledged, resolved or dismissed it; of a kind the clinic counts; and for a rupture,
+not already repaired by the client's later ratings; `Signal.objects.for_attention(clinic)`),
+from most to least urgent:
 
 1. a rupture that was not repaired within the repair window (unresolved);
 2. a possible rupture whose repair window is still open (pending);
 3. not on track: wellbeing outside the range expected for similar clients;
 4. a low alliance rating;
-5. client and therapist see the alliance differently (discrepancy);
+5. client and therapist see the alliance differently (discrepancy, when the clinic counts it);
 6. signs of disengagement (missed sessions or check-ins, a long gap);
-7. anything else: goals, tasks, client feedback;
+7. anything else the clinic counts: goals, tasks, client comments;
 8. nothing needing attention.
 
 Ties are broken by the most recent session (the case seen most recently first), then by

@@ -22,6 +22,7 @@ from alliance.web.dashboards import attention, charts, text
 from alliance.web.dashboards.series import (RECENT_SESSIONS, CaseSeries, Measures,
                                             SessionScores, mark_signals)
 from alliance.web.monitoring.models import Signal
+from alliance.web.monitoring.queries import comment_counts, mark_attention
 
 
 @dataclass
@@ -50,6 +51,7 @@ class CaseloadRow:
     wellbeing: Trendline
     signals: list = field(default_factory=list)  # needing attention, most important first
     level: attention.Level = attention.NONE
+    new_comments: int = 0  # the client's comments nobody has marked read yet
 
     @property
     def last_session(self) -> SessionScores | None:
@@ -132,12 +134,13 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
     # The caseload shows a signal's kind, part and session only: the encrypted
     # explanation and data stay in the database (decrypting them would be most of a
     # row's cost), and so does everything else.
-    needing = (Signal.objects.needing_attention().filter(case_id__in=ids)
+    needing = (Signal.objects.for_attention(clinic).filter(case_id__in=ids)
                .select_related("session")
                .only("case_id", "session__number", "type", "subject", "state",
                      "repair_state"))
-    for signal in needing:
+    for signal in mark_attention(needing, clinic):
         signals_by_case[signal.case_id].append(signal)
+    comments = comment_counts(ids)
     mark_signals(rows_by_session, (s for group in signals_by_case.values() for s in group))
 
     rows = []
@@ -150,7 +153,8 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
                                 measures.alliance_scale),
             wellbeing=_trendline(recent, "wellbeing", measures.outcome_title,
                                  measures.outcome_scale, measures.outcome_higher_is_better),
-            signals=signals, level=attention.case_level(signals)))
+            signals=signals, level=attention.case_level(signals),
+            new_comments=comments.get(case.pk, 0)))
     rows.sort(key=lambda r: attention.attention_key(
         r.level, r.last_session.date if r.last_session else None, r.case.client.code))
     return rows

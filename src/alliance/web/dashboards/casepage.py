@@ -18,7 +18,7 @@ from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.dashboards import text
 from alliance.web.dashboards.expected import ExpectedRange, apply_expected, expected_model
 from alliance.web.dashboards.series import CaseSeries, Measures, series_from_sessions
-from alliance.web.monitoring.queries import signals_for_case
+from alliance.web.monitoring.queries import new_comments, signals_for_case
 
 
 @dataclass
@@ -28,6 +28,7 @@ class CaseData:
     measures: Measures
     sessions: list            # Session objects, in session order, forms prefetched
     signals: list             # the case's signals, needing attention first
+    comments: list            # the client's comments nobody has marked read, newest first
     series: CaseSeries
     expected: ExpectedRange
 
@@ -45,7 +46,7 @@ def load_case(case) -> CaseData:
     signals = signals_for_case(case)
     series = series_from_sessions(sessions, measures, signals)
     expected = apply_expected(series, expected_model(clinic, measures), measures)
-    return CaseData(measures, sessions, signals, series, expected)
+    return CaseData(measures, sessions, signals, new_comments(case), series, expected)
 
 
 @dataclass(frozen=True)

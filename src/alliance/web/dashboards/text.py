@@ -7,6 +7,7 @@ Wording and number formatting only; the numbers come from the stored core scores
 
 from __future__ import annotations
 
+from alliance.core.signals.records import bound_text, number
 from alliance.core.trends import FALLING, RISING, STEADY, Trend
 from alliance.web.dashboards.series import SUBSCALES, CaseSeries, SessionScores
 
@@ -14,28 +15,16 @@ ARROWS = {RISING: "↗", STEADY: "→", FALLING: "↘"}
 
 
 def score(value: float | None) -> str:
-    """A score as people write it: 8, 7.5, 7.17 (at most two decimals); "—" when missing."""
-    if value is None:
-        return "—"
-    text = f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    """A score as every page, PDF and signal shows it: one decimal (8.0, 7.5, 5.7), by
+    the core's `number`; "—" when missing."""
+    return "—" if value is None else number(value)
 
 
 def range_bound(bound: float | None, observed: float | None = None) -> str:
-    """An end of the expected range, to one decimal (6.1, 10): it is a model's estimate,
-    and two decimals would claim a precision it does not have.
-
-    Where one decimal would put `observed` on the other side of the end than it really is
-    (a score of 3 below an end of 3.04 shown as "3"), the end keeps two decimals, so the
-    words "below the range" and the numbers never disagree.
-    """
-    if bound is None:
-        return "—"
-    shown = round(float(bound), 1)
-    if observed is not None and ((observed < bound) != (observed < shown)
-                                 or (observed > bound) != (observed > shown)):
-        return score(bound)
-    return score(shown)
+    """An end of the expected range, to one decimal, rounded away from `observed` (the
+    core's `bound_text`), so that the words "below the range" and the numbers never
+    disagree; "—" when there is none."""
+    return "—" if bound is None else bound_text(bound, observed)
 
 
 def trend_word(trend: Trend) -> str:
@@ -52,7 +41,7 @@ def trend_sentence(trend: Trend) -> str:
         return f"Steady over {span}."
     change = score(abs(trend.change))
     sign = "up" if trend.direction == RISING else "down"
-    points = "point" if change == "1" else "points"
+    points = "point" if change == "1.0" else "points"
     return f"{trend.direction.capitalize()} over {span} ({sign} about {change} {points})."
 
 

@@ -33,7 +33,7 @@ def acknowledge(signal: Signal, *, by: StaffMember) -> Signal:
         signal.state, signal.changed_by = Signal.State.ACKNOWLEDGED, by
         signal.save(update_fields=["state", "changed_by", "updated_at"])
         record_change("update", signal, by=by, detail=(
-            "client's comment marked as discussed" if signal.type == Signal.Type.CLIENT_FEEDBACK
+            "client's comment marked as read" if signal.type == Signal.Type.CLIENT_FEEDBACK
             else "signal acknowledged"))
     return signal
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alliance.core.signals.records import number
+
 RULES = {
     "sd1": "A drop at least as large as this client's usual session-to-session variation "
            "(m = 1 standard deviation).",
@@ -151,6 +153,10 @@ VALUES = {
     ("rating", "therapist_rating"): "the therapist's",
 }
 
+# Scores on the measure's scale, shown to one decimal like every score on the pages.
+SCORE_KEYS = {"reference", "score", "observed", "expected", "client_score",
+              "therapist_score", "drop"}
+
 # Shown elsewhere (the answer itself) or only of use to the engine.
 HIDDEN = {"text", "session", "open", "tolerance", "goal_id", "task_id"}
 
@@ -170,6 +176,8 @@ def plain_value(value, key: str = "") -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float) and key in SCORE_KEYS:
+        return number(value)  # a score: one decimal, as on every page
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))

@@ -16,14 +16,26 @@ from alliance.web.crypto import EncryptedJSONField, EncryptedTextField
 
 
 class SignalQuerySet(models.QuerySet):
-    def needing_attention(self):
-        """Open signals, except ruptures that the client's later ratings show repaired.
+    def needing_attention(self, types=None):
+        """Open signals of the kinds the clinic counts as needing attention (`types`, from
+        `Clinic.attention_types`; every kind when None), except ruptures that the client's
+        later ratings show repaired.
 
-        What a caseload counts and orders by: nobody has acted on these yet, and the
-        data do not already show that things got better.
+        What a caseload counts and orders by: something to act on before the next session,
+        nobody has acted on it yet, and the data do not already show that things got better.
         """
-        return (self.filter(state=Signal.State.OPEN)
-                .exclude(type=Signal.Type.RUPTURE, repair_state=Signal.RepairState.REPAIRED))
+        rows = self.filter(state=Signal.State.OPEN)
+        if types is not None:
+            rows = rows.filter(type__in=sorted(types))
+        return rows.exclude(type=Signal.Type.RUPTURE, repair_state=Signal.RepairState.REPAIRED)
+
+    def for_attention(self, clinic):
+        """`needing_attention` with the clinic's choice of kinds."""
+        return self.needing_attention(clinic.attention_type_set)
+
+    def new_comments(self):
+        """The client's comments (check-in answers and portal messages) nobody has read yet."""
+        return self.filter(type=Signal.Type.CLIENT_FEEDBACK, state=Signal.State.OPEN)
 
     def unrepaired_ruptures(self):
         """Ruptures still waiting for a repair or past their window without one (not dismissed)."""
@@ -117,9 +129,24 @@ class Signal(models.Model):
 
     @property
     def needs_attention(self) -> bool:
-        return (self.state == self.State.OPEN
+        """Open, of a kind the case's clinic counts as needing attention, and not a rupture
+        already repaired. Pages that load many signals set `attention_types` on each (the
+        clinic's choice, see `queries.mark_attention`) so that this reads no clinic."""
+        types = getattr(self, "attention_types", None)
+        if types is None:
+            types = self.case.clinic.attention_type_set
+        return (self.state == self.State.OPEN and self.type in types
                 and not (self.type == self.Type.RUPTURE
                          and self.repair_state == self.RepairState.REPAIRED))
+
+    @property
+    def is_comment(self) -> bool:
+        return self.type == self.Type.CLIENT_FEEDBACK
+
+    @property
+    def is_exploratory(self) -> bool:
+        """Shown as information: not shown to predict outcome (docs/signals.md)."""
+        return self.type == self.Type.DISCREPANCY
 
     @property
     def why(self):

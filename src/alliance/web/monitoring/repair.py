@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alliance.core.report import SignalReport, signal_report
+from alliance.core.signals.records import number
 from alliance.web.care.models import Case, Session
 from alliance.web.clinics.models import Clinic, StaffMember
 from alliance.web.monitoring.display import plain_value
@@ -181,6 +182,7 @@ class ReportRow:
     per_100: float | None
     with_action: int
     without_action: int
+    attention: bool = False  # a kind the clinic counts as needing attention
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,10 @@ class ClinicReport:
     sentences: list[str]
     rules: list[tuple[str, str]]
     scope: str
+    # The clinic's alert burden: signals needing attention (the clinic's kinds) and the
+    # client's comments, per 100 attended sessions (None without attended sessions).
+    attention_per_100: float | None = None
+    comments_per_100: float | None = None
 
 
 REPAIR_GROUPS = {"all": "All ruptures", "with_action": "With a recorded repair action",
@@ -243,16 +249,35 @@ def clinic_report(staff: StaffMember) -> ClinicReport:
              .values_list("signal_id", flat=False)), columns=["signal_id"])
     report = signal_report(signals, sessions, actions, types=Signal.Type.values)
     labels = dict(Signal.Type.choices)
+    kinds = staff.clinic.attention_type_set
     rows = [ReportRow(r.type, labels.get(r.type, r.type), r.count, _finite(r.per_100_sessions),
-                      r.with_action, r.without_action) for r in report.rates]
+                      r.with_action, r.without_action, r.type in kinds) for r in report.rates]
+    attention_per_100, comments_per_100 = burden(rows)
     repair = [RepairRow(r.group, REPAIR_GROUPS[r.group], r.ruptures, r.repaired, r.unresolved,
                         r.pending, r.decided, _finite(r.share_repaired),
                         _finite(r.median_sessions_to_repair)) for r in report.repair]
     scope = ("the clinic's active cases" if staff.is_admin
              else "the active cases of the therapists you supervise")
-    return ClinicReport(report=report, rows=rows, repair=repair,
-                        sentences=interpretation(report, scope, rule=staff.clinic.rupture_rule),
-                        rules=rules_in_force(staff.clinic), scope=scope)
+    sentences = interpretation(report, scope, rule=staff.clinic.rupture_rule)
+    if attention_per_100 is not None:
+        sentences.insert(1, f"Of those, {number(attention_per_100)} per 100 sessions are of the "
+                            f"kinds the clinic counts as needing attention before the next "
+                            f"session; the client's comments to read add "
+                            f"{number(comments_per_100)} per 100 sessions.")
+    return ClinicReport(report=report, rows=rows, repair=repair, sentences=sentences,
+                        rules=rules_in_force(staff.clinic), scope=scope,
+                        attention_per_100=attention_per_100,
+                        comments_per_100=comments_per_100)
+
+
+def burden(rows: list[ReportRow]) -> tuple[float | None, float | None]:
+    """Signals needing attention and the client's comments, per 100 attended sessions: the
+    sums of the rows' rates (each over the same attended sessions)."""
+    rates = [r for r in rows if r.per_100 is not None]
+    if not rates:
+        return None, None
+    return (sum(r.per_100 for r in rates if r.attention),
+            sum(r.per_100 for r in rates if r.type == Signal.Type.CLIENT_FEEDBACK))
 
 
 def interpretation(report: SignalReport, scope: str, *, rule: str = "") -> list[str]:
@@ -265,8 +290,8 @@ def interpretation(report: SignalReport, scope: str, *, rule: str = "") -> list[
     ruptures = report.rate(Signal.Type.RUPTURE)
     said = [f"Across {n} attended session{'s' if n != 1 else ''} in {report.cases} "
             f"case{'s' if report.cases != 1 else ''}, the current rules raised "
-            f"{100 * total / n:.1f} signals per 100 sessions, ruptures "
-            f"{ruptures.per_100_sessions:.1f} per 100 sessions."]
+            f"{number(100 * total / n)} signals per 100 sessions, ruptures "
+            f"{number(ruptures.per_100_sessions)} per 100 sessions."]
     everyone = report.repair_group("all")
     acted = report.repair_group("with_action")
     not_acted = report.repair_group("without_action")
@@ -293,11 +318,12 @@ def interpretation(report: SignalReport, scope: str, *, rule: str = "") -> list[
                     "known.")
     if ruptures.per_100_sessions > 10 and rule == Clinic.RuptureRule.SD1:
         said.append("That is more than one rupture in every ten sessions; if the alerts feel "
-                    "too many, the strict rule (2 SD) may suit the clinic better.")
+                    "too many, the strict rule (a drop of twice the client's usual ups and "
+                    "downs) may suit the clinic better.")
     elif 0 < ruptures.per_100_sessions < 1 and rule == Clinic.RuptureRule.SD2:
         said.append("That is fewer than one rupture in a hundred sessions; if drops that "
-                    "matter go unflagged, the sensitive rule (1 SD) may suit the clinic "
-                    "better.")
+                    "matter go unflagged, the sensitive rule (a drop as large as the client's "
+                    "usual ups and downs) may suit the clinic better.")
     return said
 
 
@@ -314,7 +340,7 @@ def rules_in_force(clinic: Clinic) -> list[tuple[str, str]]:
     if pooled:
         source = ("this clinic's own ratings" if pooled.get("source") == "clinic"
                   else "a cautious starting value, until the clinic has enough ratings")
-        rows.append(("Usual variation (pooled SD of the alliance)",
+        rows.append(("Clients' usual ups and downs in this clinic",
                      f"{plain_value(pooled.get('pooled_sd'))}, from {source}"))
     rows += [
         ("Lower alliance rating", f"below the {clinic.low_alliance_percentile}th percentile of "

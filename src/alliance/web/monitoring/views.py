@@ -133,7 +133,7 @@ def supervision(request):
     supervisees = list(supervisor.supervisees.filter(clinic_id=supervisor.clinic_id,
                                                      is_active=True)
                        .order_by("display_name"))
-    attention = Signal.objects.needing_attention()
+    attention = Signal.objects.for_attention(supervisor.clinic)
     ruptures = Signal.objects.unrepaired_ruptures()
     cases = (scoping.cases_for(request.user)
              .filter(status=Case.Status.ACTIVE, therapist__in=supervisees)
@@ -155,7 +155,7 @@ def supervision(request):
     for case in cases:
         by_therapist[case.therapist_id].append(case)
     case_ids = [c.pk for cs in by_therapist.values() for c in cs]
-    open_types = queries.attention_types(case_ids)
+    open_types = queries.attention_types(case_ids, supervisor.clinic)
     followed = repair_reading.supervision_ruptures(case_ids)
     rows = []
     for member in supervisees:

@@ -293,5 +293,5 @@ def mark_discussed(signal, *, by: StaffMember):
     from alliance.web.monitoring import actions
 
     if signal.type != signal.Type.CLIENT_FEEDBACK:
-        raise PortalError("Only client feedback is marked as discussed.")
+        raise PortalError("Only a client's comment is marked as read.")
     return actions.acknowledge(signal, by=by)

@@ -70,5 +70,5 @@ def discussed(request, pk, signal_pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Marked as discussed.")
+        messages.success(request, "Marked as read.")
     return _case_page(case, f"signal-{signal.pk}")

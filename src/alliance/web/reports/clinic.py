@@ -164,9 +164,13 @@ def _signals(report: ClinicReport) -> list:
     story = [pdf.heading("Signals and repair")]
     for sentence in signals.sentences:
         story.append(pdf.para(sentence))
-    rows = [[r.label, r.count, "—" if r.per_100 is None else f"{r.per_100:.1f}",
-             r.with_action, r.without_action] for r in signals.rows if r.count]
+    rows = [[r.label + (" (needs attention)" if r.attention else ""), r.count,
+             score(r.per_100), r.with_action, r.without_action]
+            for r in signals.rows if r.count]
     if rows:
+        if signals.attention_per_100 is not None:
+            rows.append(["Needing attention, all kinds", "", score(signals.attention_per_100),
+                         "", ""])
         story.append(pdf.space(3))
         story.append(pdf.table(["Signal", "Count", "Per 100 sessions", "With a repair action",
                                 "Without"], rows,
@@ -196,10 +200,10 @@ def _therapists(report: ClinicReport) -> list:
     level = round(comparison.level * 100)
     story.append(pdf.para(
         f"Each dot is the change in {title} expected for a client of that therapist who starts "
-        f"at the clinic's average intake level ({score(round(comparison.covariate_mean, 2))}), "
+        f"at the clinic's average intake level ({score(comparison.covariate_mean)}), "
         f"estimated from {comparison.n_cases} cases of {comparison.n_therapists} therapists; "
         f"the line is its {level}% interval and the dashed line the clinic mean "
-        f"({score(round(comparison.intercept, 2))} points). The number after a name is the "
+        f"({score(comparison.intercept)} points). The number after a name is the "
         f"therapist's cases."))
     chart = charts.caterpillar(comparison, report.names,
                                xlabel=f"Adjusted change in {title} (points)")
@@ -223,8 +227,8 @@ def _therapists(report: ClinicReport) -> list:
     rows = []
     for t in sorted(comparison.therapists, key=lambda t: report.names.get(t.therapist, "")):
         rows.append([report.names.get(t.therapist, t.therapist), t.n_cases,
-                     score(round(t.raw_mean, 2)), score(round(t.adjusted, 2)),
-                     f"{score(round(t.adjusted_lower, 2))} to {score(round(t.adjusted_upper, 2))}"])
+                     score(t.raw_mean), score(t.adjusted),
+                     f"{score(t.adjusted_lower)} to {score(t.adjusted_upper)}"])
     story.append(pdf.space(3))
     story.append(pdf.table(["Therapist", "Cases", "Observed mean change", "Adjusted",
                             f"{level}% interval"], rows,

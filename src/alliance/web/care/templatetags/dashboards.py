@@ -9,12 +9,12 @@ register = template.Library()
 
 @register.filter
 def score(value):
-    """A score as people write it (8, 7.5, 7.17); "—" when there is none."""
+    """A score to one decimal (8.0, 7.5, 5.7); "—" when there is none."""
     return text.score(value)
 
 
 @register.filter
 def range_bound(value, observed=None):
-    """An end of the expected range, to one decimal (two where one would misplace the
-    observed score); "—" when there is none."""
+    """An end of the expected range, to one decimal, rounded away from the observed
+    score; "—" when there is none."""
     return text.range_bound(value, observed)

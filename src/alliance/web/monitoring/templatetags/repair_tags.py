@@ -4,7 +4,6 @@
     {% attach_repair signals %}              gives every signal `.repair` (one query)
     {% rupture_history signals as ruptures %} the case's ruptures, oldest first
     {% repair_choices as choices %}          the choices of "Record what you did"
-    {{ value|plain }}                        a number as the signal's "why" shows it
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 from django import template
 
 from alliance.web.monitoring import repair
-from alliance.web.monitoring.display import plain_value
 from alliance.web.monitoring.models import RepairAction
 
 register = template.Library()
@@ -33,8 +31,3 @@ def rupture_history(signals):
 def repair_choices():
     return {"kinds": RepairAction.Kind.choices, "markers": RepairAction.ShowedAs.choices,
             "not_sure": RepairAction.ShowedAs.NOT_SURE}
-
-
-@register.filter
-def plain(value) -> str:
-    return plain_value(value)
