@@ -89,3 +89,18 @@ def test_a_backup_and_a_restored_database_are_owner_only(tmp_path):
     restore_sqlite(backup, target, force=False)
     assert mode(target) == 0o600 and mode(target.parent) == 0o700
     assert all(mode(p) == 0o600 for p in Path(target.parent).iterdir())
+
+
+def test_a_shared_folder_and_a_folder_named_for_backups_keep_their_rights(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: everyone writes, the sticky bit protects their files
+    private_folder(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    backups.chmod(0o750)
+    private_folder(backups, tighten_existing=False)
+    assert stat.S_IMODE(backups.stat().st_mode) == 0o750
+    fresh = private_folder(tmp_path / "new" / "var")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700

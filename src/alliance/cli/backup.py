@@ -140,7 +140,7 @@ def restore_sqlite(path: Path, target: Path, force: bool) -> None:
             raise BackupError(f"{path} failed SQLite's integrity check: {problems}")
         if "django_migrations" not in sqlite_row_counts(src):
             raise BackupError(f"{path} is an SQLite file but not an Alliance database")
-        private_folder(target.parent)
+        private_folder(target.parent, tighten_existing=False)
         dst = sqlite3.connect(target, timeout=LOCK_SECONDS)
         tighten_sqlite(target)
         try:

@@ -28,11 +28,20 @@ def _tighten(path: Path, mode: int) -> None:
         pass
 
 
-def private_folder(path: str | Path) -> Path:
-    """Create `path` (and missing parents) if needed; `path` itself ends up owner-only."""
+def private_folder(path: str | Path, *, tighten_existing: bool = True) -> Path:
+    """Create `path` (and missing parents) if needed, owner-only.
+
+    An existing folder is tightened too (Alliance's own data folder left looser by an
+    earlier version), unless `tighten_existing` is false (a folder someone named for their
+    backups) or it is a shared folder with the sticky bit, such as /tmp: changing that
+    would lock every other user out.
+    """
     path = Path(path)
+    existed = path.is_dir()
     path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    _tighten(path, FOLDER_MODE)
+    shared = existed and bool(path.stat().st_mode & stat.S_ISVTX)
+    if not existed or (tighten_existing and not shared):
+        _tighten(path, FOLDER_MODE)
     return path
 
 
