@@ -130,7 +130,7 @@ def test_table_output_with_all_lists_explanations(sessions, run):
     result = run("signals", sessions, "--score", "alliance", "--pooled-sd", "1", "--all")
     assert result.exit_code == 0, result.output
     assert "Other signals:" in result.output
-    assert "points higher than the client did" in result.output
+    assert "higher than the client did" in result.output
 
 
 @pytest.mark.parametrize("args, fragments, code", [

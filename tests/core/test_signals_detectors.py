@@ -120,7 +120,8 @@ def test_not_on_track_waits_for_two_rated_sessions_below_the_band_in_a_row_by_de
                    key=lambda s: s.session)
     assert [(s.client_id, s.session) for s in found] == [("a", 6), ("a", 7)]
     assert [s.data["sessions_in_a_row"] for s in found] == [2, 3]
-    assert found[1].explanation.endswith("for 3 rated sessions in a row.")
+    assert found[1].explanation.endswith("for 3 rated sessions in a row: progress is slower "
+                                         "than usual.")
     assert found[0].parameters["persistence"] == 2
     three = not_on_track(client, session, observed, [3.0] * 8, [9.0] * 8, persistence=3)
     assert [(s.client_id, s.session) for s in three] == [("a", 7)]
@@ -321,7 +322,8 @@ def test_scores_are_written_with_one_decimal_and_halves_round_up():
 
 def test_a_score_below_the_range_never_prints_at_or_above_its_end():
     # The sentence once read "Wellbeing was 6.0 … below the range of 6.00–9.74".
-    [found] = not_on_track(["a"], [3], [5.98], [6.0], [9.74], score_label="Wellbeing")
+    [found] = not_on_track(["a"], [3], [5.98], [6.0], [9.74], score_label="Wellbeing",
+                           persistence=1)
     assert found.explanation.startswith("Wellbeing was 6.0 at session 3, below the range of "
                                         "6.1–9.7 expected")
 

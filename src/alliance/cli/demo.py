@@ -15,13 +15,10 @@ from pathlib import Path
 
 import click
 
-from alliance.cli.server import run_server
+from alliance.cli.server import ENCRYPTION_KEY_FILE, SECRET_KEY_FILE, data_folder, run_server
 from alliance.web.private_files import private_folder
 
-SECRET_KEY_FILE = "demo-secret-key"
 PASSWORD_FILE = "demo-password"
-# The key that encrypts free text at rest: beside the database, never in it.
-ENCRYPTION_KEY_FILE = "demo-encryption-key"
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 # Words for the demo password: easy to read out and type.
@@ -31,17 +28,6 @@ _WORDS = ("amber", "anchor", "aspen", "bramble", "breeze", "cedar", "clover", "c
           "meadow", "nectar", "orchid", "otter", "pebble", "quartz", "raven", "river",
           "saffron", "sparrow", "summit", "thistle", "tide", "umber", "valley", "willow",
           "wren")
-
-
-def data_folder() -> Path:
-    """The folder holding the demo's database, key and password: `var/` in ALLIANCE_DATA_DIR.
-
-    The same rule as the settings' SQLITE_PATH (ALLIANCE_DATA_DIR, else the current folder).
-    """
-    from alliance.web.env import env_str
-
-    base = Path(env_str("ALLIANCE_DATA_DIR", str(Path.cwd()))).expanduser().resolve()
-    return base / "var"
 
 
 def _kept(path: Path, make) -> str:

@@ -8,10 +8,28 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
 SETTINGS_MODULE = "alliance.web.settings"
+
+# The demo's keys, in files of its data folder (`alliance demo` makes them; the other
+# commands run in the same folder find them).
+SECRET_KEY_FILE = "demo-secret-key"
+# The key that encrypts free text at rest: beside the database, never in it.
+ENCRYPTION_KEY_FILE = "demo-encryption-key"
+
+
+def data_folder() -> Path:
+    """The folder holding the demo's database, key and password: `var/` in ALLIANCE_DATA_DIR.
+
+    The same rule as the settings' SQLITE_PATH (ALLIANCE_DATA_DIR, else the current folder).
+    """
+    from alliance.web.env import env_str
+
+    base = Path(env_str("ALLIANCE_DATA_DIR", str(Path.cwd()))).expanduser().resolve()
+    return base / "var"
 
 
 def _demo_keys() -> None:
@@ -23,8 +41,6 @@ def _demo_keys() -> None:
     """
     if os.environ.get("DATABASE_URL"):
         return
-    from alliance.cli.demo import ENCRYPTION_KEY_FILE, SECRET_KEY_FILE, data_folder
-
     folder = data_folder()
     encryption, secret = folder / ENCRYPTION_KEY_FILE, folder / SECRET_KEY_FILE
     if (encryption.is_file() and not os.environ.get("ALLIANCE_ENCRYPTION_KEYS")

@@ -426,18 +426,22 @@ def _validate(p: dict[str, Any]) -> tuple[int, dt.date]:
                          f"(such as 0.5, 0.25 or 0.1), got {resolution!r}")
     if not isinstance(p["alliance_effect"], (int, float, np.number)):
         raise InputError(f"alliance_effect must be a number (got {p['alliance_effect']!r})")
-    start = p["start_date"]
-    if isinstance(start, str):
+    return int(n_therapists), start_date(p["start_date"])
+
+
+def start_date(value) -> dt.date:
+    """The first session's date from a date, a datetime or "YYYY-MM-DD" (both generators)."""
+    if isinstance(value, str):
         try:
-            start = dt.date.fromisoformat(start)
+            value = dt.date.fromisoformat(value)
         except ValueError:
-            raise InputError(f"start_date must be a date written YYYY-MM-DD (got {start!r})") \
+            raise InputError(f"start_date must be a date written YYYY-MM-DD (got {value!r})") \
                 from None
-    if isinstance(start, dt.datetime):
-        start = start.date()
-    if not isinstance(start, dt.date):
-        raise InputError(f"start_date must be a date (got {start!r})")
-    return int(n_therapists), start
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        raise InputError(f"start_date must be a date (got {value!r})")
+    return value
 
 
 # --- the parts of the model ---------------------------------------------------------

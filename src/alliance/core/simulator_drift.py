@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .simulator import RUPTURE_COLUMNS, SESSION_COLUMNS, SimulatedClinic
+from .simulator import RUPTURE_COLUMNS, SESSION_COLUMNS, SimulatedClinic, start_date
 
 #: Columns of this generator's per-client truth table, in order.
 CLIENT_COLUMNS = ("client_id", "therapist_id", "alliance_level", "drift", "within_sd", "ar",
@@ -190,16 +190,7 @@ def _check(p: dict) -> tuple[int, int, int, dt.date]:
     for name in ("rupture_share", "repair_share"):
         if not (isinstance(p[name], (int, float)) and 0.0 <= p[name] <= 1.0):
             raise InputError(f"{name} must be between 0 and 1 (got {p[name]!r})")
-    start = p["start_date"]
-    if isinstance(start, str):
-        try:
-            start = dt.date.fromisoformat(start)
-        except ValueError:
-            raise InputError(f"start_date must be a date written YYYY-MM-DD (got {start!r})") \
-                from None
-    if isinstance(start, dt.datetime):
-        start = start.date()
-    return N, K, int(T), start
+    return N, K, int(T), start_date(p["start_date"])
 
 
 def _ar1(rng: np.random.Generator, phi: np.ndarray, sd: np.ndarray, N: int, K: int) -> np.ndarray:

@@ -14,6 +14,42 @@ class Form(PlainLabels, forms.Form):
     pass
 
 
+#: The largest primary key a database column holds (a signed 64-bit integer).
+MAX_ID = 2 ** 63 - 1
+
+
+def _ids_or_invalid(field, values) -> None:
+    # A value that cannot be a primary key is refused before the query: a number too large
+    # for the database raises OverflowError there (SQLite), not a form error.
+    for value in values:
+        text = str(value).strip()
+        if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+            raise forms.ValidationError(field.error_messages["invalid_choice"],
+                                        code="invalid_choice", params={"value": value})
+
+
+class RecordChoice(forms.ModelChoiceField):
+    """A record chosen by id; an id that cannot exist is an ordinary invalid choice."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            _ids_or_invalid(self, [value])
+        return super().to_python(value)
+
+
+class RecordChoices(forms.ModelMultipleChoiceField):
+    """Records chosen by id; an id that cannot exist is an ordinary invalid choice."""
+
+    def _check_values(self, value):
+        try:
+            values = frozenset(value)
+        except TypeError:
+            raise forms.ValidationError(self.error_messages["invalid_list"],
+                                        code="invalid_list") from None
+        _ids_or_invalid(self, values)
+        return super()._check_values(value)
+
+
 class ModelForm(PlainLabels, forms.ModelForm):
     pass
 

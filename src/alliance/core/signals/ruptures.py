@@ -64,7 +64,7 @@ RUPTURE_RULES: dict[str, RuptureRule] = {rule.id: rule for rule in (
     RuptureRule(
         id="rci", multiplier=None,
         label="Beyond measurement error: a drop larger than the questionnaire's own "
-              "error can explain (needs the score's SD and reliability)",
+              "error can explain (needs the questionnaire's spread and reliability)",
         because="more than the questionnaire's own measurement error can explain",
         technical="ref − a_t > 1.96 × S_diff"),
 )}

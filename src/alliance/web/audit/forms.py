@@ -6,10 +6,11 @@ from django import forms
 
 from alliance.web.care.models import Client
 from alliance.web.clinics.models import StaffMember
+from alliance.web.forms import RecordChoice
 
 
 class EventFilterForm(forms.Form):
-    person = forms.ModelChoiceField(queryset=StaffMember.objects.none(), required=False,
+    person = RecordChoice(queryset=StaffMember.objects.none(), required=False,
                                     label="Staff member", empty_label="Everyone")
     client = forms.CharField(required=False, max_length=32, label="Client code")
     since = forms.DateField(required=False, label="From",

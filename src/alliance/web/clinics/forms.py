@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from alliance.web import instruments
-from alliance.web.forms import Form, ModelForm, PlainLabels
+from alliance.web.forms import Form, ModelForm, PlainLabels, RecordChoices
 from alliance.web.clinics.models import ATTENTION_CHOICES, Clinic, StaffMember
 
 
@@ -31,7 +31,7 @@ class StaffCreateForm(Form):
 
 class StaffEditForm(Form):
     role = forms.ChoiceField(choices=StaffMember.Role.choices)
-    supervisees = forms.ModelMultipleChoiceField(
+    supervisees = RecordChoices(
         queryset=StaffMember.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Supervisors see the cases of the therapists they supervise.")

@@ -6,6 +6,7 @@ from django import forms
 
 from alliance.web import instruments as web_instruments
 from alliance.web.clinics.models import StaffMember
+from alliance.web.forms import RecordChoice
 from alliance.web.interop.research import DEFAULT_KEY, Selection
 
 #: Largest history file accepted through the web page (a year of a large clinic is ~2 MB).
@@ -31,7 +32,7 @@ class ResearchExportForm(forms.Form):
                                 widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="Sessions up to",
                               widget=forms.DateInput(attrs={"type": "date"}))
-    therapist = forms.ModelChoiceField(queryset=StaffMember.objects.none(), required=False,
+    therapist = RecordChoice(queryset=StaffMember.objects.none(), required=False,
                                        empty_label="All therapists")
     instrument = forms.ChoiceField(required=False)
     format = forms.ChoiceField(choices=[("csv", "CSV"), ("parquet", "Parquet"),

@@ -16,6 +16,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='clinic',
             name='rupture_rule',
-            field=models.CharField(choices=[('sd1', "Sensitive: a drop at least as large as this client's usual ups and downs (more alerts, many of them ordinary dips)"), ('sd2', "Strict: a drop at least twice this client's usual ups and downs (recommended: few false alerts, finds most ruptures)"), ('rci', "Beyond measurement error: a drop larger than the questionnaire's own error can explain (needs the score's SD and reliability)")], default='sd2', max_length=8),
+            field=models.CharField(choices=[('sd1', "Sensitive: a drop at least as large as this client's usual ups and downs (more alerts, many of them ordinary dips)"), ('sd2', "Strict: a drop at least twice this client's usual ups and downs (recommended: few false alerts, finds most ruptures)"), ('rci', "Beyond measurement error: a drop larger than the questionnaire's own error can explain (needs the questionnaire's spread and reliability)")], default='sd2', max_length=8),
         ),
     ]
