@@ -6,26 +6,15 @@ Clinic "Riverside" has an admin, a supervisor who supervises `therapist`, `thera
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.contrib.auth import get_user_model
 
-from alliance.web.care import services as care
-from alliance.web.care.models import Session
 from alliance.web.checkins import services as checkins
 from alliance.web.clinics.models import Clinic, StaffMember
 
-PASSWORD = "a long test password"
+from helpers import PASSWORD, make_staff, open_case_with_session  # noqa: F401 (re-exported)
 
 # Answers to the bundled client check-in (alliance-client): items on 0–10 sliders.
 CLIENT_ANSWERS = {"bond1": 8, "bond2": 9, "goals1": 6, "goals2": 7, "tasks1": 5, "tasks2": 7}
-
-
-def make_staff(clinic: Clinic, email: str, role: str) -> StaffMember:
-    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
-    return StaffMember.objects.create(user=user, clinic=clinic, role=role,
-                                      display_name=email.split("@")[0].replace(".", " ").title())
 
 
 #: The web tests' clinic uses the six-question client check-in (`helpers.ITEMS`), which
@@ -77,13 +66,6 @@ def other_admin(other_clinic):
 @pytest.fixture
 def other_clinic_therapist(other_clinic):
     return make_staff(other_clinic, "therapist@hillside.example", StaffMember.Role.THERAPIST)
-
-
-def open_case_with_session(therapist: StaffMember, code: str, *, email: str = ""):
-    case = care.admit_client(therapist, code=code, contact_email=email, modality="cbt",
-                             start_date=dt.date(2026, 1, 5))
-    care.record_session(case, date=dt.date(2026, 1, 5), status=Session.Status.ATTENDED)
-    return case
 
 
 @pytest.fixture

@@ -3,8 +3,14 @@ sessions from a fixed start. (Fixtures shared the same way live in conftest.py.)
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
+
 from alliance.web.care import services as care
 from alliance.web.care.models import Session
+from alliance.web.clinics.models import StaffMember
+
+#: Every test user's password.
+PASSWORD = "a long test password"
 
 #: The rating items of the project's own client alliance check-in.
 ITEMS = ("bond1", "bond2", "goals1", "goals2", "tasks1", "tasks2")
@@ -36,3 +42,18 @@ def checkin_post(answers: dict, open_text: str = "", *, wellbeing=7) -> dict:
     if wellbeing is not None:
         data.update({f"wellbeing-{item}": str(wellbeing) for item in WELLBEING_ITEMS})
     return data
+
+
+def make_staff(clinic, email: str, role: str) -> StaffMember:
+    """A staff member of `clinic` with `role`, signing in with `PASSWORD`."""
+    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+    return StaffMember.objects.create(user=user, clinic=clinic, role=role,
+                                      display_name=email.split("@")[0].replace(".", " ").title())
+
+
+def open_case_with_session(therapist: StaffMember, code: str, *, email: str = ""):
+    """A new case of `therapist` with session 1 attended (5 January 2026)."""
+    case = care.admit_client(therapist, code=code, contact_email=email, modality="cbt",
+                             start_date=START)
+    care.record_session(case, date=START, status=Session.Status.ATTENDED)
+    return case

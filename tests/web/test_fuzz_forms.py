@@ -314,7 +314,7 @@ def test_a_next_address_that_is_not_a_path_goes_back_to_the_case_not_to_an_error
 def test_signing_in_again_with_a_next_address_that_is_not_a_path_goes_home_not_to_an_error(
         target, login, therapist):
     # The same redirect() trap in the re-authentication and two-factor pages.
-    from conftest import PASSWORD
+    from helpers import PASSWORD
     client = login(therapist)
     client.raise_request_exception = False
     response = client.post(reverse("accounts:reauth"), {"password": PASSWORD, "next": target})

@@ -185,7 +185,7 @@ def test_the_supervision_page_shows_focus_and_cases_to_bring(client, ruth, sam):
 # A clinic of its own with one therapist, and conftest's therapist for the rules.
 def test_too_few_clients_says_so_instead_of_a_figure(db, client):
     from alliance.web.clinics.models import Clinic
-    from conftest import make_staff, open_case_with_session
+    from helpers import make_staff, open_case_with_session
 
     small = Clinic.objects.create(name="Small")
     therapist = make_staff(small, "therapist@small.example", StaffMember.Role.THERAPIST)
