@@ -109,10 +109,7 @@ def due_instruments(session: Session) -> list:
 
 
 def _part_order(session: Session):
-    from alliance.web.monitoring.data import clinic_instruments
-
-    chosen = clinic_instruments(session.case.client.clinic)
-    first = [i.id for i in (chosen.client, chosen.outcome) if i is not None]
+    first = [i.id for i in due_instruments(session)]
     return lambda a: (first.index(a.instrument_id) if a.instrument_id in first else len(first),
                       a.instrument_id)
 

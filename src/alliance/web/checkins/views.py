@@ -69,8 +69,8 @@ def checkin_form(request, token):
     data = request.POST or None
     parts = _part_forms(link, data)
     # Goal ratings, task reports and agreements, when the alliance check-in asks any.
-    goals_form = next((f for f in (goal_questions.form_for(a, data) for a, _ in parts) if f),
-                      None)
+    alliance = next((a for a, _ in parts if goal_questions.is_alliance_form(a)), None)
+    goals_form = goal_questions.form_for(alliance, data) if alliance else None
     error = None
     valid = [form.is_valid() for _, form in parts] + [goals_form is None or
                                                        goals_form.is_valid()]
@@ -79,7 +79,7 @@ def checkin_form(request, token):
 
         def also(stored):
             if goals_form:
-                goals_form.store(next(a for a, _ in parts if goal_questions.is_alliance_form(a)))
+                goals_form.store(alliance)
             # In the submission's transaction: recorded exactly when the answers are stored,
             # and one commit for both. No one is signed in: the link acted, for its client.
             # One act, one event: about the link's own form, naming every form answered.
