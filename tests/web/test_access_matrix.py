@@ -118,6 +118,9 @@ def portal(mine=200, theirs=None):
 # Pages for people who carry cases (not records: a wrong role gets a plain 403).
 TREATING = {"anonymous": LOGIN, "therapist": 200, "other_therapist": 200, "supervisor": 200,
             "admin": 403, "other_admin": 403, "portal_client": 403, "other_portal_client": 403}
+# Pages about the signed-in staff member themselves.
+ANY_STAFF = {"anonymous": LOGIN, "therapist": 200, "other_therapist": 200, "supervisor": 200,
+             "admin": 200, "other_admin": 200, "portal_client": 403, "other_portal_client": 403}
 # Administration pages of one's own clinic.
 ADMIN_PAGE = {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403, "supervisor": 403,
               "admin": 200, "other_admin": 200, "portal_client": 403,
@@ -333,6 +336,13 @@ MATRIX: dict[str, Row] = {
     "clinics:staff_create": Row(lambda w: reverse("clinics:staff_create"), ADMIN_PAGE),
     "clinics:settings": Row(lambda w: reverse("clinics:settings"), ADMIN_PAGE),
     "audit:list": Row(lambda w: reverse("audit:list"), ADMIN_PAGE),
+    # What goes out by itself: the clinic's plan (admins), a case's contact and plan (its
+    # therapist changes, the supervisor reads), anyone's own worklist and notices.
+    "outreach:plan": Row(lambda w: reverse("outreach:plan"), ADMIN_PAGE),
+    "outreach:case": Row(lambda w: reverse("outreach:case", args=[w.case.pk]),
+                         record(200, 200)),
+    "outreach:worklist": Row(lambda w: reverse("outreach:worklist"), ANY_STAFF),
+    "outreach:notices": Row(lambda w: reverse("outreach:notices"), ANY_STAFF),
     "clinics:staff_edit": Row(lambda w: reverse("clinics:staff_edit", args=[w.therapist.pk]),
                               staff_record(200)),
     "clinics:staff_invite": Row(lambda w: reverse("clinics:staff_invite",

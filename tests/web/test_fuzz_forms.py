@@ -163,6 +163,9 @@ FORMS = {
     "privacy:erase": ("therapist", {"code": ["not-the-code", "C-AAAA1"]}),
     "interop:import_history": ("admin", {"file": "a file", "dry_run": ["on", ""]}),
     "interop:research_export": ("admin", "from the page"),
+    "outreach:plan": ("admin", "from the page"),
+    "outreach:case": ("therapist", "from the page"),
+    "outreach:notices": ("therapist", "from the page"),
 }
 
 
@@ -210,7 +213,8 @@ def test_every_url_that_accepts_a_post_is_fuzzed():
     posting |= {"care:client_new", "care:session_new", "care:therapist_form",
                 "checkins:form", "clinics:staff_create", "clinics:staff_edit",
                 "clinics:settings", "login", "password_change", "portal:sign_in",
-                "portal:password", "portal:goal_new", "portal:task_report", "portal:feedback"}
+                "portal:password", "portal:goal_new", "portal:task_report", "portal:feedback",
+                "outreach:plan", "outreach:case", "outreach:notices"}
     assert posting - {"logout", "portal:sign_out"} <= FORMS.keys()
 
 

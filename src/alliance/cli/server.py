@@ -185,10 +185,12 @@ def serve(host: str, port: int, workers: int, threads: int, no_prepare: bool,
 @click.option("--exit-with", type=int, default=None, hidden=True,
               help="Stop when the process with this id (the web server) is gone.")
 def worker(interval: float, batch: bool, exit_with: int | None) -> None:
-    """Run the background worker: it recomputes signals after check-ins and sessions.
+    """Run the background worker: it recomputes signals and sends what goes out by itself.
 
-    Takes its tasks from the database (Django's tasks framework, database backend). One
-    worker is enough for a clinic; `alliance serve` starts one unless --no-worker is
+    Takes its tasks from the database (Django's tasks framework, database backend) and,
+    every half minute, runs the periodic jobs that are due and sends the due check-ins,
+    reminders and notices (each exactly once, also with several workers). One worker is
+    enough for a clinic; `alliance serve` starts one unless --no-worker is
     given, so run this yourself only when the web server runs without it (e.g. one worker
     beside several web machines). Stops cleanly on Ctrl+C or SIGTERM after the task it
     is running.
@@ -199,10 +201,22 @@ def worker(interval: float, batch: bool, exit_with: int | None) -> None:
       alliance worker --batch
     """
     setup_django()
+    import threading
+
+    from alliance.web.outreach import jobs
+
     if exit_with is not None:
         _stop_when_gone(exit_with)
-    call_command("db_worker", interval=interval, batch=batch, reload=False,
-                 startup_delay=False, verbosity=1)
+    stop = threading.Event()
+    if batch:
+        jobs.tick()  # what is due now; the tasks it queues run below
+    else:
+        jobs.run_in_background(stop)
+    try:
+        call_command("db_worker", interval=interval, batch=batch, reload=False,
+                     startup_delay=False, verbosity=1)
+    finally:
+        stop.set()
 
 
 def _stop_when_gone(pid: int) -> None:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "alliance.web.api",
     "alliance.web.interop",
     "alliance.web.practice",
+    "alliance.web.outreach",
     "alliance.web",  # templates and static files of the site itself
 ]
 
@@ -118,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "alliance.web.clinics.context.staff",
+                "alliance.web.outreach.context.worklist",
             ],
         },
     },
@@ -256,6 +258,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Check-ins ------------------------------------------------------------------------------
 # Default for new clinics; each clinic can change it in its settings.
+# Disengagement counts a gap still open today (the worker looks once a day).
+OPEN_GAP_SIGNALS = True
 CHECKIN_LINK_EXPIRY_HOURS = env_int("ALLIANCE_CHECKIN_LINK_EXPIRY_HOURS", 72, minimum=1,
                                     maximum=24 * 30)
 

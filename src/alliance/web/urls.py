@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("alliance.web.interop.urls")),
     path("", include("alliance.web.api.urls")),
     path("", include("alliance.web.practice.urls")),
+    path("", include("alliance.web.outreach.urls")),
 ]

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from alliance.web.clinics.models import Clinic, StaffMember
+from alliance.web.crypto import EncryptedTextField
 
 
 #: New client codes: letters A–Z, digits, '.', '_' and '-', starting with a letter or digit.
@@ -46,7 +47,18 @@ class Client(models.Model):
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clients")
     code = models.CharField(max_length=32, help_text="A pseudonymous code, not the client's name.")
+    class Contact(models.TextChoices):
+        CLINIC_DEFAULT = "", "As the clinic's measurement plan says"
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "Text message"
+        NONE = "none", "No messages (the client opted out)"
+
     contact_email = models.EmailField(blank=True, help_text="Used only to send check-in links.")
+    # Free text at rest (docs/privacy.md); used only to send check-in links by text message.
+    phone = EncryptedTextField(blank=True, help_text="Used only to send check-in links.")
+    preferred_contact = models.CharField(max_length=8, choices=Contact, blank=True, default="")
+    # Quiet hours are kept in the client's time zone; empty: the clinic's.
+    time_zone = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when the client's data were erased under a pseudonym (docs/privacy.md).
     erased_at = models.DateTimeField(null=True, blank=True)

@@ -17,9 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -137,10 +135,11 @@ def _pending_or_answered(session: Session, instrument, via: str, by) -> None:
 
 
 def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
-               in_room: bool = False, now=None) -> IssuedLink:
+               in_room: bool = False, now=None, only=None) -> IssuedLink:
     """Create the one-time link of the session's check-in, bound to the client's form of
     `instrument_id` and covering every other client form of the session still waiting
-    (the forms due, `due_instruments`, are created with it).
+    (the forms due, `due_instruments`, are created with it; `only`, when given, limits
+    them to these instrument ids, as a measurement plan does).
 
     Live earlier links of the session's client forms are revoked, so at most one link can
     be used.
@@ -162,7 +161,7 @@ def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
     with transaction.atomic():
         administration = _pending_administration(session, instrument, "client", via, by)
         for due in due_instruments(session):
-            if due.id != instrument.id:
+            if due.id != instrument.id and (only is None or due.id in only):
                 _pending_or_answered(session, due, via, by)
         pending = Administration.objects.filter(
             session=session, respondent=Administration.Respondent.CLIENT,
@@ -174,6 +173,30 @@ def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
                                           token_hash=hash_token(token), created_by=by,
                                           expires_at=now + expiry)
     return IssuedLink(token=token, link=link)
+
+
+def another_link(session: Session, now=None) -> IssuedLink | None:
+    """A further link to the session's open check-in (for a reminder), valid as long as the
+    live one: the link in the earlier message keeps working. None when nothing is open."""
+    now = now or timezone.now()
+    live = (CheckinLink.objects.live(now)
+            .filter(administration__session=session,
+                    administration__respondent=Administration.Respondent.CLIENT,
+                    administration__submitted_at__isnull=True)
+            .select_related("administration").order_by("-expires_at").first())
+    if live is None:
+        return None
+    token = secrets.token_urlsafe(32)
+    link = CheckinLink.objects.create(administration=live.administration,
+                                      token_hash=hash_token(token), created_by=None,
+                                      expires_at=live.expires_at)
+    return IssuedLink(token=token, link=link)
+
+
+def is_open(session: Session) -> bool:
+    """True while a client form of the session waits for answers."""
+    return Administration.objects.filter(session=session, respondent="client",
+                                         submitted_at__isnull=True).exists()
 
 
 def open_link(token: str, now=None) -> CheckinLink:
@@ -254,6 +277,10 @@ def submit_link(token: str, responses: dict, answers: dict, now=None, *,
                 raise LinkUsed("These answers have already been sent. Thank you.", link=link)
         if also is not None:
             also(administration)
+        # A reminder's link and the first message's link lead to the same check-in: once
+        # it is answered, the others stop working.
+        (CheckinLink.objects.filter(administration__session_id=administration.session_id)
+         .exclude(pk=link.pk).live(now).update(revoked_at=now))
     administration.refresh_from_db()
     # One event for the check-in: what it starts (recomputing the case's signals) reads
     # every form of the session.
@@ -288,14 +315,3 @@ def submit_by_staff(session: Session, instrument_id: str, responses: dict, answe
 def _announce(administration: Administration) -> None:
     transaction.on_commit(lambda: administration_submitted.send(
         sender=Administration, administration=administration))
-
-
-def email_link(issued: IssuedLink, url: str) -> None:
-    """E-mail the link to the client's contact address (nothing identifying in the text)."""
-    client = issued.administration.session.case.client
-    if not client.contact_email:
-        raise CheckinNotPossible("This client has no e-mail address on file.")
-    context = {"url": url, "expires_at": issued.link.expires_at}
-    send_mail(subject="A short check-in about your sessions",
-              message=render_to_string("checkins/email/link.txt", context),
-              from_email=None, recipient_list=[client.contact_email])

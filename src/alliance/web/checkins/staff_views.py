@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import smtplib
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,9 +14,7 @@ from alliance.web.audit.services import record
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
 from alliance.web.errors import DomainError
-
-logger = logging.getLogger(__name__)
-
+from alliance.web.outreach import services as outreach
 
 def _instrument_in_use(request, respondent: str):
     """The instrument named in the request, if the clinic uses it for this respondent."""
@@ -53,13 +48,10 @@ def link_create(request, pk, number):
            detail=f"check-in link {issued.link.pk} for session {session.number}")
     emailed = email_failed = False
     if wants_email:
-        try:
-            services.email_link(issued, url)
-            emailed = True
-        except (OSError, smtplib.SMTPException):
-            # The link exists and is shown below; the therapist can send it another way.
-            logger.exception("Could not e-mail a check-in link")
-            email_failed = True
+        # Recorded like the automatic messages; a failure leaves the link shown below,
+        # for the therapist to send another way.
+        sent = outreach.record_sent_by_hand(issued, "email", request.staff)
+        emailed, email_failed = sent.status == "sent", sent.status != "sent"
     # Shown once, in this response: only the token's hash is stored.
     return render(request, "checkins/link_created.html", {
         "case": session.case, "session": session, "instrument": instrument,

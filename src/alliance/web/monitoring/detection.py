@@ -127,7 +127,7 @@ def _portal_feedback(data: CaseData) -> list[Found]:
 
 
 def detect(data: CaseData, plan: Plan, *, reference: pd.DataFrame | None = None,
-           expected=None) -> list[Found]:
+           expected=None, as_of=None, open_cases=()) -> list[Found]:
     """Every signal of the cases in `data`, through `alliance.core.signals.detect_signals`.
 
     - ruptures on the alliance total and each subscale, each with its own pooled SD;
@@ -137,6 +137,8 @@ def detect(data: CaseData, plan: Plan, *, reference: pd.DataFrame | None = None,
     - disengagement: missed sessions and long gaps on every scheduled session; unanswered
       check-ins only over sessions whose check-in was sent and is no longer waiting (a
       session without a check-in, or with a link still valid, is not "unanswered");
+      with `as_of` (today), also a gap still open then, for the `open_cases` (the active
+      ones: an ended case has no next session to wait for);
     - client feedback from open-text answers and from messages left in the client portal.
     """
     frame = data.frame
@@ -159,6 +161,13 @@ def detect(data: CaseData, plan: Plan, *, reference: pd.DataFrame | None = None,
     # Missed sessions and gaps: without the score column, so no "unanswered" rule here.
     found += [found_signal(x, data, plan) for x in
               detect_signals(frame.drop(columns=[s.score]), s, types=["disengagement"])]
+    waiting = (frame[frame["client_id"].isin([str(c) for c in open_cases])]
+               if as_of is not None else None)
+    if waiting is not None and len(waiting):
+        found += [found_signal(x, data, plan) for x in
+                  detect_signals(waiting.drop(columns=[s.score]), s, types=["disengagement"],
+                                 as_of=as_of)
+                  if x.session is None]
     decided = np.isin(np.asarray(data.checkin, dtype=object), [ANSWERED, UNANSWERED])
     if decided.any():
         sent = frame.loc[decided, ["client_id", "session", "attended"]].copy()

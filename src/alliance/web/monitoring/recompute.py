@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,6 +43,7 @@ from alliance.web.monitoring.baseline import (
     refresh_pooled_sd,
 )
 from alliance.web.monitoring.detection import Found, detect, found_signal
+from alliance.web.monitoring.events import signals_found
 from alliance.web.monitoring.models import ClinicBaseline, RepairAction, Signal
 from alliance.web.monitoring.planning import make_plan, settings_fingerprint
 
@@ -103,6 +105,7 @@ def _apply(case_ids: list[int], found: Iterable[Found]) -> RecomputeResult:
                 update.append(row)
     if create:
         Signal.objects.bulk_create(create)
+        transaction.on_commit(lambda: signals_found.send(sender=Signal, signals=create))
     if update:
         Signal.objects.bulk_update(update, [*fields, "updated_at"], batch_size=500)
     if delete:
@@ -127,7 +130,11 @@ def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> Re
                     clinic, instruments.client, {"alliance": "total"}, exclude_cases=locked,
                     session_numbers=None if whole_clinic else sorted(set(rated["session"])),
                     until=None if whole_clinic else max(rated["date"]))
-        found = detect(data, plan, reference=reference, expected=expected)
+        # A gap since the last session counts up to today, for the cases still open.
+        active = set(Case.objects.filter(pk__in=locked, status=Case.Status.ACTIVE)
+                     .values_list("pk", flat=True)) if settings.OPEN_GAP_SIGNALS else set()
+        found = detect(data, plan, reference=reference, expected=expected,
+                       as_of=timezone.localdate(), open_cases=active)
         # Goals and tasks: the clinic's thresholds, the case's goals, reviews and reports.
         return found + [found_signal(x, data, plan)
                         for x in goal_detection.detect(data.frame, plan.settings, clinic)]

@@ -1,0 +1,331 @@
+"""The outbox: planning messages, and sending the ones that are due, each exactly once.
+
+Planning creates a `Message` row with the time it is due and a unique `key` (one per
+purpose), so planning twice finds the first. Sending claims a due row with one conditional
+UPDATE (planned → sending): of several workers, exactly one changes the row and sends it.
+A row left "sending" by a worker that died is marked failed after `STALE_AFTER`, never sent
+again: a message sent twice is worse than one the therapist sees was not delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance.web.care.models import Case, Session
+from alliance.web.checkins import services as checkins
+from alliance.web.checkins.models import Administration
+from alliance.web.clinics.models import StaffMember
+from alliance.web.errors import DomainError
+from alliance.web.outreach import channels, plans, timing
+from alliance.web.outreach.channels import DeliveryFailed
+from alliance.web.outreach.models import Channel, Message, NoticePreference
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=15)
+# A session recorded this long after it took place gets no automatic check-in: the client
+# would be asked about a session long past.
+LATE_RECORDING = timedelta(days=3)
+BATCH = 200
+
+
+class NotSent(DomainError):
+    """The message is no longer needed (answered, case ended, opted out): cancelled."""
+
+
+def _plan(message: Message) -> Message:
+    try:
+        with transaction.atomic():
+            message.save()
+        return message
+    except IntegrityError:  # planned already (a second worker, a repeated event)
+        return Message.objects.get(key=message.key)
+
+
+def local_text(when: datetime, zone: str) -> str:
+    return f"{when.astimezone(ZoneInfo(zone)):%a %-d %b %Y, %H:%M}"
+
+
+def site_url(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+# --- check-ins to clients ------------------------------------------------------------------
+
+def plan_checkin(session: Session, now: datetime | None = None) -> Message | None:
+    """After an attended session is recorded: its check-in, when the plan sends by itself.
+
+    Due at once, or after the plan's delay, moved out of the client's quiet hours. A client
+    who opted out gets none; the row says so, for the therapist.
+    """
+    now = now or timezone.now()
+    case = session.case
+    client = case.client
+    plan = plans.plan_for(case)
+    if not (plan.is_automatic and session.attended and case.is_active):
+        return None
+    if session.date < (now - LATE_RECORDING).date():
+        return None
+    if not plans.instruments_asked(session, plan):
+        return None
+    channel = plans.channel_for(client, plan)
+    message = Message(clinic=client.clinic, kind=Message.Kind.CHECKIN, session=session,
+                      case=case, to_client=client, key=f"checkin:session:{session.pk}",
+                      channel=channel or plan.channel)
+    if channel is None:
+        message.status, message.due_at = Message.Status.CANCELLED, now
+        message.outcome = "The client asked not to be contacted."
+    else:
+        due = now + timedelta(hours=plan.delay_hours)
+        message.due_at = timing.outside_quiet_hours(due, plans.zone_of(client), plan.quiet_hours)
+    return _plan(message)
+
+
+def _plan_reminders(message: Message, plan, expires_at: datetime, now: datetime) -> None:
+    client = message.to_client
+    after = timedelta(hours=plan.reminder_after_hours)
+    for number in range(1, plan.reminders + 1):
+        due = timing.outside_quiet_hours(now + number * after, plans.zone_of(client),
+                                         plan.quiet_hours)
+        if due >= expires_at:
+            break
+        _plan(Message(clinic=message.clinic, kind=Message.Kind.REMINDER, channel=message.channel,
+                      session=message.session, case=message.case, to_client=client,
+                      key=f"reminder:session:{message.session_id}:{number}", due_at=due))
+
+
+def send_link(issued: checkins.IssuedLink, channel: str, *, reminder: bool = False) -> str:
+    """Send a check-in link to the client on `channel`; returns where it went, in words."""
+    session = issued.administration.session
+    case = session.case
+    client = case.client
+    problem = plans.address_problem(client, channel)
+    if problem:
+        raise DeliveryFailed(problem)
+    zone = plans.zone_of(client)
+    context = {"clinic": client.clinic.name, "therapist": case.therapist.display_name,
+               "session_date": f"{session.date:%-d %B %Y}", "url": site_url(issued.path),
+               "expires": local_text(issued.link.expires_at, zone), "reminder": reminder,
+               "reply_to": plans.messaging(client.clinic).reply_to}
+    if channel == Channel.SMS:
+        settings_ = plans.messaging(client.clinic)
+        text = (f"{context['clinic']}: {'Reminder: ' if reminder else ''}{context['therapist']} "
+                f"asks how your session went. A few questions: {context['url']} "
+                f"(until {context['expires']})")
+        channels.post_webhook(settings_.sms_webhook_url, settings_.sms_webhook_secret,
+                              {"to": client.phone, "text": text, "kind": "checkin",
+                               "clinic": client.clinic.name})
+        return "Sent as a text message."
+    subject = (f"{'Reminder: ' if reminder else ''}{context['clinic']}: a short check-in "
+               f"about your session with {context['therapist']}")
+    channels.send_email(to=client.contact_email, subject=subject,
+                        text=render_to_string("outreach/email/checkin.txt", context),
+                        html=render_to_string("outreach/email/checkin.html", context),
+                        clinic_name=client.clinic.name, reply_to=context["reply_to"])
+    return "E-mailed."
+
+
+def record_sent_by_hand(issued: checkins.IssuedLink, channel: str, by: StaffMember) -> Message:
+    """Send a link the therapist created now, and keep the record of it like the others."""
+    session = issued.administration.session
+    now = timezone.now()
+    message = _plan(Message(clinic=session.case.client.clinic, kind=Message.Kind.CHECKIN,
+                            channel=channel, session=session, case=session.case,
+                            to_client=session.case.client, key=f"checkin:link:{issued.link.pk}",
+                            due_at=now, status=Message.Status.SENDING, claimed_at=now))
+    try:
+        outcome, status = send_link(issued, channel), Message.Status.SENT
+    except DeliveryFailed as exc:
+        outcome, status = str(exc), Message.Status.FAILED
+    Message.objects.filter(pk=message.pk).update(status=status, outcome=outcome,
+                                                 sent_at=now if status == "sent" else None)
+    message.status, message.outcome = status, outcome
+    return message
+
+
+def _send_checkin(message: Message, now: datetime) -> str:
+    session = message.session
+    case = session.case
+    if not case.is_active:
+        raise NotSent("The case has ended.")
+    plan = plans.plan_for(case)
+    channel = plans.channel_for(case.client, plan)
+    if channel is None:
+        raise NotSent("The client asked not to be contacted.")
+    if message.kind == Message.Kind.CHECKIN:
+        asked = plans.instruments_asked(session, plan)
+        if not asked:
+            raise NotSent("The measurement plan asks nothing at this session.")
+        try:
+            issued = checkins.issue_link(session, asked[0], by=None, only=asked, now=now)
+        except checkins.CheckinNotPossible as exc:
+            raise NotSent(str(exc)) from None
+    else:
+        if not checkins.is_open(session):
+            raise NotSent("The check-in was answered.")
+        issued = checkins.another_link(session, now)
+        if issued is None:
+            raise NotSent("The check-in link has expired.")
+    outcome = send_link(issued, channel, reminder=message.kind == Message.Kind.REMINDER)
+    if message.kind == Message.Kind.CHECKIN:
+        _plan_reminders(message, plan, issued.link.expires_at, now)
+    return outcome
+
+
+def checkin_answered(session: Session) -> int:
+    """The session's check-in was answered: reminders still planned are not needed."""
+    if checkins.is_open(session):
+        return 0
+    return (Message.objects.planned()
+            .filter(session=session, kind__in=[Message.Kind.CHECKIN, Message.Kind.REMINDER])
+            .update(status=Message.Status.CANCELLED, outcome="The check-in was answered."))
+
+
+def case_ended(case: Case) -> int:
+    return (Message.objects.planned()
+            .filter(case=case, kind__in=[Message.Kind.CHECKIN, Message.Kind.REMINDER])
+            .update(status=Message.Status.CANCELLED, outcome="The case has ended."))
+
+
+# --- notices to staff ----------------------------------------------------------------------
+
+def preference(staff: StaffMember) -> NoticePreference:
+    found = NoticePreference.objects.filter(staff=staff).first()
+    return found or NoticePreference(staff=staff)
+
+
+def plan_staff_notice(staff: StaffMember, *, kind: str, key: str, case: Case | None = None,
+                      detail: dict | None = None, due_at: datetime | None = None) -> Message:
+    return _plan(Message(clinic=staff.clinic, kind=kind, to_staff=staff, case=case, key=key,
+                         detail=detail or {}, due_at=due_at or timezone.now()))
+
+
+def send_staff_email(staff: StaffMember, subject: str, lines: list[str], path: str) -> str:
+    """E-mail a staff member a short notice with a link into Alliance (no clinical content)."""
+    if not staff.is_active or not staff.user.email:
+        raise NotSent("The staff member is no longer active.")
+    context = {"name": staff.display_name, "lines": lines, "url": site_url(path),
+               "clinic": staff.clinic.name}
+    channels.send_email(to=staff.user.email, subject=subject,
+                        text=render_to_string("outreach/email/staff.txt", context),
+                        html=render_to_string("outreach/email/staff.html", context),
+                        clinic_name=staff.clinic.name)
+    return "E-mailed."
+
+
+# A rupture is news when the answers it comes from arrived this recently (an import of old
+# history, or a recomputation after a rule change, notifies nobody).
+NEWS_WITHIN = timedelta(days=2)
+
+
+def plan_rupture_notices(signals, now: datetime | None = None) -> int:
+    """E-mail notices of new ruptures to therapists who asked for them."""
+    now = now or timezone.now()
+    ruptures = [s for s in signals if s.type == "rupture" and s.session_id and s.pk]
+    if not ruptures:
+        return 0
+    recent = set(Administration.objects.filter(
+        session_id__in=[s.session_id for s in ruptures], respondent="client",
+        submitted_at__gte=now - NEWS_WITHIN).values_list("session_id", flat=True))
+    cases = {c.pk: c for c in Case.objects.filter(pk__in={s.case_id for s in ruptures})
+             .select_related("therapist__clinic")}
+    planned = 0
+    for signal in ruptures:
+        case = cases.get(signal.case_id)
+        if signal.session_id not in recent or case is None or not case.is_active:
+            continue
+        if not preference(case.therapist).rupture_email:
+            continue
+        plan_staff_notice(case.therapist, kind=Message.Kind.RUPTURE, case=case,
+                          key=f"rupture:signal:{signal.pk}", detail={"signal": signal.pk})
+        planned += 1
+    return planned
+
+
+def _send_rupture(message: Message, now: datetime) -> str:
+    return send_staff_email(
+        message.to_staff, "Alliance: a check-in on one of your cases needs your attention",
+        ["A possible rupture was found in a recent check-in on one of your cases.",
+         "Open the case to read it and plan how to talk about it:"],
+        reverse("care:case", args=[message.case_id]))
+
+
+def _send_digest(message: Message, now: datetime) -> str:
+    from alliance.web.outreach.worklist import worklist_for
+
+    since = now - timedelta(days=1)
+    work = worklist_for(message.to_staff, since=since, now=now)
+    lines = work.summary_lines()
+    if not lines:
+        raise NotSent("Nothing new since yesterday.")
+    return send_staff_email(message.to_staff, "Alliance: your daily digest",
+                            ["Since yesterday:", *lines, "Your worklist:"],
+                            reverse("outreach:worklist"))
+
+
+#: What sends each kind of message; other parts of Alliance add their kinds here.
+SENDERS: dict[str, Callable[[Message, datetime], str]] = {
+    Message.Kind.CHECKIN: _send_checkin,
+    Message.Kind.REMINDER: _send_checkin,
+    Message.Kind.RUPTURE: _send_rupture,
+    Message.Kind.DIGEST: _send_digest,
+}
+
+
+# --- the worker's part ---------------------------------------------------------------------
+
+def claim(message_id: int, now: datetime) -> bool:
+    """Take a planned message for sending; True for exactly one caller."""
+    return (Message.objects.filter(pk=message_id, status=Message.Status.PLANNED)
+            .update(status=Message.Status.SENDING, claimed_at=now)) == 1
+
+
+def send_one(message: Message, now: datetime) -> str:
+    """Send a claimed message and record how it went; returns its new status."""
+    sender = SENDERS.get(message.kind)
+    try:
+        if sender is None:
+            raise DeliveryFailed("Alliance does not know how to send this kind of message.")
+        outcome, status = sender(message, now), Message.Status.SENT
+    except NotSent as exc:
+        outcome, status = str(exc), Message.Status.CANCELLED
+    except DeliveryFailed as exc:
+        outcome, status = str(exc), Message.Status.FAILED
+    except Exception:  # a bug must not stop the other messages
+        logger.exception("sending message %s failed", message.pk)
+        outcome, status = "An error in Alliance stopped it (see the server log).", "failed"
+    Message.objects.filter(pk=message.pk).update(
+        status=status, outcome=outcome[:300], sent_at=now if status == "sent" else None)
+    return status
+
+
+def send_due(now: datetime | None = None, *, limit: int = BATCH) -> dict[str, int]:
+    """Send the messages that are due (oldest first); returns counts by outcome.
+
+    Reads only planned rows by time (a partial index), so the cost follows the number of
+    due messages, not the size of the outbox.
+    """
+    now = now or timezone.now()
+    stale = (Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=now - STALE_AFTER)
+             .update(status=Message.Status.FAILED,
+                     outcome="Sending was interrupted; not sent again, to avoid sending twice."))
+    counts = {"sent": 0, "failed": 0, "cancelled": 0, "interrupted": stale}
+    due = list(Message.objects.due(now).order_by("due_at", "pk").values_list("pk", flat=True)[:limit])
+    for pk in due:
+        if not claim(pk, now):
+            continue  # another worker has it
+        message = (Message.objects.select_related("clinic", "session__case__client__clinic",
+                                                  "session__case__therapist", "to_client",
+                                                  "to_staff__user", "case")
+                   .get(pk=pk))
+        counts[send_one(message, now)] += 1
+    return counts

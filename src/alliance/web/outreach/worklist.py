@@ -1,0 +1,115 @@
+"""The therapist's worklist: what is new since they last looked, and what waits.
+
+For a therapist: new check-ins, new signals needing attention, check-ins left unanswered,
+goal reviews due and messages that could not be delivered, on their active cases. A
+supervisor also sees their supervisees' ruptures not yet repaired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from alliance.web.care.models import Case
+from alliance.web.checkins.models import Administration, CheckinLink
+from alliance.web.clinics.models import StaffMember
+from alliance.web.monitoring.models import Signal
+from alliance.web.outreach.models import Message
+
+# Unanswered check-ins older than this are old news (disengagement covers them).
+UNANSWERED_WINDOW = timedelta(days=14)
+
+
+@dataclass
+class Worklist:
+    since: datetime | None
+    new_checkins: list = field(default_factory=list)
+    new_signals: list = field(default_factory=list)
+    unanswered: list = field(default_factory=list)
+    reviews_due: list = field(default_factory=list)
+    undelivered: list = field(default_factory=list)
+    supervisees_ruptures: list = field(default_factory=list)
+
+    @property
+    def new_count(self) -> int:
+        return len(self.new_checkins) + len(self.new_signals) + len(self.undelivered)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.new_count or self.unanswered or self.reviews_due
+                    or self.supervisees_ruptures)
+
+    def summary_lines(self) -> list[str]:
+        """Counts in words, for the digest (no clinical content)."""
+        lines = []
+        for items, one, many in (
+                (self.new_checkins, "1 new check-in", "{} new check-ins"),
+                (self.new_signals, "1 new signal needing attention",
+                 "{} new signals needing attention"),
+                (self.unanswered, "1 check-in not answered", "{} check-ins not answered"),
+                (self.reviews_due, "1 goal review due", "{} goal reviews due"),
+                (self.undelivered, "1 message not delivered", "{} messages not delivered"),
+                (self.supervisees_ruptures, "1 unrepaired rupture in your supervisees' cases",
+                 "{} unrepaired ruptures in your supervisees' cases")):
+            if items:
+                lines.append(one if len(items) == 1 else many.format(len(items)))
+        return lines
+
+
+def _cases(staff: StaffMember):
+    return Case.objects.filter(therapist=staff, status=Case.Status.ACTIVE)
+
+
+def new_count(staff: StaffMember, since: datetime | None) -> int:
+    """The header's number: new check-ins, new signals needing attention and undelivered
+    messages since `since` (three counting queries)."""
+    cases = _cases(staff)
+    since = since or timezone.now() - timedelta(days=7)
+    types = staff.clinic.attention_type_set
+    return (Administration.objects.filter(session__case__in=cases, respondent="client",
+                                          submitted_at__gt=since).count()
+            + Signal.objects.needing_attention(types)
+            .filter(case__in=cases, is_current=True, created_at__gt=since).count()
+            + Message.objects.filter(case__in=cases, status=Message.Status.FAILED,
+                                     created_at__gt=since).count())
+
+
+def worklist_for(staff: StaffMember, *, since: datetime | None,
+                 now: datetime | None = None) -> Worklist:
+    now = now or timezone.now()
+    cases = _cases(staff)
+    since_or_week = since or now - timedelta(days=7)
+    work = Worklist(since=since)
+    work.new_checkins = list(
+        Administration.objects.filter(session__case__in=cases, respondent="client",
+                                      submitted_at__gt=since_or_week)
+        .select_related("session__case__client").order_by("-submitted_at"))
+    work.new_signals = list(
+        Signal.objects.needing_attention(staff.clinic.attention_type_set)
+        .filter(case__in=cases, is_current=True, created_at__gt=since_or_week)
+        .select_related("case__client", "session").order_by("-created_at"))
+    # Forms still waiting whose every link has run out (or was never sent).
+    live = CheckinLink.objects.live(now).values("administration_id")
+    work.unanswered = list(
+        Administration.objects.filter(session__case__in=cases, respondent="client",
+                                      submitted_at__isnull=True,
+                                      created_at__gt=now - UNANSWERED_WINDOW)
+        .exclude(pk__in=live).select_related("session__case__client")
+        .order_by("-session__date"))
+    work.reviews_due = list(
+        Signal.objects.filter(case__in=cases, type=Signal.Type.GOAL_REVIEW_OVERDUE,
+                              state=Signal.State.OPEN, is_current=True)
+        .select_related("case__client"))
+    work.undelivered = list(
+        Message.objects.filter(case__in=cases, status=Message.Status.FAILED,
+                               created_at__gt=since_or_week)
+        .select_related("case__client", "session"))
+    if staff.is_supervisor:
+        work.supervisees_ruptures = list(
+            Signal.objects.unrepaired_ruptures()
+            .filter(case__therapist__in=staff.supervisees.all(), case__status="active",
+                    is_current=True)
+            .select_related("case__client", "case__therapist", "session"))
+    return work
