@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
-from alliance.web.care.models import Case
+from alliance.web.care.models import Case, Session
 from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.clinics.models import StaffMember
 from alliance.web.monitoring.models import Signal
@@ -69,7 +70,8 @@ def new_count(staff: StaffMember, since: datetime | None) -> int:
     since = since or timezone.now() - timedelta(days=7)
     types = staff.clinic.attention_type_set
     return (Administration.objects.filter(session__case__in=cases, respondent="client",
-                                          submitted_at__gt=since).count()
+                                          submitted_at__gt=since)
+            .values("session_id").distinct().count()
             + Signal.objects.needing_attention(types)
             .filter(case__in=cases, is_current=True, created_at__gt=since).count()
             + Message.objects.filter(case__in=cases, status=Message.Status.FAILED,
@@ -82,22 +84,24 @@ def worklist_for(staff: StaffMember, *, since: datetime | None,
     cases = _cases(staff)
     since_or_week = since or now - timedelta(days=7)
     work = Worklist(since=since)
+    # One entry per check-in (a session's forms are answered together).
     work.new_checkins = list(
-        Administration.objects.filter(session__case__in=cases, respondent="client",
-                                      submitted_at__gt=since_or_week)
-        .select_related("session__case__client").order_by("-submitted_at"))
+        Session.objects.filter(case__in=cases, administrations__respondent="client",
+                               administrations__submitted_at__gt=since_or_week)
+        .annotate(answered_at=Max("administrations__submitted_at"))
+        .select_related("case__client").order_by("-answered_at"))
     work.new_signals = list(
         Signal.objects.needing_attention(staff.clinic.attention_type_set)
         .filter(case__in=cases, is_current=True, created_at__gt=since_or_week)
         .select_related("case__client", "session").order_by("-created_at"))
-    # Forms still waiting whose every link has run out (or was never sent).
-    live = CheckinLink.objects.live(now).values("administration_id")
+    # Check-ins still waiting whose every link has run out (or was never sent): one per
+    # session, however many forms it holds.
+    live = CheckinLink.objects.live(now).values("administration__session_id")
     work.unanswered = list(
-        Administration.objects.filter(session__case__in=cases, respondent="client",
-                                      submitted_at__isnull=True,
-                                      created_at__gt=now - UNANSWERED_WINDOW)
-        .exclude(pk__in=live).select_related("session__case__client")
-        .order_by("-session__date"))
+        Session.objects.filter(case__in=cases, administrations__respondent="client",
+                               administrations__submitted_at__isnull=True,
+                               administrations__created_at__gt=now - UNANSWERED_WINDOW)
+        .exclude(pk__in=live).distinct().select_related("case__client").order_by("-date"))
     work.reviews_due = list(
         Signal.objects.filter(case__in=cases, type=Signal.Type.GOAL_REVIEW_OVERDUE,
                               state=Signal.State.OPEN, is_current=True)
