@@ -164,3 +164,37 @@ def riverside(transactional_db):
     supervisor.supervisees.add(therapist)
     admin = staff("admin@riverside.example", StaffMember.Role.ADMIN, "Chris Patel")
     return Riverside(clinic=clinic, admin=admin, supervisor=supervisor, therapist=therapist)
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port, with Django sending to it: the
+    list of parsed e-mails it received. The server answers "250 OK" only after the message
+    is in the list, so a sent e-mail is there when Django's send returns (no waiting)."""
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from django.test import override_settings
+
+    received: list = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(email.message_from_bytes(envelope.content,
+                                                     policy=email.policy.default))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                               EMAIL_HOST="127.0.0.1", EMAIL_PORT=port, EMAIL_USE_TLS=False,
+                               EMAIL_HOST_USER="", EMAIL_HOST_PASSWORD=""):
+            yield received
+    finally:
+        controller.stop()

@@ -33,6 +33,8 @@ class Periodic:
     name: str
     every: timedelta
     run: Callable[[datetime], str]
+    # Whether a new installation runs it at once or one interval after the first tick.
+    at_once: bool = True
 
 
 def plan_digests(now: datetime) -> str:
@@ -65,7 +67,8 @@ def recompute_active_cases(now: datetime) -> str:
 #: The periodic jobs; other parts of Alliance append theirs (the safety escalation).
 PERIODIC: list[Periodic] = [
     Periodic("plan-digests", timedelta(minutes=15), plan_digests),
-    Periodic("recompute-active-cases", timedelta(days=1), recompute_active_cases),
+    Periodic("recompute-active-cases", timedelta(days=1), recompute_active_cases,
+             at_once=False),
 ]
 
 
@@ -74,7 +77,8 @@ def _claim(job: Periodic, now: datetime) -> bool:
     if row is None:
         try:
             with transaction.atomic():
-                row = Job.objects.create(name=job.name, next_run_at=now)
+                row = Job.objects.create(
+                    name=job.name, next_run_at=now if job.at_once else now + job.every)
         except IntegrityError:  # another worker created it
             row = Job.objects.get(name=job.name)
     if row.next_run_at > now:
