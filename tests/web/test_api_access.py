@@ -117,6 +117,8 @@ CREATE: dict[str, Row] = {
                           data=lambda case: {"session": a_new_session(case).pk,
                                              "instrument": "alliance-client",
                                              "responses": CLIENT_ANSWERS}),
+    "session": Row(listed("session"), change(201), method="post",
+                   data=lambda case: {"case": case.pk, "date": str(case.start_date)}),
     "goal": Row(listed("goal"), change(201), method="post",
                 data=lambda case: {"case": case.pk, "text": "Sleep well"}),
     "task": Row(listed("task"), change(201), method="post",

@@ -433,3 +433,24 @@ def test_a_message_left_sending_by_a_worker_that_died_is_failed_not_sent_twice(c
     message.refresh_from_db()
     assert message.status == "failed" and "not sent again" in message.outcome
     assert not mail.outbox
+
+
+def test_a_session_recorded_through_the_api_sends_its_check_in(case, therapist, automatic,
+                                                                django_capture_on_commit_callbacks):
+    from api_helpers import make_token
+    from django.test import Client as Browser
+
+    token = make_token(therapist)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Browser().post("/api/sessions/", {"case": case.pk,
+                                                        "date": str(timezone.localdate())},
+                                  content_type="application/json",
+                                  headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.content
+    assert response.json()["number"] == 2
+    [email] = mail.outbox
+    assert email.to == ["client@example.org"]
+    refused = Browser().post("/api/sessions/", {"case": case.pk, "date": "2020-01-01"},
+                             content_type="application/json",
+                             headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 400 and "before the case started" in refused.content.decode()

@@ -43,6 +43,13 @@ class SessionSerializer(serializers.ModelSerializer):
         fields = ["id", "case", "number", "date", "status", "created_at"]
 
 
+class SessionRecordSerializer(serializers.Serializer):
+    case = _id("The case the session belongs to (one of your active cases).")
+    date = serializers.DateField(help_text="The day of the session.")
+    status = serializers.ChoiceField(choices=Session.Status.choices,
+                                     default=Session.Status.ATTENDED)
+
+
 class AdministrationSerializer(serializers.ModelSerializer):
     case = serializers.IntegerField(source="session.case_id", read_only=True)
     session_number = serializers.IntegerField(source="session.number", read_only=True)

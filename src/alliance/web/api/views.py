@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from alliance.web import scoping
 from alliance.web.api import filters, serializers
 from alliance.web.api.services import submit_form
+from alliance.web.care.services import record_session
 from alliance.web.audit.services import record
 from alliance.web.goals import services as goals
 from alliance.web.goals.models import Goal, Task
@@ -97,6 +98,12 @@ class CaseViewSet(ScopedViewSet):
         return scoping.cases_for(self.request.user).select_related("client", "therapist")
 
 
+@extend_schema_view(create=extend_schema(
+    request=serializers.SessionRecordSerializer,
+    responses={201: serializers.SessionSerializer},
+    description="Record the next session of one of your active cases (numbered 1, 2, …). "
+                "An attended session starts its check-in as the clinic's measurement plan "
+                "says, as on the web."))
 class SessionViewSet(ScopedViewSet):
     serializer_class = serializers.SessionSerializer
     filterset_class = filters.SessionFilter
@@ -106,6 +113,17 @@ class SessionViewSet(ScopedViewSet):
 
     def get_queryset(self):
         return scoping.sessions_for(self.request.user)
+
+    def create(self, request):
+        given = serializers.SessionRecordSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        if not scoping.cases_for(request.user).filter(pk=data["case"]).exists():
+            return _no_such("case", "No such case.")
+        case = self._for_change(data["case"])
+        session = record_session(case, date=data["date"], status=data["status"])
+        _audit(request, "create", session, detail=f"session {session.number} recorded")
+        return self._created(session)
 
 
 @extend_schema_view(create=extend_schema(
