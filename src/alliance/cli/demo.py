@@ -165,6 +165,9 @@ def demo(host: str, port: int, reset: bool) -> None:
     click.echo("  A client's check-in, as it arrives on their phone (works once):")
     click.echo(f"    {base}{link.path}")
     click.echo("")
+    click.echo("  Check-ins go out by themselves: record an attended session and the e-mail to")
+    click.echo("  the client appears in this terminal (the demo prints e-mails, never sends).")
+    click.echo("")
     run_server(host, port, workers=2, threads=4, prepare=False)
 
 

@@ -49,6 +49,7 @@ from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration, CheckinLink, hash_token
 from alliance.web.clinics.models import Clinic, StaffMember
+from alliance.web.outreach.demo import seed_outreach
 from alliance.web.goals.demo import seed_goals
 from alliance.web.practice.demo import seed_practice_focus
 
@@ -152,6 +153,8 @@ def seed_demo(password: str, *, today: dt.date | None = None,
         seed_portal_accounts(clinic, password)
         # A practice focus of the first therapist, agreed with the supervisor (practice.demo).
         seed_practice_focus(clinic, therapists[0], staff[LOGINS[1].email], today=today)
+        # Check-ins go out by themselves after each attended session (outreach.demo).
+        seed_outreach(clinic, therapists[0])
     # One link per session covers both forms (the alliance and the wellbeing check-in).
     tokens = tuple(checkins.issue_link(session, CLIENT_FORM, by=session.case.therapist).token
                    for session in pending)

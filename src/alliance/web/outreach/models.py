@@ -161,6 +161,9 @@ class Message(models.Model):
             # The worker's question "what is due?" reads only the planned rows, by time.
             models.Index(fields=["due_at"], condition=models.Q(status="planned"),
                          name="outreach_message_planned_due"),
+            # … and "is a message stuck in sending?" only the few being sent.
+            models.Index(fields=["claimed_at"], condition=models.Q(status="sending"),
+                         name="outreach_message_sending"),
             models.Index(fields=["session", "kind"]),
         ]
 
