@@ -454,3 +454,27 @@ def test_a_session_recorded_through_the_api_sends_its_check_in(case, therapist, 
                              content_type="application/json",
                              headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 400 and "before the case started" in refused.content.decode()
+
+
+def test_ending_a_case_sends_the_questionnaires_asked_at_the_last_session(
+        case, automatic, after_commit, client):
+    automatic.schedule = {"alliance-client": {"every": 1},
+                          "wellbeing": {"every": 0, "first": True, "last": True}}
+    automatic.save()
+    session = record_today(case, after_commit)  # the second session: alliance only
+    with after_commit():
+        client.post(link_in(mail.outbox[0]), checkin_post(dict.fromkeys(ITEMS, 7),
+                                                          wellbeing=None))
+    assert not session.administrations.filter(instrument_id="wellbeing").exists()
+    mail.outbox.clear()
+    with after_commit():
+        care.end_case(case, status="closed", end_date=timezone.localdate())
+    [closing] = Message.objects.filter(key=f"checkin:closing:{case.pk}")
+    assert closing.status == "sent"
+    page = client.get(link_in(mail.outbox[0])).content.decode()
+    assert "How life has been going" in page and "About today's session" not in page
+    with after_commit():
+        response = client.post(link_in(mail.outbox[0]), {
+            f"{item}": "6" for item in ("self", "close", "everyday", "overall")})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert session.administrations.get(instrument_id="wellbeing").submitted_at is not None

@@ -35,7 +35,13 @@ def on_administration_submitted(sender, administration, **kwargs):
 
 @receiver(case_ended, dispatch_uid="outreach.case_ended")
 def on_case_ended(sender, case, **kwargs):
-    services.case_ended(case)
+    try:
+        message = services.case_ended(case)
+    except Exception:
+        logger.exception("planning the closing check-in of case %s failed", case.pk)
+        return
+    if message is not None and message.status == message.Status.PLANNED:
+        scheduling.send_soon()
 
 
 @receiver(signals_found, dispatch_uid="outreach.signals_found")

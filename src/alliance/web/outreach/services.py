@@ -90,6 +90,41 @@ def plan_checkin(session: Session, now: datetime | None = None) -> Message | Non
     return _plan(message)
 
 
+def plan_closing_checkin(case: Case, now: datetime | None = None) -> Message | None:
+    """When a case ends: the questionnaires the plan asks "at the session that ends the
+    case" and not yet answered at its last attended session, as one more check-in."""
+    now = now or timezone.now()
+    plan = plans.plan_for(case)
+    if not plan.is_automatic or not any(rule.get("last") for rule in plan.schedule.values()):
+        return None
+    session = (case.sessions.filter(status=Session.Status.ATTENDED).order_by("-number")
+               .first())
+    if session is None or session.date < (now - LATE_RECORDING).date():
+        return None
+    if not _closing_questionnaires(session, plan):
+        return None
+    channel = plans.channel_for(case.client, plan)
+    message = Message(clinic=case.client.clinic, kind=Message.Kind.CHECKIN, session=session,
+                      case=case, to_client=case.client, key=f"checkin:closing:{case.pk}",
+                      channel=channel or plan.channel, detail={"closing": True})
+    if channel is None:
+        message.status, message.due_at = Message.Status.CANCELLED, now
+        message.outcome = "The client asked not to be contacted."
+    else:
+        due = now + timedelta(hours=plan.delay_hours)
+        message.due_at = timing.outside_quiet_hours(due, plans.zone_of(case.client),
+                                                    plan.quiet_hours)
+    return _plan(message)
+
+
+def _closing_questionnaires(session: Session, plan) -> list[str]:
+    answered = set(Administration.objects.filter(session=session, respondent="client",
+                                                 submitted_at__isnull=False)
+                   .values_list("instrument_id", flat=True))
+    return [i for i in plans.instruments_asked(session, plan, last=True)
+            if plan.schedule.get(i, {}).get("last") and i not in answered]
+
+
 def _plan_reminders(message: Message, plan, expires_at: datetime, now: datetime) -> None:
     client = message.to_client
     after = timedelta(hours=plan.reminder_after_hours)
@@ -100,7 +135,8 @@ def _plan_reminders(message: Message, plan, expires_at: datetime, now: datetime)
             break
         _plan(Message(clinic=message.clinic, kind=Message.Kind.REMINDER, channel=message.channel,
                       session=message.session, case=message.case, to_client=client,
-                      key=f"reminder:session:{message.session_id}:{number}", due_at=due))
+                      key=f"reminder:session:{message.session_id}:{number}", due_at=due,
+                      detail=message.detail))
 
 
 def send_link(issued: checkins.IssuedLink, channel: str, *, reminder: bool = False) -> str:
@@ -155,14 +191,16 @@ def record_sent_by_hand(issued: checkins.IssuedLink, channel: str, by: StaffMemb
 def _send_checkin(message: Message, now: datetime) -> str:
     session = message.session
     case = session.case
-    if not case.is_active:
+    closing = bool(message.detail.get("closing"))
+    if not case.is_active and not closing:
         raise NotSent("The case has ended.")
     plan = plans.plan_for(case)
     channel = plans.channel_for(case.client, plan)
     if channel is None:
         raise NotSent("The client asked not to be contacted.")
     if message.kind == Message.Kind.CHECKIN:
-        asked = plans.instruments_asked(session, plan)
+        asked = (_closing_questionnaires(session, plan) if closing
+                 else plans.instruments_asked(session, plan))
         if not asked:
             raise NotSent("The measurement plan asks nothing at this session.")
         try:
@@ -190,10 +228,13 @@ def checkin_answered(session: Session) -> int:
             .update(status=Message.Status.CANCELLED, outcome="The check-in was answered."))
 
 
-def case_ended(case: Case) -> int:
-    return (Message.objects.planned()
-            .filter(case=case, kind__in=[Message.Kind.CHECKIN, Message.Kind.REMINDER])
-            .update(status=Message.Status.CANCELLED, outcome="The case has ended."))
+def case_ended(case: Case) -> Message | None:
+    """The case ended: its planned check-ins and reminders are not sent; the closing
+    check-in, if the plan asks one, is planned."""
+    (Message.objects.planned()
+     .filter(case=case, kind__in=[Message.Kind.CHECKIN, Message.Kind.REMINDER])
+     .update(status=Message.Status.CANCELLED, outcome="The case has ended."))
+    return plan_closing_checkin(case)
 
 
 # --- notices to staff ----------------------------------------------------------------------
