@@ -266,3 +266,31 @@ def test_the_navigation_offers_the_clinic_report_to_administrators_and_superviso
         page = client.get(reverse("care:caseload") if member.can_treat
                           else reverse("clinics:staff")).content.decode()
         assert (reverse("reports:clinic") in page) is shown, email
+
+
+def test_the_therapist_comparison_of_a_large_clinic_prints_in_parts_on_one_scale():
+    """60 therapists: one chart would be taller than a page (reportlab's LayoutError)."""
+    import datetime as dt
+    import io
+
+    import numpy as np
+    import pandas as pd
+    from pypdf import PdfReader
+
+    from alliance.core.benchmarking import therapist_effects
+    from alliance.web.reports import charts, pdf
+
+    rng = np.random.default_rng(3)
+    therapist = np.repeat([f"t{i:02d}" for i in range(60)], 8)
+    intake = rng.normal(12, 4, len(therapist))
+    effect = np.repeat(rng.normal(0, 1.5, 60), 8)
+    data = pd.DataFrame({"therapist": therapist, "intake": intake,
+                         "change": 5 - 0.3 * intake + effect + rng.normal(0, 2, len(intake))})
+    comparison = therapist_effects(data, outcome="change", covariate="intake")
+    names = {f"t{i:02d}": f"Therapist {i}" for i in range(60)}
+    parts = charts.caterpillars(comparison, names, xlabel="Adjusted change (points)")
+    assert len(parts) == 3  # 24 + 24 + 12
+    story = [pdf.figure(p.data, p.width, p.height) for p in parts]
+    document = pdf.build(story, pdf.Page(clinic="Large clinic", title="Clinic report",
+                                         date=dt.date(2026, 12, 7)))
+    assert len(PdfReader(io.BytesIO(document)).pages) >= 2

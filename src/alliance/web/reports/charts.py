@@ -87,14 +87,33 @@ def histogram(values: Sequence[float], *, bins: Sequence[float], xlabel: str,
     return _png(figure)
 
 
+#: Therapists per caterpillar chart: a chart of this many fits on one page with its heading.
+CATERPILLAR_ROWS = 24
+
+
+def caterpillars(comparison: TherapistComparison, names: dict[str, str], *,
+                 xlabel: str) -> list[Png]:
+    """The caterpillar chart in parts of at most `CATERPILLAR_ROWS` therapists, on one
+    shared scale, so that a clinic of any size prints (one tall chart would not fit a page)."""
+    rows = sorted(comparison.therapists, key=lambda t: names.get(t.therapist, t.therapist))
+    low = min(min(r.adjusted_lower for r in rows), comparison.intercept)
+    high = max(max(r.adjusted_upper for r in rows), comparison.intercept)
+    pad = max(0.25, 0.08 * (high - low))
+    return [caterpillar(comparison, names, xlabel=xlabel,
+                        rows=rows[start:start + CATERPILLAR_ROWS], xlim=(low - pad, high + pad))
+            for start in range(0, len(rows), CATERPILLAR_ROWS)]
+
+
 def caterpillar(comparison: TherapistComparison, names: dict[str, str], *,
-                xlabel: str) -> Png:
+                xlabel: str, rows=None, xlim: tuple[float, float] | None = None) -> Png:
     """Each therapist's adjusted outcome with its interval, and the clinic mean.
 
     Therapists are listed alphabetically by name (never by effect: an ordered list reads
-    as a ranking that the intervals do not support).
+    as a ranking that the intervals do not support). `rows` draws only these therapists,
+    on the scale `xlim` (the parts of `caterpillars`).
     """
-    rows = sorted(comparison.therapists, key=lambda t: names.get(t.therapist, t.therapist))
+    if rows is None:
+        rows = sorted(comparison.therapists, key=lambda t: names.get(t.therapist, t.therapist))
     # Room for the legend above the plot and the axis label below it.
     height = 1.0 + 0.36 * len(rows)
     figure = Figure(figsize=(7.2, height), facecolor="white")
@@ -114,10 +133,12 @@ def caterpillar(comparison: TherapistComparison, names: dict[str, str], *,
     axes.tick_params(axis="y", length=0, labelsize=9)
     axes.spines["left"].set_visible(False)
     axes.set_ylim(-0.7, len(rows) - 0.3)
-    low = min(r.adjusted_lower for r in rows)
-    high = max(r.adjusted_upper for r in rows)
-    pad = max(0.25, 0.08 * (high - low))
-    axes.set_xlim(min(low, comparison.intercept) - pad, max(high, comparison.intercept) + pad)
+    if xlim is None:
+        low = min(r.adjusted_lower for r in rows)
+        high = max(r.adjusted_upper for r in rows)
+        pad = max(0.25, 0.08 * (high - low))
+        xlim = (min(low, comparison.intercept) - pad, max(high, comparison.intercept) + pad)
+    axes.set_xlim(*xlim)
     axes.grid(axis="x", color=GRID, linewidth=0.8)
     axes.set_axisbelow(True)
     axes.set_xlabel(xlabel, fontproperties=_font(9), color=MUTED)

@@ -205,9 +205,9 @@ def _therapists(report: ClinicReport) -> list:
         f"the line is its {level}% interval and the dashed line the clinic mean "
         f"({score(comparison.intercept)} points). The number after a name is the "
         f"therapist's cases."))
-    chart = charts.caterpillar(comparison, report.names,
-                               xlabel=f"Adjusted change in {title} (points)")
-    story.append(pdf.figure(chart.data, chart.width, chart.height))
+    for chart in charts.caterpillars(comparison, report.names,
+                                     xlabel=f"Adjusted change in {title} (points)"):
+        story.append(pdf.figure(chart.data, chart.width, chart.height))
     story.append(pdf.para("How to read it", "h3"))
     reading = [
         "The figures are adjusted for how the clients were doing at intake, and a therapist "
