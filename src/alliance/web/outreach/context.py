@@ -12,9 +12,8 @@ def worklist(request):
         return {}
 
     def count():  # only computed when the header shows it
-        from alliance.web.outreach.services import preference
         from alliance.web.outreach.worklist import new_count
 
-        return new_count(staff, preference(staff).worklist_seen_at)
+        return new_count(staff)
 
     return {"worklist_new": count}

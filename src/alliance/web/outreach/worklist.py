@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.clinics.models import StaffMember
 from alliance.web.monitoring.models import Signal
-from alliance.web.outreach.models import Message
+from alliance.web.outreach.models import Message, NoticePreference
 
 # Unanswered check-ins older than this are old news (disengagement covers them).
 UNANSWERED_WINDOW = timedelta(days=14)
@@ -63,19 +64,26 @@ def _cases(staff: StaffMember):
     return Case.objects.filter(therapist=staff, status=Case.Status.ACTIVE)
 
 
-def new_count(staff: StaffMember, since: datetime | None) -> int:
+def new_count(staff: StaffMember) -> int:
     """The header's number: new check-ins, new signals needing attention and undelivered
-    messages since `since` (three counting queries)."""
+    messages since the staff member last opened the worklist (else the last week), in one
+    query: it runs on every page."""
     cases = _cases(staff)
-    since = since or timezone.now() - timedelta(days=7)
+    since = Coalesce(Subquery(NoticePreference.objects.filter(staff=staff)
+                              .values("worklist_seen_at")[:1]),
+                     Value(timezone.now() - timedelta(days=7)))
     types = staff.clinic.attention_type_set
-    return (Administration.objects.filter(session__case__in=cases, respondent="client",
-                                          submitted_at__gt=since)
-            .values("session_id").distinct().count()
-            + Signal.objects.needing_attention(types)
-            .filter(case__in=cases, is_current=True, created_at__gt=since).count()
-            + Message.objects.filter(case__in=cases, status=Message.Status.FAILED,
-                                     created_at__gt=since).count())
+    checkins = (Session.objects.filter(case__in=cases, administrations__respondent="client",
+                                       administrations__submitted_at__gt=since)
+                .annotate(source=Value("checkin")).values_list("source", "pk").distinct()
+                .order_by())
+    signals = (Signal.objects.needing_attention(types)
+               .filter(case__in=cases, is_current=True, created_at__gt=since)
+               .annotate(source=Value("signal")).values_list("source", "pk").order_by())
+    undelivered = (Message.objects.filter(case__in=cases, status=Message.Status.FAILED,
+                                          created_at__gt=since)
+                   .annotate(source=Value("message")).values_list("source", "pk").order_by())
+    return checkins.union(signals, undelivered, all=True).count()
 
 
 def worklist_for(staff: StaffMember, *, since: datetime | None,
