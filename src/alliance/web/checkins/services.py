@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.core.errors import AllianceError
-from alliance.web import instruments
+from alliance.web import instruments, localtime
 from alliance.web.audit.services import record_change
 from alliance.web.care.models import Session
 from alliance.web.checkins.events import administration_submitted
@@ -295,7 +295,8 @@ def email_link(issued: IssuedLink, url: str) -> None:
     client = issued.administration.session.case.client
     if not client.contact_email:
         raise CheckinNotPossible("This client has no e-mail address on file.")
-    context = {"url": url, "expires_at": issued.link.expires_at}
+    context = {"url": url,
+               "expires": localtime.format_datetime(issued.link.expires_at, client.clinic)}
     send_mail(subject="A short check-in about your sessions",
               message=render_to_string("checkins/email/link.txt", context),
               from_email=None, recipient_list=[client.contact_email])
