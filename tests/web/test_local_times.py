@@ -36,6 +36,7 @@ from alliance.web.portal import services as portal
 from alliance.web.privacy.services import export_client
 from alliance.web.reports import case as case_report
 
+from api_helpers import bearer, make_token
 from helpers import START, answers, next_session
 
 NEW_YORK = "America/New_York"
@@ -215,6 +216,16 @@ def test_exports_write_iso_8601_with_the_clinics_offset(new_york, case):
     assert submitted[-2:] == ["2026-10-31T14:05:00-04:00", "2026-11-02T14:05:00-05:00"]
     assert document["clinic"]["time_zone"] == NEW_YORK
     assert json.dumps(document)  # still plain JSON
+
+
+def test_the_api_writes_times_with_the_offset_of_the_tokens_clinic(client, new_york, case):
+    answered(case, BEFORE)
+    answered(case, AFTER)
+    response = client.get("/api/administrations/?submitted=true&ordering=submitted_at",
+                          **bearer(make_token(case.therapist, "read")))
+    assert response.status_code == 200
+    submitted = [row["submitted_at"] for row in response.json()["results"]]
+    assert submitted[-2:] == ["2026-10-31T14:05:00-04:00", "2026-11-02T14:05:00-05:00"]
 
 
 def test_the_audit_csv_export_writes_each_event_with_its_clinics_offset(new_york, other_clinic):
