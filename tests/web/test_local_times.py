@@ -270,9 +270,15 @@ def test_the_administrator_chooses_the_time_zone_and_a_wrong_name_is_refused(log
 def test_the_model_refuses_a_name_that_is_not_a_time_zone(clinic):
     from django.core.exceptions import ValidationError
 
+    for name in ("Europe/Atlantis", " Europe/London", "../etc/passwd", "/etc/localtime", ""):
+        clinic.time_zone = name
+        with pytest.raises(ValidationError):
+            clinic.full_clean()
     clinic.time_zone = "Europe/Atlantis"
     with pytest.raises(ValidationError, match="not a time zone name"):
         clinic.full_clean()
+    clinic.time_zone = "Asia/Kolkata"
+    clinic.full_clean()
 
 
 def test_the_setting_for_new_clinics_is_read_strictly():

@@ -49,14 +49,19 @@ def zone_names() -> list[str]:
 
 
 def zone_named(name: str) -> ZoneInfo:
-    """The time zone of an IANA name such as "America/New_York"; UnknownTimeZone otherwise."""
-    text = (name or "").strip()
-    if text not in _known():
-        # available_timezones() also excludes odd ZoneInfo keys such as "localtime" or paths.
+    """The time zone of an IANA name such as "America/New_York"; UnknownTimeZone otherwise.
+    For checking what a person typed: only the names of `zone_names()` pass."""
+    # Names of the zone database only: ZoneInfo alone would also open some paths and files.
+    if name not in _known():
         raise UnknownTimeZone(f"{name!r} is not a time zone name; use an IANA name such as "
                               "Europe/London or America/New_York")
+    return _open(name)
+
+
+def _open(name: str) -> ZoneInfo:
+    # ZoneInfo keeps every zone it opened: a request pays for this once per process.
     try:
-        return ZoneInfo(text)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UnknownTimeZone(f"{name!r} is not a time zone name") from None
 
@@ -64,10 +69,10 @@ def zone_named(name: str) -> ZoneInfo:
 def zone(clinic=None, tz=None) -> dt.tzinfo:
     """The zone to show times in: `tz` if given, else the clinic's, else the active one."""
     if tz is not None:
-        return tz if isinstance(tz, dt.tzinfo) else zone_named(tz)
+        return tz if isinstance(tz, dt.tzinfo) else _open(tz)
     name = getattr(clinic, "time_zone", None)
     if name:
-        return zone_named(name)
+        return _open(name)
     return timezone.get_current_timezone()
 
 
