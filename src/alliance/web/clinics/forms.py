@@ -57,7 +57,7 @@ class ClinicSettingsForm(ModelForm):
                   "comments from clients are listed to read, apart from these.")
 
     time_zone = forms.ChoiceField(
-        choices=(), label="Time zone",
+        choices=(), label="Time zone", required=False,
         error_messages={"invalid_choice": "%(value)s is not a time zone name; choose one from "
                                           "the list, such as Europe/London."},
         help_text="Dates and times on pages, e-mails, reports and exports are shown in this "
@@ -133,6 +133,10 @@ class ClinicSettingsForm(ModelForm):
         # In the order of the choices, so that a saved setting reads the same way.
         chosen = set(self.cleaned_data["attention_types"])
         return [key for key, _ in ATTENTION_CHOICES if key in chosen]
+
+    def clean_time_zone(self):
+        # A form sent without the field (not from this page) keeps the clinic's zone.
+        return self.cleaned_data["time_zone"] or self.instance.time_zone
 
     def clean_instruments_in_use(self):
         chosen = self.cleaned_data["instruments_in_use"]
