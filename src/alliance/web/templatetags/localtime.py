@@ -18,16 +18,24 @@ from alliance.web import localtime
 register = template.Library()
 
 
+def _shown(format_value, value, **options) -> str:
+    # Like Django's |date: a value that is not a date shows as nothing, not as an error page.
+    try:
+        return format_value(value, **options)
+    except (AttributeError, TypeError, ValueError):
+        return ""
+
+
 @register.filter
 def local_date(value, style: str = "date") -> str:
-    return localtime.format_date(value, style=style)
+    return _shown(localtime.format_date, value, style=style)
 
 
 @register.filter
 def local_datetime(value, precision: str = "") -> str:
-    return localtime.format_datetime(value, seconds=precision == "seconds")
+    return _shown(localtime.format_datetime, value, seconds=precision == "seconds")
 
 
 @register.filter
 def local_time(value) -> str:
-    return localtime.format_time(value)
+    return _shown(localtime.format_time, value)
