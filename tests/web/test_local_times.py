@@ -27,6 +27,7 @@ from alliance.web import demo, localtime
 from alliance.web.audit.models import Event
 from alliance.web.audit.services import record
 from alliance.web.care import services as care
+from alliance.web.care.models import Case, Session
 from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic
@@ -118,6 +119,10 @@ def test_a_session_recorded_now_gets_the_clinics_date_not_utcs(login, clinic, th
     assert care.record_session(case, status="attended").date == local_today
     assert care.admit_client(therapist, code="C-LOCAL", modality="cbt").start_date == \
         local_today
+    # The models' defaults are the active zone's day: the clinic's wherever it is active.
+    with localtime.activated(clinic):
+        assert Session(case=case, number=99).date == local_today
+        assert Case(client=case.client, therapist=therapist).start_date == local_today
 
 
 # --- pages ------------------------------------------------------------------------------
