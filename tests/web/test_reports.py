@@ -115,7 +115,7 @@ def test_the_case_report_for_the_record_has_the_case_page_sentences_charts_signa
     data = casepage.load_case(worked_case)
     summary = casepage.summary(data, own=False)
     assert worked_case.client.code in words and worked_case.client.clinic.name in words
-    assert "16 March 2026" in words
+    assert "16 Mar 2026" in words
     for sentence in summary.alliance + summary.wellbeing:
         assert flat(sentence) in words
     assert flat(signal.explanation) in words

@@ -26,7 +26,7 @@ def test_the_clinic_report_is_written_for_a_clinic_named_by_id_or_name_and_audit
         assert result.exit_code == 0, result.output
         assert f"Wrote {out}" in result.output
     text = words(out)
-    assert "Clinic report" in text and clinic.name in text and "31 March 2026" in text
+    assert "Clinic report" in text and clinic.name in text and "31 Mar 2026" in text
     assert "all therapists of the clinic" in text
     event = Event.objects.order_by("-id").first()
     assert (event.action, event.clinic_id, event.actor_name) == \

@@ -47,7 +47,8 @@ def _member(email: str):
               show_default=True, help="read: only reads; write: also the changes the API "
                                       "offers, in this person's own cases.")
 @click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Last day the token works (YYYY-MM-DD, UTC) [default: until revoked].")
+              help="Last day the token works (YYYY-MM-DD, in the clinic's time zone) "
+                   "[default: until revoked].")
 def create(email: str, name: str, scope: str, expires: dt.datetime | None) -> None:
     """Create a token and print it (it is shown only this once).
 
@@ -57,19 +58,22 @@ def create(email: str, name: str, scope: str, expires: dt.datetime | None) -> No
           --scope write --expires 2027-06-30
     """
     setup_django()
+    from alliance.web import localtime
     from alliance.web.api import tokens
     from alliance.web.api.forms import end_of
 
     member = _member(email)
     try:
         issued = tokens.create_token(member.clinic, member, name=name, scope=scope,
-                                     expires_at=end_of(expires.date()) if expires else None)
+                                     expires_at=(end_of(expires.date(), member.clinic)
+                                                 if expires else None))
     except tokens.TokenError as exc:
         raise click.ClickException(str(exc)) from None
     api_token = issued.api_token
     click.echo(f"Created token {api_token.pk} of {member.clinic.name}: "
                f"{api_token.get_scope_display().lower()} as {member.display_name}"
-               + (f", until {api_token.expires_at:%Y-%m-%d %H:%M} UTC." if expires else "."),
+               + (f", until {localtime.format_datetime(api_token.expires_at, member.clinic)} "
+                  f"({member.clinic.time_zone})." if expires else "."),
                err=True)
     click.echo("Keep it safe; it is not shown again:", err=True)
     click.echo(issued.token)
@@ -85,6 +89,7 @@ def list_tokens(clinic: str | None) -> None:
       alliance api-token list --clinic "Riverside Counselling"
     """
     setup_django()
+    from alliance.web import localtime
     from alliance.web.api.models import ApiToken
 
     found = ApiToken.objects.select_related("clinic", "staff").order_by("clinic__name", "pk")
@@ -95,8 +100,11 @@ def list_tokens(clinic: str | None) -> None:
         click.echo("No API tokens.", err=True)
         return
     for token in rows:
-        expires = f"{token.expires_at:%Y-%m-%d}" if token.expires_at else "-"
-        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+        # In the token's clinic's time zone, as its pages show them.
+        expires = (f"{localtime.local(token.expires_at, token.clinic):%Y-%m-%d}"
+                   if token.expires_at else "-")
+        used = (f"{localtime.local(token.last_used_at, token.clinic):%Y-%m-%d %H:%M}"
+                if token.last_used_at else "never")
         click.echo(f"{token.pk}\t{token.state()}\t{token.scope}\t{token.clinic.name}\t"
                    f"{token.staff.display_name}\t{token.name}\t{token.hint}…\t"
                    f"expires {expires}\tlast used {used}")

@@ -80,9 +80,9 @@ def verify(anchor) -> None:
 
 @audit.command()
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="First day (UTC), inclusive.")
+              help="First day (the clinic's with --clinic, else UTC), inclusive.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Last day (UTC), inclusive.")
+              help="Last day (the clinic's with --clinic, else UTC), inclusive.")
 @click.option("--clinic", "clinic_id", type=int, default=None, help="Only this clinic's events.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
               show_default=True)
@@ -96,18 +96,27 @@ def export(since, until, clinic_id, fmt, out) -> None:
       alliance audit export --since 2026-01-01 --until 2026-01-31 --out january.csv
     """
     setup_django()
+    from alliance.web import localtime
     from alliance.web.audit.models import Event
+    from alliance.web.clinics.models import Clinic
 
     if since and until and until < since:
         raise click.BadParameter("--until is before --since", param_hint="--until")
+    # Each event's time with its clinic's UTC offset; events of no clinic (a failed sign-in
+    # of an unknown address, the command line's) in UTC. Days are the clinic's with --clinic.
+    zones = {clinic.pk: localtime.zone(clinic) for clinic in Clinic.objects.all()}
+    if clinic_id is not None and clinic_id not in zones:
+        raise click.BadParameter(f"no clinic with the id {clinic_id}", param_hint="--clinic")
+    days = zones[clinic_id] if clinic_id is not None else dt.UTC
     events = Event.objects.order_by("id")
     if since:
-        events = events.filter(at__gte=since.replace(tzinfo=dt.UTC))
+        events = events.filter(at__gte=since.replace(tzinfo=days))
     if until:
-        events = events.filter(at__lt=(until + dt.timedelta(days=1)).replace(tzinfo=dt.UTC))
+        events = events.filter(at__lt=(until + dt.timedelta(days=1)).replace(tzinfo=days))
     if clinic_id is not None:
         events = events.filter(clinic_id=clinic_id)
-    rows = ({**row, "at": row["at"].isoformat()}
+    rows = ({**row, "at": localtime.isoformat(row["at"],
+                                              tz=zones.get(row["clinic_id"], dt.UTC))}
             for row in events.values(*EXPORT_FIELDS).iterator(chunk_size=2000))
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")

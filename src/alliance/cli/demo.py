@@ -128,6 +128,7 @@ def demo(host: str, port: int, reset: bool) -> None:
     from django.db import connections
 
     from alliance.web import demo as seeding
+    from alliance.web import localtime
 
     if reset:
         _remove_database(Path(settings.SQLITE_PATH))
@@ -148,9 +149,11 @@ def demo(host: str, port: int, reset: bool) -> None:
                    f"({folder}).")
     else:
         click.echo(f"Using the demo clinic '{seeded.clinic.name}' in {folder}, seeded on "
-                   f"{seeded.clinic.created_at:%Y-%m-%d}; `alliance demo --reset` starts "
+                   f"{localtime.format_date(seeded.clinic.created_at, seeded.clinic)}; "
+                   "`alliance demo --reset` starts "
                    "afresh with dates ending today.")
-    click.echo(f"{attention} signals need attention across the caseloads.")
+    click.echo(f"{attention} signals need attention across the caseloads. Times are the "
+               f"clinic's, in {seeded.clinic.time_zone} (ALLIANCE_TIME_ZONE when seeding).")
     click.echo("")
     click.echo(f"  Open {base}/ and sign in as:")
     width = max(len(login.email) for login in (*seeded.logins, *seeded.client_logins))

@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from alliance.core.expected import MIN_CASES
 from alliance.core.simulator import simulate_clinic
-from alliance.web import demo_texts, instruments
+from alliance.web import demo_texts, instruments, localtime
 from alliance.web.care import services as care
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins import services as checkins
@@ -118,14 +118,17 @@ def demo_clinic() -> Clinic | None:
 
 
 def seed_demo(password: str, *, today: dt.date | None = None,
-              seed: int = DEMO_SEED) -> DemoClinic:
+              seed: int = DEMO_SEED, time_zone: str | None = None) -> DemoClinic:
     """Create the demo clinic (or return the one already there).
 
     Parameters
     ----------
     password : the password of every demo login.
-    today : the date the history ends around (default: today).
+    today : the date the history ends around (default: today where the clinic is).
     seed : seed of the simulated clinic; the same seed and date give the same clinic.
+    time_zone : the clinic's time zone (default: ALLIANCE_TIME_ZONE). Its history is in
+        the clinic's local time and in the past of its "now": no check-in is answered, no
+        goal agreed and no repair recorded later than the moment of seeding.
 
     The signals are computed last (`compute_signals`), then some repair actions are
     recorded (`seed_repair_actions`).
@@ -134,13 +137,18 @@ def seed_demo(password: str, *, today: dt.date | None = None,
     if existing is not None:
         return DemoClinic(clinic=existing, created=False,
                           client_logins=client_logins(existing))
-    today = today or timezone.localdate()
+    zone = time_zone or settings.CLINIC_TIME_ZONE
+    with localtime.activated(tz=zone):
+        return _seed(password, today or localtime.today(), seed, zone)
+
+
+def _seed(password: str, today: dt.date, seed: int, zone: str) -> DemoClinic:
     rng = random.Random(seed)
     with transaction.atomic():
         # The strict rupture rule keeps the number of signals a caseload shows calm;
         # an administrator can switch to the sensitive one on the settings page. The
         # client portal is on, so that a visitor can try it as a client.
-        clinic = Clinic.objects.create(name=DEMO_CLINIC_NAME,
+        clinic = Clinic.objects.create(name=DEMO_CLINIC_NAME, time_zone=zone,
                                        rupture_rule=Clinic.RuptureRule.SD2,
                                        client_portal_enabled=True)
         staff = _create_staff(clinic, password)
@@ -260,7 +268,7 @@ def checkin_link(clinic: Clinic, *, today: dt.date | None = None) -> checkins.Is
         # The case seen longest ago is the one whose session is due.
         case = (Case.objects.filter(therapist=therapist, status=Case.Status.ACTIVE)
                 .annotate(last=Max("sessions__date")).order_by("last", "pk").first())
-        date = max(today or timezone.localdate(), case.last or case.start_date)
+        date = max(today or localtime.today(clinic), case.last or case.start_date)
         session = care.record_session(case, date=date, status=Session.Status.ATTENDED)
     return checkins.issue_link(session, CLIENT_FORM, by=therapist)
 
@@ -518,7 +526,7 @@ def _create_administrations(plans, sessions, therapists, rng) -> list[Session]:
                 note = _therapist_text(rng, row.session in rupture_at)
                 rows.append(_administration(
                     session, forms[THERAPIST_FORM], "therapist", "staff",
-                    when - dt.timedelta(hours=3),
+                    _not_later_than_now(when - dt.timedelta(hours=3), session.date),
                     _spread(row.therapist_alliance, [i.id for i in forms[THERAPIST_FORM].items],
                             rng), {"try_next": note}, therapist))
     Administration.objects.bulk_create(rows, batch_size=500)
@@ -531,9 +539,14 @@ def _create_administrations(plans, sessions, therapists, rng) -> list[Session]:
 
 
 def _expiry(date: dt.date) -> dt.datetime:
-    hours = settings.CHECKIN_LINK_EXPIRY_HOURS
-    return timezone.make_aware(dt.datetime.combine(date, dt.time(18, 0)),
-                               dt.UTC) + dt.timedelta(hours=hours)
+    # Sent at 18:00 on the session's day, the clinic's time (seeding runs in its zone).
+    return localtime.at(date, 18) + dt.timedelta(hours=settings.CHECKIN_LINK_EXPIRY_HOURS)
+
+
+def _not_later_than_now(moment: dt.datetime, date: dt.date) -> dt.datetime:
+    """`moment`, or a minute ago for a session today whose evening has not come yet (but
+    not before the session's day began)."""
+    return max(min(moment, timezone.now() - dt.timedelta(minutes=1)), localtime.at(date, 0))
 
 
 def _administration(session, instrument, respondent, via, when, responses, answers, by):
@@ -558,9 +571,8 @@ def _score(instrument, responses: dict) -> dict:
 
 def _submitted_at(date: dt.date, rng: random.Random) -> dt.datetime:
     """Evening of the session day, when most clients answer a check-in link."""
-    moment = dt.datetime.combine(date, dt.time(17, 0)) + dt.timedelta(
-        minutes=rng.randint(0, 240))
-    return timezone.make_aware(moment, dt.UTC)
+    moment = localtime.at(date, 17) + dt.timedelta(minutes=rng.randint(0, 240))
+    return _not_later_than_now(moment, date)
 
 
 def _client_via(rng: random.Random) -> str:
@@ -654,7 +666,7 @@ def seed_repair_actions(clinic: Clinic, *, today: dt.date | None = None,
     from alliance.web.monitoring import actions
     from alliance.web.monitoring.models import RepairAction, Signal
 
-    today = today or timezone.localdate()
+    today = today or localtime.today(clinic)
     rng = random.Random(seed + 1)
     ruptures = list(Signal.objects.filter(case__client__clinic=clinic, type=Signal.Type.RUPTURE,
                                           repair_state__in=[Signal.RepairState.REPAIRED,
@@ -685,6 +697,6 @@ def seed_repair_actions(clinic: Clinic, *, today: dt.date | None = None,
         for k, action in enumerate(done):
             when = min(session.date + dt.timedelta(days=k), today)
             RepairAction.objects.filter(pk=action.pk).update(
-                created_at=timezone.make_aware(dt.datetime.combine(when, dt.time(17, 30))))
+                created_at=_not_later_than_now(localtime.at(when, 17, 30, clinic), when))
         recorded += len(done)
     return recorded

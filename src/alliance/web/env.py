@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from zoneinfo import available_timezones
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -80,3 +81,15 @@ def env_list(name: str, default: list[str], *,
     if value is None:
         return list(default)
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def env_time_zone(name: str, default: str, *,
+                  environ: Mapping[str, str] | None = None) -> str:
+    """An IANA time zone name such as Europe/London (the tzdata package supplies them)."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    if value not in available_timezones():
+        raise ImproperlyConfigured(f"{name}={value!r} is not a time zone name; use an IANA "
+                                   "name such as Europe/London or America/New_York")
+    return value

@@ -19,7 +19,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from alliance.web.private_files import private_folder
-from alliance.web.env import env_bool, env_choice, env_int, env_list, env_str
+from alliance.web.env import (env_bool, env_choice, env_int, env_list, env_str,
+                              env_time_zone)
 from alliance.web.privacy.keys import encryption_keys
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -93,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The audit trail: the request, for events recorded where only the user is at hand.
     "alliance.web.audit.middleware.AuditRequestMiddleware",
+    # Times in the clinic's zone: the staff member's or the portal client's clinic.
+    "alliance.web.clinics.middleware.ClinicTimeZoneMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Signing in (alliance.web.accounts): idle and absolute timeouts kept on the server, the
@@ -121,6 +124,8 @@ TEMPLATES = [
                 "alliance.web.clinics.context.staff",
                 "alliance.web.outreach.context.worklist",
             ],
+            # |local_date and |local_datetime on every template (alliance.web.localtime).
+            "builtins": ["alliance.web.templatetags.localtime"],
         },
     },
 ]
@@ -351,9 +356,13 @@ if HTTPS:
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# Moments are stored in UTC, and UTC is the zone outside a clinic's requests. Pages, e-mails,
+# PDFs and exports show a clinic's times in its own zone (Clinic.time_zone, alliance.web.localtime).
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The time zone of a new clinic (its administrator can change it on the settings page).
+CLINIC_TIME_ZONE = env_time_zone("ALLIANCE_TIME_ZONE", "Europe/London")
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

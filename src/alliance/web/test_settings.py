@@ -18,6 +18,9 @@ from alliance.web.settings import *  # noqa: E402,F403
 from alliance.web.settings import DATABASES, STORAGES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# New clinics in UTC, so that a test's own dates (timezone.localdate(), UTC outside a
+# request) are its clinic's at any hour; the tests of local times give their clinic a zone.
+CLINIC_TIME_ZONE = "UTC"
 # Staff sign in without a second factor unless a test turns it on (override_settings).
 STAFF_2FA = False
 # Many tests open link pages from one address (127.0.0.1) and the browser tests' counters

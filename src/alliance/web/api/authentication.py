@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from alliance.web import localtime
 from alliance.web.api import tokens
 
 
@@ -27,6 +28,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         user = api_token.staff.user
         # The scoping layer reads the membership from the user; it is already loaded.
         user._alliance_staff = api_token.staff
+        # Dates and times in the token's clinic's zone (the middleware saw no one signed in).
+        localtime.activate(api_token.staff.clinic)
         return user, api_token
 
     def authenticate_header(self, request):

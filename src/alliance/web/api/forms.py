@@ -4,13 +4,16 @@ import datetime as dt
 
 from django import forms
 
+from alliance.web import localtime
 from alliance.web.api.models import ApiToken
 from alliance.web.forms import Form
 
 
-def end_of(day: dt.date) -> dt.datetime:
-    """A token valid "until" a date works through that whole day (UTC)."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+def end_of(day: dt.date, clinic=None) -> dt.datetime:
+    """A token valid "until" a date works through that whole day where the clinic is (the
+    active time zone without a clinic: the clinic's, in a request)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
+                               tzinfo=localtime.zone(clinic))
 
 
 class TokenCreateForm(Form):

@@ -91,6 +91,8 @@ class Case(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="cases")
     therapist = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="cases")
     modality = models.CharField(max_length=16, choices=Modality)
+    # The active time zone's day: the clinic's in its requests and tasks (clinics.middleware);
+    # care.services gives the clinic's day itself.
     start_date = models.DateField(default=timezone.localdate)
     end_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.ACTIVE)
@@ -137,7 +139,7 @@ class Session(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sessions")
     number = models.PositiveIntegerField()
-    date = models.DateField(default=timezone.localdate)
+    date = models.DateField(default=timezone.localdate)   # the clinic's day, as start_date
     status = models.CharField(max_length=12, choices=Status, default=Status.ATTENDED)
     created_at = models.DateTimeField(auto_now_add=True)
 

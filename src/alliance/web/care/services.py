@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from alliance.web import localtime
 from alliance.web.care.events import case_ended, session_recorded
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.clinics.models import StaffMember
@@ -41,8 +41,9 @@ def admit_client(therapist: StaffMember, *, code: str, contact_email: str = "",
         with transaction.atomic():
             client = Client.objects.create(clinic=therapist.clinic, code=code,
                                            contact_email=contact_email.strip())
-            return Case.objects.create(client=client, therapist=therapist, modality=modality,
-                                       start_date=start_date or timezone.localdate())
+            return Case.objects.create(
+                client=client, therapist=therapist, modality=modality,
+                start_date=start_date or localtime.today(therapist.clinic))
     except IntegrityError:
         raise CareError(f"The code {code} is already in use at your clinic; choose another.") \
             from None
@@ -55,13 +56,16 @@ def open_case(client: Client, therapist: StaffMember, *, modality: str, start_da
     if client.cases.filter(status=Case.Status.ACTIVE).exists():
         raise CareError("This client already has an active case.")
     return Case.objects.create(client=client, therapist=therapist, modality=modality,
-                               start_date=start_date or timezone.localdate())
+                               start_date=start_date or localtime.today(client.clinic))
 
 
-def record_session(case: Case, *, date, status: str, number: int | None = None) -> Session:
-    """Add the next session of a case (numbered 1, 2, … unless a number is given)."""
+def record_session(case: Case, *, date=None, status: str,
+                   number: int | None = None) -> Session:
+    """Add the next session of a case (numbered 1, 2, … unless a number is given), on
+    `date` or today where the clinic is."""
     if not case.is_active:
         raise CareError("Sessions can only be recorded for an active case.")
+    date = date or localtime.today(case.clinic)
     if date < case.start_date:
         raise CareError("A session cannot be before the case started.")
     try:
@@ -79,7 +83,7 @@ def end_case(case: Case, *, status: str, end_date=None) -> None:
     """Close a case, or record that it ended early."""
     if status not in (Case.Status.CLOSED, Case.Status.DROPPED_OUT):
         raise CareError("Choose how the case ended.")
-    end_date = end_date or timezone.localdate()
+    end_date = end_date or localtime.today(case.clinic)
     if end_date < case.start_date:
         raise CareError("A case cannot end before it started.")
     case.status = status

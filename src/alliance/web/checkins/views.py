@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from alliance.web import instruments
+from alliance.web import instruments, localtime
 from alliance.web.audit.services import record
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
@@ -66,6 +66,8 @@ def checkin_form(request, token):
         link = services.open_link(token)
     except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
         return _link_problem(request, exc)
+    # The clinic's local times on the page (the middleware knows no one here).
+    localtime.activate(_clinic_of(link))
     data = request.POST or None
     parts = _part_forms(link, data)
     # Goal ratings, task reports and agreements, when the alliance check-in asks any.
@@ -109,6 +111,7 @@ def checkin_form(request, token):
     forms = [form for _, form in parts]
     return render(request, "checkins/form.html", {
         "parts": forms, "error": error, "goals_form": goals_form, "clinic": _clinic_of(link),
+        "expires_at": link.expires_at,
         "has_errors": any(f.errors for f in forms) or bool(goals_form and goals_form.errors),
         "inputs": sum(len(f.fields) for f in forms) + (len(goals_form.fields) if goals_form
                                                         else 0),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from alliance.web import instruments
+from alliance.web import instruments, localtime
 from alliance.web.forms import Form, ModelForm, PlainLabels, RecordChoices
 from alliance.web.clinics.models import ATTENTION_CHOICES, Clinic, StaffMember
 
@@ -56,10 +56,18 @@ class ClinicSettingsForm(ModelForm):
                   "and counts these; everything else is still shown on the case page. New "
                   "comments from clients are listed to read, apart from these.")
 
+    time_zone = forms.ChoiceField(
+        choices=(), label="Time zone", required=False,
+        error_messages={"invalid_choice": "%(value)s is not a time zone name; choose one from "
+                                          "the list, such as Europe/London."},
+        help_text="Dates and times on pages, e-mails, reports and exports are shown in this "
+                  "time zone; they are stored in UTC, so changing it changes only how they "
+                  "are shown.")
+
     class Meta:
         model = Clinic
         fields = [
-            "name", "instruments_in_use",
+            "name", "time_zone", "instruments_in_use",
             "attention_types",
             "rupture_rule", "rupture_reference", "repair_window", "rci_sd", "rci_reliability",
             "low_alliance_percentile", "discrepancy_threshold",
@@ -117,6 +125,7 @@ class ClinicSettingsForm(ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["instruments_in_use"].choices = instruments.instrument_choices()
+        self.fields["time_zone"].choices = [(name, name) for name in localtime.zone_names()]
         if self.instance.pk is not None:
             self.initial.setdefault("attention_types", list(self.instance.attention_types or []))
 
@@ -124,6 +133,10 @@ class ClinicSettingsForm(ModelForm):
         # In the order of the choices, so that a saved setting reads the same way.
         chosen = set(self.cleaned_data["attention_types"])
         return [key for key, _ in ATTENTION_CHOICES if key in chosen]
+
+    def clean_time_zone(self):
+        # A form sent without the field (not from this page) keeps the clinic's zone.
+        return self.cleaned_data["time_zone"] or self.instance.time_zone
 
     def clean_instruments_in_use(self):
         chosen = self.cleaned_data["instruments_in_use"]

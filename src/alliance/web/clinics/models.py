@@ -8,11 +8,22 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from alliance.core.signals.ruptures import DEFAULT_RULE, RUPTURE_RULES
-from alliance.web import instruments
+from alliance.web import instruments, localtime
 
 
 def default_checkin_link_expiry_hours() -> int:
     return settings.CHECKIN_LINK_EXPIRY_HOURS
+
+
+def default_time_zone() -> str:
+    return settings.CLINIC_TIME_ZONE
+
+
+def validate_time_zone(name: str) -> None:
+    try:
+        localtime.zone_named(name)
+    except localtime.UnknownTimeZone as exc:
+        raise ValidationError(str(exc)) from None
 
 
 # The kinds of signal a clinic can count as needing attention (the identifiers of
@@ -59,6 +70,11 @@ class Clinic(models.Model):
 
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Times are stored in UTC and shown in this zone (alliance.web.localtime).
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone],
+        help_text="Dates and times on pages, e-mails, reports and exports are shown in this "
+                  "time zone.")
 
     # Measurement
     instruments_in_use = models.JSONField(

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from alliance.web import localtime
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins.models import Administration
 from alliance.web.goals.demo_texts import GOALS, REVISIONS
@@ -59,15 +60,21 @@ class _Rows:
 
 
 def _at(date: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(date, dt.time(hour, minute)), dt.UTC)
+    # The clinic's wall-clock time (seed_goals runs in its zone), never later than now.
+    return min(localtime.at(date, hour, minute), timezone.now())
 
 
 def seed_goals(clinic, pending=(), *, seed: int = 7) -> int:
     """Give every active case of `clinic` without goals its goals, tasks and reviews.
 
     `pending`: sessions whose client check-in is still waiting (the demo's live links).
-    Returns the number of goals created.
+    Returns the number of goals created. Times are the clinic's local ones.
     """
+    with localtime.activated(clinic):
+        return _seed_goals(clinic, pending, seed)
+
+
+def _seed_goals(clinic, pending, seed: int) -> int:
     rng = random.Random(seed * 7919 + 11)
     cases = list(Case.objects.filter(client__clinic=clinic, status=Case.Status.ACTIVE)
                  .exclude(goals__isnull=False).select_related("client", "therapist")

@@ -12,10 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
-from django.utils import timezone
-from django.utils.formats import date_format
 
-from alliance.web import scoping
+from alliance.web import localtime, scoping
 from alliance.web.care.models import Session
 from alliance.web.goals import forms
 from alliance.web.goals.charts import progress_chart
@@ -28,11 +26,7 @@ REPORTS_SHOWN = 3
 
 
 def _day(moment) -> str:
-    if moment is None:
-        return ""
-    day = moment if isinstance(moment, dt.date) and not isinstance(moment, dt.datetime) \
-        else timezone.localdate(moment)
-    return date_format(day, "j M Y")
+    return localtime.format_date(moment)
 
 
 def who(side: str, by_staff, by_client_id=None, *, own_id: int | None = None) -> str:

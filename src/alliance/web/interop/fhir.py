@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from alliance.core import fhir as core_fhir
 from alliance.web import instruments as web_instruments
+from alliance.web import localtime
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins.models import Administration
 
@@ -73,6 +74,6 @@ def case_bundle(case: Case, *, kind: str = "collection") -> dict:
         responses.append((_ref("administration", form.pk), core_fhir.questionnaire_response(
             instrument, form.responses, form.answers, scores=form.scores,
             subject=patient_ref, encounter=_ref("session", form.session_id),
-            authored=form.submitted_at.isoformat())))
+            authored=localtime.isoformat(form.submitted_at, clinic))))
     return core_fhir.bundle([*resources, *questionnaires.values(), *responses], kind=kind,
-                            timestamp=timezone.now().isoformat())
+                            timestamp=localtime.isoformat(timezone.now(), clinic))

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 from django.db import transaction
-from django.utils import timezone
 
 from alliance.core import instruments as core_instruments
 from alliance.core.errors import InputError
@@ -29,6 +28,7 @@ from alliance.core.instruments import TOTAL, Instrument
 from alliance.core.scoring import pomp
 from alliance.core.tables import file_line, read_csv
 from alliance.web import instruments as web_instruments
+from alliance.web import localtime
 from alliance.web.care.models import Case, Client, Session, client_code_problem
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic, StaffMember
@@ -452,8 +452,9 @@ def _write(plan: list[_Case], clinic: Clinic, file: str, result: ImportResult) -
                                      f"different answers to {instrument_id}", form.line,
                                      "value")
                     continue
-                when = timezone.make_aware(dt.datetime.combine(session.date, dt.time(12, 0)),
-                                           dt.UTC)
+                # Answered on the session's day: noon where the clinic is.
+                when = dt.datetime.combine(session.date, dt.time(12, 0),
+                                           tzinfo=localtime.zone(clinic))
                 fields = dict(instrument_version=form.instrument.version, responses=answers,
                               scores=form.stored_scores(), answers={}, submitted_at=when,
                               via=Administration.Via.STAFF)

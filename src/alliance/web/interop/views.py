@@ -10,7 +10,6 @@ Every download and import is recorded in the audit trail.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import tempfile
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from alliance.web import scoping
+from alliance.web import localtime, scoping
 from alliance.web.access import admin_required, role_required, staff_required
 from alliance.web.audit.services import record
 from alliance.web.clinics.models import StaffMember
@@ -94,7 +93,7 @@ def research_export(request):
         include_text = form.cleaned_data["include_text"]
         export = research.build_export(staff.clinic, key=key, selection=selection,
                                        include_text=include_text)
-        today = dt.date.today().isoformat()
+        today = localtime.today(staff.clinic).isoformat()
         files = research.export_files(
             export, form.cleaned_data["format"],
             description=f"Research export of {staff.clinic.name} ({selection.describe()}), "

@@ -13,6 +13,7 @@ import pandas as pd
 
 from alliance.core.signals import detect_signals
 from alliance.web import instruments as web_instruments
+from alliance.web import localtime
 from alliance.web.monitoring.data import ANSWERED, UNANSWERED, CaseData
 from alliance.web.monitoring.planning import Plan
 
@@ -121,8 +122,8 @@ def _portal_feedback(data: CaseData) -> list[Found]:
     return [Found(case_id=entry.case_id, session_id=None, type="client_feedback",
                   subject=f"portal:{entry.feedback_id}", rule="portal_message", parameters={},
                   data={"text": entry.text, "written_on": entry.written_on.isoformat()},
-                  explanation=f"On {entry.written_on.day} {entry.written_on:%B %Y} the "
-                              "client wrote to you in the client portal.")
+                  explanation=f"On {localtime.format_date(entry.written_on)} the client "
+                              "wrote to you in the client portal.")
             for entry in data.portal_feedback]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django_tasks import TaskContext, task
 
+from alliance.web import localtime
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import Clinic
 from alliance.web.monitoring import recompute
@@ -35,19 +36,24 @@ def recompute_case(context: TaskContext, case_id: int) -> str:
     """Recompute the signals of one case (after a form was submitted or a session recorded)."""
     if _superseded(context, case_id):
         return "superseded"
-    if not Case.objects.filter(pk=case_id).exists():
+    zone = Case.objects.filter(pk=case_id).values_list("client__clinic__time_zone",
+                                                         flat=True).first()
+    if zone is None:
         return "case gone"
-    recompute.recompute_case_signals(Case(pk=case_id))
+    # Days (a goal waiting since, a gap between sessions) as the clinic counts them.
+    with localtime.activated(tz=zone):
+        recompute.recompute_case_signals(Case(pk=case_id))
     return "recomputed"
 
 
 @task()
 def case_ended(case_id: int) -> str:
     """A case closed: refit the clinic's expected course if needed, recompute if it changed."""
-    case = Case.objects.select_related("client").filter(pk=case_id).first()
+    case = Case.objects.select_related("client__clinic").filter(pk=case_id).first()
     if case is None:
         return "case gone"
-    recompute.case_ended(case)
+    with localtime.activated(case.client.clinic):
+        recompute.case_ended(case)
     return "done"
 
 
@@ -59,4 +65,6 @@ def clinic_settings_saved(context: TaskContext, clinic_id: int) -> str:
     clinic = Clinic.objects.filter(pk=clinic_id).first()
     if clinic is None:
         return "clinic gone"
-    return "recomputed" if recompute.clinic_settings_saved(clinic) else "unchanged"
+    with localtime.activated(clinic):
+        changed = recompute.clinic_settings_saved(clinic)
+    return "recomputed" if changed else "unchanged"

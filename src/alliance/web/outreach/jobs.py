@@ -14,11 +14,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 
+from alliance.web import localtime
 from alliance.web.care.models import Case
 from alliance.web.outreach import services
 from alliance.web.outreach.models import Job, Message, NoticePreference
@@ -43,8 +43,7 @@ def plan_digests(now: datetime) -> str:
     planned = 0
     for pref in (NoticePreference.objects.filter(daily_digest=True, staff__is_active=True)
                  .select_related("staff__clinic")):
-        zone = getattr(pref.staff.clinic, "time_zone", "") or "UTC"
-        local = now.astimezone(ZoneInfo(zone))
+        local = localtime.local(now, pref.staff.clinic)
         if local.hour < pref.digest_hour:
             continue
         services.plan_staff_notice(pref.staff, kind=Message.Kind.DIGEST,

@@ -69,4 +69,4 @@ def address_problem(client: Client, channel: str) -> str:
 
 def zone_of(client: Client) -> str:
     """The client's time zone, else the clinic's."""
-    return client.time_zone or getattr(client.clinic, "time_zone", "") or settings.TIME_ZONE
+    return client.time_zone or client.clinic.time_zone or settings.TIME_ZONE

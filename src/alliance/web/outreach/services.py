@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.web.care.models import Case, Session
+from alliance.web import localtime
 from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
@@ -49,10 +49,6 @@ def _plan(message: Message) -> Message:
         return message
     except IntegrityError:  # planned already (a second worker, a repeated event)
         return Message.objects.get(key=message.key)
-
-
-def local_text(when: datetime, zone: str) -> str:
-    return f"{when.astimezone(ZoneInfo(zone)):%a %-d %b %Y, %H:%M}"
 
 
 def site_url(path: str) -> str:
@@ -149,8 +145,10 @@ def send_link(issued: checkins.IssuedLink, channel: str, *, reminder: bool = Fal
         raise DeliveryFailed(problem)
     zone = plans.zone_of(client)
     context = {"clinic": client.clinic.name, "therapist": case.therapist.display_name,
-               "session_date": f"{session.date:%-d %B %Y}", "url": site_url(issued.path),
-               "expires": local_text(issued.link.expires_at, zone), "reminder": reminder,
+               "session_date": localtime.format_date(session.date, style="long"),
+               "url": site_url(issued.path),
+               "expires": localtime.format_datetime(issued.link.expires_at, tz=zone),
+               "reminder": reminder,
                "reply_to": plans.messaging(client.clinic).reply_to}
     if channel == Channel.SMS:
         settings_ = plans.messaging(client.clinic)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
-from django.utils import timezone
 
+from alliance.web import localtime
 from alliance.web.goals import services as goal_services
 from alliance.web.goals.models import Goal, Side, Task, TaskReport
 from alliance.web.portal import scoping
@@ -70,10 +70,7 @@ class GoalItem:
 
 
 def _date(moment) -> str:
-    if moment is None:
-        return "—"
-    day = timezone.localdate(moment)
-    return f"{day.day} {day:%B %Y}"
+    return localtime.format_date(moment) or "—"
 
 
 @dataclass

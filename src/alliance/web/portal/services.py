@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from alliance.web import localtime
 from alliance.web.audit.services import record_change
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import StaffMember
@@ -193,7 +194,8 @@ def request_sign_in_link(email: str, *, base_url: str | None = None, now=None) -
                                              created_at=now,
                                              expires_at=now + timedelta(minutes=link_minutes()))
         context = {"url": _base(base_url) + reverse("portal:sign_in_link", args=[token]),
-                   "minutes": link_minutes(), "expires_at": link.expires_at}
+                   "minutes": link_minutes(),
+                   "expires": localtime.format_time(link.expires_at, account.client.clinic)}
         send_mail(subject="Your sign-in link",
                   message=render_to_string("portal/email/sign_in_link.txt", context),
                   from_email=None, recipient_list=[account.client.contact_email])

@@ -15,8 +15,8 @@ import datetime as dt
 
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 
+from alliance.web import localtime
 from alliance.web.audit.services import record, record_denied
 from alliance.web.clinics.models import StaffMember
 from alliance.web.errors import DomainError
@@ -61,7 +61,7 @@ def start_focus(request, therapist: StaffMember, *, skill: str, started_on: dt.d
     """Note a new focus; a current one ends the day before (one focus at a time)."""
     if not can_see(by, therapist):
         raise FocusError("Only the therapist or their supervisor can note a practice focus.")
-    today = timezone.localdate()
+    today = localtime.today(therapist.clinic)
     if started_on > today:
         raise FocusError("The start date cannot be in the future.")
     if started_on < today - dt.timedelta(days=MAX_BACKDATE_DAYS):
@@ -73,8 +73,9 @@ def start_focus(request, therapist: StaffMember, *, skill: str, started_on: dt.d
                     .filter(therapist=therapist, ended_on__isnull=True).first())
         if previous is not None:
             if started_on <= previous.started_on:
-                raise FocusError(f"The current focus started on {previous.started_on:%-d %b %Y}; "
-                                 "a new one must start after that.")
+                raise FocusError(f"The current focus started on "
+                                 f"{localtime.format_date(previous.started_on)}; a new one "
+                                 "must start after that.")
             previous.ended_on = started_on - dt.timedelta(days=1)
             previous.save(update_fields=["ended_on"])
             record(request, "update", previous, detail="practice focus ended by a new one")
@@ -90,6 +91,6 @@ def end_focus(request, focus: PracticeFocus, *, by: StaffMember) -> None:
         raise FocusError("Only the therapist or their supervisor can end a practice focus.")
     if focus.ended_on is not None:
         raise FocusError("This focus has already ended.")
-    focus.ended_on = max(timezone.localdate(), focus.started_on)
+    focus.ended_on = max(localtime.today(by.clinic), focus.started_on)
     focus.save(update_fields=["ended_on"])
     record(request, "update", focus, detail="practice focus ended")

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from alliance.web import localtime
 from alliance.web.care.models import Case, Client
 from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.errors import DomainError
@@ -52,7 +53,8 @@ def find_client(clinic, code: str) -> Client:
 # -- Export -----------------------------------------------------------------------------------
 
 def _at(value):
-    return value.isoformat() if value is not None else None
+    # With the clinic's UTC offset: export_client runs in the clinic's time zone.
+    return localtime.isoformat(value)
 
 
 def _number(session) -> int | None:
@@ -61,13 +63,19 @@ def _number(session) -> int | None:
 
 def export_client(client: Client) -> dict:
     """Everything held about `client`, as one JSON-ready document (docs/privacy.md)."""
+    with localtime.activated(client.clinic):
+        return _export(client)
+
+
+def _export(client: Client) -> dict:
     cases = (client.cases.select_related("therapist").order_by("start_date", "pk")
              .prefetch_related("sessions__administrations__links"))
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "exported_at": _at(timezone.now()),
-        "clinic": {"id": client.clinic_id, "name": client.clinic.name},
+        "clinic": {"id": client.clinic_id, "name": client.clinic.name,
+                   "time_zone": client.clinic.time_zone},
         "client": {"id": client.pk, "code": client.code, "contact_email": client.contact_email,
                    "created_at": _at(client.created_at), "erased_at": _at(client.erased_at)},
         "cases": [_case(case) for case in cases],

@@ -26,9 +26,8 @@ import dataclasses
 import datetime as dt
 
 from django.db.models import Prefetch
-from django.utils import timezone
-from django.utils.formats import date_format
 
+from alliance.web import localtime
 from alliance.web.care.models import Session
 from alliance.web.dashboards import casepage
 from alliance.web.dashboards.series import CaseSeries
@@ -48,11 +47,8 @@ VARIANTS = (RECORD, CLIENT)
 
 
 def _day(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dt.datetime):
-        value = timezone.localdate(value)
-    return date_format(value, "j M Y")
+    # A moment is the clinic's day: render() runs in the clinic's time zone.
+    return localtime.format_date(value) or "—"
 
 
 # --- goals and tasks ---------------------------------------------------------------
@@ -137,13 +133,17 @@ class CaseReport:
 def load(case, variant: str = RECORD, *, today: dt.date | None = None) -> CaseReport:
     if variant not in VARIANTS:
         raise ValueError(f"unknown case report variant {variant!r}")
-    data = casepage.load_case(case)
-    repair.attach_repair(data.signals)
-    return CaseReport(case=case, variant=variant, date=today or timezone.localdate(), data=data,
-                      summary=casepage.summary(data, own=False),
-                      goals=goal_entries(case, data.sessions),
-                      ruptures=repair.history(data.signals),
-                      feedback=casepage.client_feedback(data.sessions))
+    clinic = case.client.clinic
+    # Days (goal waiting times, dates of comments) as the clinic counts them, also when the
+    # report is made on the command line.
+    with localtime.activated(clinic):
+        data = casepage.load_case(case)
+        repair.attach_repair(data.signals)
+        return CaseReport(case=case, variant=variant, date=today or localtime.today(clinic),
+                          data=data, summary=casepage.summary(data, own=False),
+                          goals=goal_entries(case, data.sessions),
+                          ruptures=repair.history(data.signals),
+                          feedback=casepage.client_feedback(data.sessions))
 
 
 def _client_series(series: CaseSeries) -> CaseSeries:
@@ -413,7 +413,7 @@ def _sessions_section(report: CaseReport) -> list:
     rows = []
     for s in sessions:
         forms = [f for f in s.forms if not (report.for_client and f.respondent != "client")]
-        rows.append([s.number, date_format(s.date, "D j M Y"), s.status_label,
+        rows.append([s.number, localtime.format_date(s.date, style="weekday"), s.status_label,
                      ", ".join(f.label + (" ✓" if f.answered else " · waiting" if f.waiting
                                           else " · not answered") for f in forms) or "—"])
     story.append(pdf.table(["Session", "Date", "Attendance", "Check-ins"], rows,
@@ -422,7 +422,12 @@ def _sessions_section(report: CaseReport) -> list:
 
 
 def render(report: CaseReport) -> bytes:
-    """The report as PDF bytes."""
+    """The report as PDF bytes, its moments in the clinic's time zone."""
+    with localtime.activated(report.case.client.clinic):
+        return _render(report)
+
+
+def _render(report: CaseReport) -> bytes:
     case = report.case
     clinic = case.client.clinic.name
     if report.for_client:

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.utils import timezone
 
 from alliance.core.benchmarking import TherapistComparison, therapist_effects
 from alliance.core.errors import AllianceError
+from alliance.web import localtime
 from alliance.web.care.models import Case
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
@@ -110,8 +110,8 @@ def load(staff: StaffMember, *, today: dt.date | None = None) -> ClinicReport:
                 f"with at least two {measures.outcome_title.lower()} ratings.")
     scope = ("all therapists of the clinic" if staff.is_admin
              else "the therapists you supervise")
-    return ClinicReport(staff=staff, date=today or timezone.localdate(), measures=measures,
-                        figures=figures, signals=repair.clinic_report(staff),
+    return ClinicReport(staff=staff, date=today or localtime.today(staff.clinic),
+                        measures=measures, figures=figures, signals=repair.clinic_report(staff),
                         comparison=comparison, comparison_note=note, names=names, scope=scope,
                         n_cases=cases.count(),
                         n_active=cases.filter(status=Case.Status.ACTIVE).count())
@@ -252,6 +252,11 @@ def _rules(report: ClinicReport) -> list:
 
 
 def render(report: ClinicReport) -> bytes:
+    with localtime.activated(report.staff.clinic):
+        return _render(report)
+
+
+def _render(report: ClinicReport) -> bytes:
     clinic = report.staff.clinic
     page = pdf.Page(clinic.name, "Clinic report", report.date,
                     footer="Aggregates only: no case records. For the clinic's use.")

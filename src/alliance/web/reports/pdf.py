@@ -36,6 +36,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from alliance.web import localtime
+
 FONT = "AllianceSans"
 BOLD = "AllianceSans-Bold"
 ITALIC = "AllianceSans-Oblique"
@@ -204,7 +206,7 @@ def _numbered_canvas(page: Page):
             self.setFont(FONT, 8.5)
             self.setFillColor(MUTED)
             self.drawRightString(width - MARGIN_X, top,
-                                 f"{page.title} · {page.date.day} {page.date:%B %Y}")
+                                 f"{page.title} · {localtime.format_date(page.date)}")
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN_X, top - 3.2 * mm, width - MARGIN_X, top - 3.2 * mm)
