@@ -169,3 +169,15 @@ def test_without_dask_installed_the_option_says_how_to_install_it(answers, run, 
                  "--dask", "local:2")
     assert_clean_error(result, "--dask needs the packages dask and distributed: "
                                "pip install 'alliance[dask]'", code=3)
+
+
+def test_a_client_with_a_session_twice_is_a_clean_error_on_the_cluster(
+        clinic, scheduler, run, tmp_path, assert_clean_error):
+    sessions = pd.read_csv(clinic / "sessions.csv", dtype={"client_id": str})
+    twice = pd.concat([sessions, sessions.iloc[[40]]]).sample(frac=1, random_state=2)
+    twice.to_parquet(tmp_path / "twice.parquet", row_group_size=500)
+    result = run("signals", tmp_path / "twice.parquet", "--score", "alliance",
+                 "--dask", scheduler, "--batch-rows", 500)
+    row = sessions.iloc[40]
+    assert_clean_error(result, f"twice.parquet: client '{row['client_id']}' has more than one "
+                               f"row for session {row['session']}")

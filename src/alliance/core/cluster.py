@@ -31,7 +31,7 @@ from functools import partial
 
 import pandas as pd
 
-from .errors import ClusterError, InputError, NotEnoughDataError
+from .errors import ClusterError, InputError
 from .partitioned import PooledSums, RuptureSummary, detect_in_batch
 from .tables import ParquetPiece, parquet_pieces, read_parquet_piece
 
@@ -152,22 +152,17 @@ def ruptures_on_cluster(client, path: str, client_column: str, session: str, sco
     with _lost_work():
         rows_ = dd.from_map(reader, pieces, meta=_meta(pieces[0], reader), label="read",
                             enforce_metadata=False)
-        shuffled = rows_.shuffle(on=client_column, npartitions=len(pieces)).persist()
+        # Kept on the workers (spilled to their disks when memory runs short) for the
+        # two passes: the pooled SD, then detection.
+        shuffled = client.persist(rows_.shuffle(on=client_column, npartitions=len(pieces)))
         parts = shuffled.to_delayed()
         source = "given"
         if rule != "rci" and pooled_sd is None:
             sums = PooledSums()
             for part in client.gather(client.compute(
                     [delayed(_pooled_sums)(p, client_column, score) for p in parts])):
-                sums.squares += part.squares
-                sums.rated += part.rated
-                sums.clients += part.clients
-            if not sums.rated:
-                raise NotEnoughDataError("no rated sessions (every score is empty)")
-            if not sums.value > 0:
-                raise NotEnoughDataError("every client's scores are constant, so the pooled "
-                                         "within-client SD is 0; give the pooled SD explicitly")
-            pooled_sd, source = sums.value, "estimated from the input"
+                sums.merge(part)
+            pooled_sd, source = sums.checked(), "estimated from the input"
         found = client.compute([delayed(_detect)(p, client_column, session, score, rule,
                                                  reference, window, pooled_sd, sd, reliability)
                                 for p in parts])

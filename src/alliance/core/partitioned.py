@@ -80,9 +80,24 @@ class PooledSums:
         self.rated += int(rated.sum())
         self.clients += int(frame["client"].nunique())
 
+    def merge(self, other: PooledSums) -> None:
+        """Add the sums of other clients (another batch or partition)."""
+        self.squares += other.squares
+        self.rated += other.rated
+        self.clients += other.clients
+
     @property
     def value(self) -> float:
         return float(np.sqrt(self.squares / self.rated)) if self.rated else float("nan")
+
+    def checked(self) -> float:
+        """The pooled SD, or why it cannot be used."""
+        if not self.rated:
+            raise NotEnoughDataError("no rated sessions (every score is empty)")
+        if not self.value > 0:
+            raise NotEnoughDataError("every client's scores are constant, so the pooled "
+                                     "within-client SD is 0; give the pooled SD explicitly")
+        return self.value
 
 
 @dataclass
@@ -156,12 +171,7 @@ def ruptures_in_batches(open_batches: Callable[[], Iterable[pd.DataFrame]], clie
         for batch in whole_clients(open_batches(), client):
             sums.add(batch[client].astype(str).to_numpy(),
                      batch[score].to_numpy(dtype=float))
-        if not sums.rated:
-            raise NotEnoughDataError("no rated sessions (every score is empty)")
-        if not sums.value > 0:
-            raise NotEnoughDataError("every client's scores are constant, so the pooled "
-                                     "within-client SD is 0; give the pooled SD explicitly")
-        pooled_sd, source = sums.value, "estimated from the input"
+        pooled_sd, source = sums.checked(), "estimated from the input"
     summary = RuptureSummary(rule=rule, parameters={})
 
     def tables() -> Iterator[pd.DataFrame]:
