@@ -231,14 +231,17 @@ def _lost_work():
     """A worker that died or a lost connection is a ClusterError; data errors pass as they are."""
     try:
         from distributed import CancelledError
+        from distributed.comm.core import CommClosedError
         from distributed.scheduler import KilledWorker
     except ImportError:  # pragma: no cover (connect() checked the import)
         yield
         return
     try:
         yield
-    except (KilledWorker, CancelledError) as exc:
-        raise ClusterError(f"the Dask cluster lost the work ({_first_line(exc)})") from None
+    except (KilledWorker, CancelledError, CommClosedError) as exc:
+        # CommClosedError is an OSError: caught here, it is not taken for a file problem.
+        why = _first_line(exc) or type(exc).__name__
+        raise ClusterError(f"the Dask cluster lost the work ({why})") from None
 
 
 def _first_line(exc: BaseException) -> str:
