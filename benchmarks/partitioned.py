@@ -14,12 +14,21 @@ Wall time and peak resident memory (resource.getrusage(RUSAGE_CHILDREN), one chi
 per run) are printed as a Markdown table (recorded in docs/benchmarks.md). Memory
 flat in N is the point: it should depend on B, not on N.
 
+With --dask W the same two commands also run with --dask on a local cluster of W
+worker processes (one thread each) that the benchmark starts: wall time, the
+command's peak RSS, and the largest peak RSS of a worker (getrusage in each worker;
+the workers are restarted before each run). The outputs are checked against the
+single-process ones: the same number of ruptures, the same scores table.
+
     python benchmarks/partitioned.py --sizes 1000000,3000000,10000000
+    python benchmarks/partitioned.py --sizes 1000000,10000000 --dask 2
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import datetime as dt
 import os
 import platform
@@ -84,29 +93,62 @@ def measure(command: list[str]) -> tuple[float, float]:
     return seconds, int(done.stdout.strip()) / 1024
 
 
-def run_one(n: int, batch: int, folder: Path) -> dict:
+def run_one(n: int, batch: int, folder: Path, cluster=None) -> dict:
     data = folder / f"data-{n}.parquet"
     start = time.perf_counter()
     write_data(data, n)
     written = time.perf_counter() - start
-    signals = measure([*ALLIANCE, "signals", str(data), "--score", "alliance",
-                       "--batch-rows", str(batch), "--out", str(folder / "ruptures.csv")])
-    scores = measure([*ALLIANCE, "score", str(data), "--instrument", "alliance-client",
-                      "--batch-rows", str(batch), "--id-columns", "client_id,session",
-                      "--out", str(folder / "scores.parquet")])
-    ruptures = sum(1 for _ in open(folder / "ruptures.csv")) - 1
-    size = data.stat().st_size / 1e6
-    for name in (data, folder / "ruptures.csv", folder / "scores.parquet"):
-        name.unlink()
-    return {"n": n, "file_mb": size, "written_s": written, "ruptures": ruptures,
-            "signals_s": signals[0], "signals_mb": signals[1],
-            "score_s": scores[0], "score_mb": scores[1]}
+
+    def signals(*extra, out="ruptures.csv"):
+        return measure([*ALLIANCE, "signals", str(data), "--score", "alliance",
+                        "--batch-rows", str(batch), "--out", str(folder / out), *extra])
+
+    def score(*extra, out="scores.parquet"):
+        return measure([*ALLIANCE, "score", str(data), "--instrument", "alliance-client",
+                        "--batch-rows", str(batch), "--id-columns", "client_id,session",
+                        "--out", str(folder / out), *extra])
+
+    row = {"n": n, "file_mb": data.stat().st_size / 1e6, "written_s": written}
+    row["signals_s"], row["signals_mb"] = signals()
+    row["score_s"], row["score_mb"] = score()
+    row["ruptures"] = sum(1 for _ in open(folder / "ruptures.csv")) - 1
+    if cluster is not None:
+        client, address = cluster
+        client.restart()
+        row["dask_signals_s"], row["dask_signals_mb"] = signals("--dask", address,
+                                                               out="dask-ruptures.csv")
+        row["dask_signals_worker_mb"] = worker_peak(client)
+        client.restart()
+        row["dask_score_s"], row["dask_score_mb"] = score("--dask", address,
+                                                         out="dask-scores.parquet")
+        row["dask_score_worker_mb"] = worker_peak(client)
+        found = sum(1 for _ in open(folder / "dask-ruptures.csv")) - 1
+        if found != row["ruptures"]:
+            raise SystemExit(f"--dask found {found} ruptures, one process {row['ruptures']}")
+        # The same table; the row groups follow the pieces (whole row groups of the input).
+        if not pq.read_table(folder / "dask-scores.parquet").equals(
+                pq.read_table(folder / "scores.parquet")):
+            raise SystemExit("--dask wrote other scores than one process")
+    for name in folder.iterdir():
+        if name.is_file():
+            name.unlink()
+    return row
+
+
+def worker_peak(client) -> float:
+    """The largest peak RSS (MB) of the cluster's workers since they were started."""
+    import resource
+
+    peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return max(peaks.values()) / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000000,3000000,10000000")
     parser.add_argument("--batch-rows", type=int, default=1_000_000)
+    parser.add_argument("--dask", type=int, metavar="W", default=0,
+                        help="also run with --dask on a local cluster of W worker processes")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
@@ -117,15 +159,31 @@ def main() -> None:
     print(f"--batch-rows {args.batch_rows}\n")
     started = measure([*ALLIANCE, "--version"])
     print(f"start-up: {started[0]:.1f} s, {started[1]:.0f} MB\n")
+    dask = " | --dask signals s | command MB | worker MB | --dask score s | command MB " \
+           "| worker MB" if args.dask else ""
     print("| administrations | Parquet MB | ruptures | signals s | signals peak RSS MB "
-          "| score s | score peak RSS MB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    with tempfile.TemporaryDirectory() as folder:
+          f"| score s | score peak RSS MB{dask} |")
+    print("|---:" * (13 if args.dask else 7) + "|")
+    with contextlib.ExitStack() as stack:
+        cluster = None
+        if args.dask:
+            from distributed import Client, LocalCluster
+
+            local = stack.enter_context(LocalCluster(
+                n_workers=args.dask, threads_per_worker=1, processes=True,
+                dashboard_address=":0", silence_logs=logging.ERROR))
+            cluster = (stack.enter_context(Client(local)), local.scheduler_address)
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         for n in sizes:
-            row = run_one(n, args.batch_rows, Path(folder))
-            print(f"| {n:,} | {row['file_mb']:.1f} | {row['ruptures']:,} | "
-                  f"{row['signals_s']:.1f} | {row['signals_mb']:.0f} | {row['score_s']:.1f} | "
-                  f"{row['score_mb']:.0f} |", flush=True)
+            row = run_one(n, args.batch_rows, folder, cluster)
+            line = (f"| {n:,} | {row['file_mb']:.1f} | {row['ruptures']:,} | "
+                    f"{row['signals_s']:.1f} | {row['signals_mb']:.0f} | {row['score_s']:.1f} | "
+                    f"{row['score_mb']:.0f} |")
+            if cluster:
+                line += (f" {row['dask_signals_s']:.1f} | {row['dask_signals_mb']:.0f} | "
+                         f"{row['dask_signals_worker_mb']:.0f} | {row['dask_score_s']:.1f} | "
+                         f"{row['dask_score_mb']:.0f} | {row['dask_score_worker_mb']:.0f} |")
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

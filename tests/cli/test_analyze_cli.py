@@ -196,6 +196,26 @@ def test_within_between_with_satterthwaite_df_matches_lmertest_and_says_so(run):
     assert header.split() == ["term", "estimate", "se", "t", "df", "ci_low", "ci_high", "p"]
 
 
+def test_within_between_with_kenward_roger_df_matches_pbkrtest_and_says_so(run):
+    result = run(*WB, MULTILEVEL, *COLUMNS, "--therapist", "therapist_id", "--df",
+                 "kenward-roger", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["df_method"] == "kenward-roger"
+    reference = json.loads((REFERENCE / "multilevel" / "kenward_roger_reference.json")
+                           .read_text())["therapist"]["fixed_effects"]
+    for term, expected in reference.items():
+        effect = data["fixed_effects"][term]
+        assert effect["se"] == pytest.approx(expected["se"], rel=1e-6)
+        assert effect["df"] == pytest.approx(expected["df"], rel=1e-6)
+        assert effect["p"] == pytest.approx(expected["p"], rel=1e-5)
+    table = run(*WB, MULTILEVEL, *COLUMNS, "--df", "kenward-roger").output
+    assert "t on Kenward–Roger degrees of freedom, adjusted standard errors" in table
+    refused = run("analyze", "expected", EXPECTED, "--client", "client_id", "--session",
+                  "session", "--outcome", "wellbeing", "--df", "kenward-roger")
+    assert refused.exit_code == 2 and "'kenward-roger' is not one of" in refused.output
+
+
 def test_within_between_says_what_rows_were_left_out_and_why(run):
     data = json.loads(run(*WB, MULTILEVEL, *COLUMNS, "--session", "session", "--lag",
                           "--json").output)

@@ -84,8 +84,8 @@ def test_balanced_random_intercept_model_has_the_textbook_df():
 
 
 def test_an_unknown_df_method_is_an_input_error(sessions):
-    with pytest.raises(InputError, match="df must be one of wald, satterthwaite"):
-        within_between(sessions, "wellbeing", "alliance", "client_id", df="kenward-roger")
+    with pytest.raises(InputError, match="df must be one of wald, satterthwaite, kenward-roger"):
+        within_between(sessions, "wellbeing", "alliance", "client_id", df="containment")
 
 
 # ------------------------------------------------------------ expected response

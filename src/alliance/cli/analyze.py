@@ -22,8 +22,18 @@ DF_OPTION = click.option(
     help="Tests of the fixed effects: Wald z (normal), or t on Satterthwaite degrees of "
          "freedom as lmerTest (better with few clients).")
 
+#: within-between also offers Kenward–Roger (checked against pbkrtest on its models).
+WITHIN_BETWEEN_DF_OPTION = click.option(
+    "--df", type=click.Choice(("wald", "satterthwaite", "kenward-roger")), default="wald",
+    show_default=True,
+    help="Tests of the fixed effects: Wald z (normal), t on Satterthwaite degrees of "
+         "freedom as lmerTest, or t on Kenward–Roger degrees of freedom with the adjusted "
+         "standard errors as lmerTest with pbkrtest (both better with few clients).")
+
 _TESTS = {"wald": "Wald z (normal distribution)",
-          "satterthwaite": "t on Satterthwaite degrees of freedom (as lmerTest)"}
+          "satterthwaite": "t on Satterthwaite degrees of freedom (as lmerTest)",
+          "kenward-roger": "t on Kenward–Roger degrees of freedom, adjusted standard errors "
+                           "(as lmerTest with pbkrtest)"}
 
 
 @click.group("analyze")
@@ -51,7 +61,7 @@ def analyze() -> None:
 @click.option("--lag", is_flag=True,
               help="Predict the outcome at the next session from the predictor at this one, "
                    "controlling for the outcome at this one.")
-@DF_OPTION
+@WITHIN_BETWEEN_DF_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def within_between_command(file, outcome, predictor, client, therapist, session, lag, df,
                            as_json):
@@ -63,8 +73,10 @@ def within_between_command(file, outcome, predictor, client, therapist, session,
     per client (and per therapist with --therapist). Fitted by REML; estimates
     and standard errors match R's lme4::lmer. Each fixed effect is tested with
     Wald z, or with --df satterthwaite a t test on Satterthwaite degrees of
-    freedom matching lmerTest (advisable with few clients or therapists). Rows
-    with a missing value are left out and counted by reason.
+    freedom matching lmerTest (advisable with few clients or therapists), or with
+    --df kenward-roger a t test on Kenward–Roger degrees of freedom with the
+    adjusted standard errors, matching lmerTest with pbkrtest. Rows with a
+    missing value are left out and counted by reason.
 
     \b
     Example:

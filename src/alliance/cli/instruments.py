@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 import pandas as pd
 
+from alliance.cli.options import dask_address
 from alliance.cli.output import print_json, print_pairs, print_table
 from alliance.core.instruments import (Instrument, LikertScale, bundled_instruments,
                                        get_instrument, load_definition)
@@ -97,8 +100,14 @@ def validate(file: str) -> None:
                    "item or open question).")
 @click.option("--batch-rows", type=click.IntRange(min=1), metavar="N",
               help="Parquet data larger than memory: score N rows at a time, writing as it goes.")
+@click.option("--dask", "dask", metavar="ADDRESS", callback=dask_address,
+              help="Score on a Dask cluster: the scheduler's address (host:port), or local:N "
+                   "for N worker processes on this machine. Parquet data every worker can "
+                   "read; the scores come back in the data's order and are written as with "
+                   "--batch-rows, which sets the rows of a partition (default 1,000,000). "
+                   "Needs pip install 'alliance[dask]'.")
 def score(file: str, reference: str, out: str | None, id_columns: str | None,
-          batch_rows: int | None) -> None:
+          batch_rows: int | None, dask: str | int | None) -> None:
     """Score a wide CSV or Parquet file: one row per administration, one column per item id.
 
     The output has the id columns, one column per subscale and the total, their
@@ -115,18 +124,33 @@ def score(file: str, reference: str, out: str | None, id_columns: str | None,
     Example:
       alliance score waisr.csv --instrument wai-sr --id-columns client_id,session --out scores.csv
       alliance score big.parquet --instrument wai-sr --batch-rows 1000000 --out scores.parquet
+      alliance score answers/ --instrument wai-sr --dask scheduler:8786 --out scores.parquet
     """
     definition = get_instrument(reference)
     item_ids = definition.item_ids
     keep = ([c.strip() for c in id_columns.split(",") if c.strip()]
             if id_columns is not None else None)
+    if dask is not None:
+        if not is_parquet(file):
+            raise click.UsageError("--dask reads Parquet data (a .parquet file or a folder of "
+                                   "them) at a path every worker can read")
+        from alliance.core.cluster import PIECE_ROWS, connect, map_pieces
+
+        with connect(dask) as client:
+            results = map_pieces(client, file, partial(_scored, definition, keep=keep, file=file),
+                                 read={"required": [*(keep or []), *item_ids],
+                                       "numeric": item_ids},
+                                 rows=batch_rows or PIECE_ROWS)
+            _write_scored(definition, results, file, out)
+        return
     if batch_rows is not None:
         if not is_parquet(file):
             raise click.UsageError("--batch-rows reads Parquet data (a .parquet file or a "
                                    "folder of them)")
         batches = iter_parquet(file, required=[*(keep or []), *item_ids], numeric=item_ids,
                                batch_rows=batch_rows)
-        _score_batches(definition, batches, keep, file, out)
+        _write_scored(definition, (_scored(definition, batch, keep, file) for batch in batches),
+                      file, out)
         return
     frame = read_table(file, required=[*(keep or []), *item_ids], numeric=item_ids)
     result, incomplete = _scored(definition, frame, keep, file)
@@ -161,16 +185,15 @@ def _scored(definition: Instrument, frame: pd.DataFrame, keep: list[str] | None,
     return pd.concat([frame[keep], scores.round(6)], axis=1), incomplete
 
 
-def _score_batches(definition: Instrument, batches, keep, file: str, out: str | None) -> None:
-    """Score batch by batch and write each as it is done (bounded memory)."""
+def _write_scored(definition: Instrument, scored, file: str, out: str | None) -> None:
+    """Write scored batches (pairs of `_scored`) as each is done (bounded memory)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     total = incomplete = 0
     writer = handle = None
     try:
-        for n, batch in enumerate(batches):
-            result, missing = _scored(definition, batch, keep, file)
+        for n, (result, missing) in enumerate(scored):
             total, incomplete = total + len(result), incomplete + missing
             if out and out.lower().endswith(".parquet"):
                 table = pa.Table.from_pandas(result, preserve_index=False)

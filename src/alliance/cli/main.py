@@ -6,7 +6,9 @@ the core become a one-line message and exit status 1, never a traceback.
 
 Exit status: 0 success; 1 bad data or input (a file, a value the core refuses,
 a failed check); 2 a usage error (an unknown command or option, a missing or
-malformed argument). Every error is one line on standard error, ``Error: ...``.
+malformed argument); 3 a computing cluster that cannot be used (--dask: its
+scheduler does not answer, dask is not installed, or it lost the work). Every
+error is one line on standard error, ``Error: ...``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import click
 
 from alliance import __version__
-from alliance.core.errors import AllianceError
+from alliance.core.errors import AllianceError, ClusterError
 
 
 class AllianceGroup(click.Group):
@@ -37,6 +39,10 @@ class AllianceGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except ClusterError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = CLUSTER_UNUSABLE
+            raise error from None
         except AllianceError as exc:
             raise click.ClickException(str(exc)) from None
 
@@ -63,6 +69,9 @@ class AllianceGroup(click.Group):
         # -h) and None after a command that returned normally.
         sys.exit(code if isinstance(code, int) else 0)
 
+
+#: Exit status when the computing cluster (--dask) cannot be used.
+CLUSTER_UNUSABLE = 3
 
 # click 8.2 and later raise this when a group is called without a command.
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())

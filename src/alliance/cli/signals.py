@@ -10,6 +10,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from alliance.cli.options import dask_address
 from alliance.cli.output import print_table, to_plain
 from alliance.core.errors import InputError, NotEnoughDataError
 from alliance.core.signals import (SIGNAL_TYPES, Signal, SignalSettings, detect_ruptures,
@@ -55,13 +56,20 @@ THERAPIST, ATTENDED, DATE = "therapist_alliance", "attended", "date"
 @click.option("--batch-rows", type=click.IntRange(min=1), metavar="N",
               help="Parquet data larger than memory: read N rows at a time (the data sorted "
                    "by client) and write the ruptures as CSV to --out or standard output.")
+@click.option("--dask", "dask", metavar="ADDRESS", callback=dask_address,
+              help="Run on a Dask cluster: the scheduler's address (host:port), or local:N "
+                   "for N worker processes on this machine. Parquet data every worker can "
+                   "read, partitioned by client (need not be sorted); the ruptures are "
+                   "written as CSV to --out or standard output. --batch-rows sets the rows "
+                   "of a partition (default 1,000,000). Needs pip install 'alliance[dask]'.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str),
-              help="With --batch-rows: the CSV file to write the ruptures to.")
+              help="With --batch-rows or --dask: the CSV file to write the ruptures to.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def signals(file: str, score: str, client: str, session: str, rule: str, reference: str,
             window: int, sd: float | None, reliability: float | None, pooled_sd: float | None,
             all_signals: bool, low_cutoff: float | None, outcome: str | None,
-            batch_rows: int | None, out: str | None, as_json: bool) -> None:
+            batch_rows: int | None, dask: str | int | None, out: str | None,
+            as_json: bool) -> None:
     """Find alliance ruptures and their repair in a long-format CSV or Parquet file
     (one row per client session), with the exact rule of docs/signals.md.
 
@@ -78,6 +86,7 @@ def signals(file: str, score: str, client: str, session: str, rule: str, referen
       alliance signals sessions.csv --score bond --rule rci --sd 1.8 --reliability 0.85 --json
       alliance signals sessions.csv --score alliance --all --outcome wellbeing
       alliance signals sessions.parquet --score alliance --batch-rows 1000000 --out ruptures.csv
+      alliance signals sessions/ --score alliance --dask scheduler:8786 --out ruptures.csv
     """
     if rule == "rci" and (sd is None or reliability is None):
         raise click.UsageError("--rule rci needs --sd and --reliability")
@@ -90,8 +99,18 @@ def signals(file: str, score: str, client: str, session: str, rule: str, referen
     if len({score, client, session}) < 3 or outcome in (client, session):
         raise click.UsageError("--score, --client and --session (and --outcome) must be "
                                "different columns")
-    if out is not None and batch_rows is None:
-        raise click.UsageError("--out is used only with --batch-rows")
+    if out is not None and batch_rows is None and dask is None:
+        raise click.UsageError("--out is used only with --batch-rows or --dask")
+    if dask is not None:
+        if all_signals:
+            raise click.UsageError("--all needs the whole clinic at once (percentiles and the "
+                                   "expected model); it is not available with --dask")
+        if not is_parquet(file):
+            raise click.UsageError("--dask reads Parquet data (a .parquet file or a folder of "
+                                   "them) at a path every worker can read")
+        _signals_on_cluster(file, score, client, session, rule, reference, window, sd,
+                            reliability, pooled_sd, batch_rows, dask, out, as_json)
+        return
     if batch_rows is not None:
         if all_signals:
             raise click.UsageError("--all needs the whole clinic at once (percentiles and the "
@@ -166,11 +185,27 @@ def _signals_in_batches(file, score, client, session, rule, reference, window, s
                 raise InputError("empty client identifier", file=file, column=client)
             yield batch
 
+    _write_ruptures(lambda: ruptures_in_batches(
+        batches, client, session, score, rule=rule, reference=reference, window=window,
+        pooled_sd=pooled_sd, sd=sd, reliability=reliability), file, score, out, as_json)
+
+
+def _signals_on_cluster(file, score, client, session, rule, reference, window, sd, reliability,
+                        pooled_sd, batch_rows, address, out, as_json) -> None:
+    """Ruptures of Parquet data on a Dask cluster, partitioned by client (alliance.core.cluster)."""
+    from alliance.core.cluster import PIECE_ROWS, connect, ruptures_on_cluster
+
+    with connect(address) as dask_client:
+        _write_ruptures(lambda: ruptures_on_cluster(
+            dask_client, file, client, session, score, rule=rule, reference=reference,
+            window=window, pooled_sd=pooled_sd, sd=sd, reliability=reliability,
+            rows=batch_rows or PIECE_ROWS), file, score, out, as_json)
+
+
+def _write_ruptures(run, file, score, out, as_json) -> None:
+    """Write the rupture tables of a partitioned run as one CSV, then its summary."""
     try:
-        summary, tables = ruptures_in_batches(batches, client, session, score, rule=rule,
-                                              reference=reference, window=window,
-                                              pooled_sd=pooled_sd, sd=sd,
-                                              reliability=reliability)
+        summary, tables = run()
         handle = open(out, "w", newline="", encoding="utf-8") if out else None
         try:
             header = True

@@ -41,9 +41,10 @@ _Z95 = float(stats.norm.ppf(0.975))
 class FixedEffect:
     """One fixed effect: estimate, standard error, Wald z, p and 95 % confidence interval.
 
-    With Satterthwaite degrees of freedom (``df`` set) ``z`` is lmerTest's t
-    statistic (the same estimate / se), ``p`` comes from the t distribution on
-    ``df`` degrees of freedom and the interval uses its quantile.
+    With Satterthwaite or Kenward–Roger degrees of freedom (``df`` set) ``z`` is
+    lmerTest's t statistic (estimate / se; with Kenward–Roger the se comes from
+    the adjusted covariance), ``p`` comes from the t distribution on ``df``
+    degrees of freedom and the interval uses its quantile.
 
     ``z`` is what lme4 prints as "t value". ``p`` and the interval use the normal
     distribution (large-sample Wald), as ``confint(fit, method = "Wald")`` does.
@@ -55,7 +56,7 @@ class FixedEffect:
     p: float
     ci_low: float
     ci_high: float
-    #: Satterthwaite denominator degrees of freedom (None for Wald z).
+    #: Satterthwaite or Kenward–Roger denominator degrees of freedom (None for Wald z).
     df: float | None = None
 
     def to_dict(self) -> dict:
@@ -110,7 +111,8 @@ class WithinBetweenResult:
     method: str = "REML"
     #: Why rows were left out: reason → number of rows.
     dropped: dict[str, int] = field(default_factory=dict)
-    #: "wald" (z and normal p) or "satterthwaite" (t on Satterthwaite df, as lmerTest).
+    #: "wald" (z and normal p), "satterthwaite" (t on Satterthwaite df, as lmerTest) or
+    #: "kenward-roger" (t on Kenward–Roger df with the adjusted se, as lmerTest/pbkrtest).
     df_method: str = "wald"
 
     @property
@@ -228,6 +230,9 @@ def within_between(frame: pd.DataFrame, outcome: str, predictor: str, client: st
         distribution (Wald z). "satterthwaite": a t test on Satterthwaite
         degrees of freedom, as lmerTest's ``summary`` (better with few clients
         or therapists); see `alliance.core.mixed.satterthwaite_df`.
+        "kenward-roger": a t test on Kenward–Roger degrees of freedom with the
+        adjusted standard error, as ``summary(fit, ddf = "Kenward-Roger")``; see
+        `alliance.core.mixed.kenward_roger`.
 
     Returns
     -------

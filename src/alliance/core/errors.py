@@ -27,6 +27,11 @@ class InputError(AllianceError, ValueError):
         self.column = column
         super().__init__(self._message())
 
+    def __reduce__(self):
+        # Keyword arguments survive pickling (errors raised in another process, e.g. on
+        # a Dask worker, arrive whole).
+        return _input_error, (self.problem, self.file, self.line, self.column)
+
     def _message(self) -> str:
         where = []
         if self.file is not None:
@@ -36,6 +41,10 @@ class InputError(AllianceError, ValueError):
         if self.column is not None:
             where.append(f"column '{self.column}'")
         return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+
+def _input_error(problem, file, line, column) -> InputError:
+    return InputError(problem, file=file, line=line, column=column)
 
 
 class DefinitionError(AllianceError, ValueError):
@@ -65,3 +74,8 @@ class ScoringError(AllianceError, ValueError):
 
 class NotEnoughDataError(AllianceError):
     """There is too little data to compute something honestly; says how much is needed."""
+
+
+class ClusterError(AllianceError):
+    """The computing cluster cannot be used: its scheduler cannot be reached, its
+    packages are not installed, or it lost the work (the command line exits with 3)."""

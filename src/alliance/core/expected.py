@@ -300,6 +300,9 @@ def fit_expected_response(frame: pd.DataFrame, client: str, session: str, outcom
         raise InputError(f"coverage must be between 0 and 1 (got {coverage})")
     if curve not in (*CURVES, "auto"):
         raise InputError(f"curve must be one of {', '.join(CURVES)} or auto, got {curve!r}")
+    if df not in ("wald", "satterthwaite"):
+        # Kenward–Roger is checked against pbkrtest on the within/between models only.
+        raise InputError(f"df must be wald or satterthwaite here, got {df!r}")
     if min_sessions < 2:
         raise InputError("a completed case needs at least 2 rated sessions (intake and one more)")
     data, dropped = _cases(frame, client, session, outcome)

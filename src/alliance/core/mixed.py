@@ -37,8 +37,9 @@ SINGULAR_TOLERANCE = 1e-4
 STARTS = (1.0, 0.25, 0.05, 4.0)
 
 #: Denominator degrees of freedom of the fixed-effect tests: "wald" (none: the
-#: normal distribution, as lme4's Wald z) or "satterthwaite" (t tests as lmerTest).
-DF_METHODS = ("wald", "satterthwaite")
+#: normal distribution, as lme4's Wald z), "satterthwaite" (t tests as lmerTest) or
+#: "kenward-roger" (t tests on the adjusted covariance, as lmerTest with pbkrtest).
+DF_METHODS = ("wald", "satterthwaite", "kenward-roger")
 
 #: Eigenvalues of the variance parameters' Hessian at or below this count as zero
 #: (lmerTest's tolerance when it inverts the Hessian).
@@ -78,8 +79,9 @@ class RemlFit:
     reml_criterion: float
     converged: bool
     singular: bool
-    #: Satterthwaite denominator degrees of freedom per fixed effect (None unless
-    #: asked for with ``df="satterthwaite"``).
+    #: Denominator degrees of freedom per fixed effect (None unless asked for with
+    #: ``df="satterthwaite"`` or ``df="kenward-roger"``; with Kenward–Roger,
+    #: ``cov_fe`` is the adjusted covariance, so the standard errors are too).
     df: np.ndarray | None = None
 
     @property
@@ -121,9 +123,11 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald"
     groups : optional label of every row's group (e.g. therapist), with a random
         intercept ``c ~ N(0, τ²)``. Every unit must lie in one group (for clients
         seen by several therapists pass therapist:client as the unit).
-    df : "wald" (default) or "satterthwaite": also compute each fixed effect's
-        Satterthwaite degrees of freedom (``RemlFit.df``), as lmerTest does; see
-        :func:`satterthwaite_df`.
+    df : "wald" (default), "satterthwaite" or "kenward-roger": also compute each
+        fixed effect's Satterthwaite degrees of freedom (``RemlFit.df``), as lmerTest
+        does, see :func:`satterthwaite_df`; or its Kenward–Roger degrees of freedom
+        with the adjusted covariance of the fixed effects (``RemlFit.cov_fe``), as
+        lmerTest with pbkrtest, see :func:`kenward_roger`.
     starts : θ vectors to start the search from instead of the default starts
         (e.g. the optimum of a similar model, to refit it quickly on part of the data).
 
@@ -211,6 +215,9 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald"
     result = problem.result(theta, tuple(names))
     if df == "satterthwaite":
         result = dataclasses.replace(result, df=satterthwaite_df(problem, result))
+    elif df == "kenward-roger":
+        degrees, adjusted = kenward_roger(problem, result)
+        result = dataclasses.replace(result, df=degrees, cov_fe=adjusted)
     return result
 
 
@@ -263,6 +270,116 @@ def satterthwaite_df(problem: "_Problem", fit: RemlFit, contrasts=None) -> np.nd
         gradient = np.array([c @ jacobian[:, k].reshape(p, p) @ c for k in range(len(phi))])
         result[i] = 2.0 * variance ** 2 / (gradient @ cov_phi @ gradient)
     return result
+
+
+def kenward_roger(problem: "_Problem", fit: RemlFit,
+                  contrasts=None) -> tuple[np.ndarray, np.ndarray]:
+    """Kenward–Roger degrees of freedom of fixed-effect contrasts, and the adjusted
+    covariance of the fixed effects, as pbkrtest (and lmerTest's ``ddf = "Kenward-Roger"``).
+
+    Parameters
+    ----------
+    problem, fit : the model and its REML fit (from `fit_reml`).
+    contrasts : rows c of contrasts c'β (default: each fixed effect alone).
+
+    Returns
+    -------
+    (df, adjusted)
+        One df per contrast, and the adjusted covariance Φ_A of β̂ (p × p).
+
+    Notes
+    -----
+    The marginal covariance is Σ = Σ_k γ_k G_k, linear in the variance parameters
+    γ: each element of the unit-level covariance (G_k = Z_a Z_b' + Z_b Z_a' within
+    a unit; Z_a Z_a' on the diagonal), the group intercept's variance (1 1' within a
+    group) and the residual variance (I). With Φ = (X'Σ⁻¹X)⁻¹,
+    P_k = −X'Σ⁻¹G_kΣ⁻¹X and Q_kl = X'Σ⁻¹G_kΣ⁻¹G_lΣ⁻¹X (pbkrtest's ``vcovAdj``):
+
+        I_kl = tr(Σ⁻¹G_kΣ⁻¹G_l) − 2 tr(ΦQ_kl) + tr(ΦP_kΦP_l),   W = 2 I⁻¹,
+        Φ_A = Φ + 2 Φ [Σ_kl W_kl (Q_kl − P_k Φ P_l)] Φ
+
+    (no second-derivative term: Σ is linear in γ). For a contrast c (rank q = 1),
+    with Θ = c(c'Φc)⁻¹c', A1 = Σ_kl W_kl tr(ΘΦP_kΦ) tr(ΘΦP_lΦ) and
+    A2 = Σ_kl W_kl tr(ΘΦP_kΦΘΦP_lΦ), B = (A1 + 6A2)/(2q),
+    g = ((q+1)A1 − (q+4)A2)/((q+2)A2), c1 = g/(3q + 2(1−g)),
+    c2 = (q−g)/(3q + 2(1−g)), c3 = (q+2−g)/(3q + 2(1−g)),
+    ρ = (1/q) ((1 − A2/q)/(1 − c2B))² (1 + c1B)/(1 − c3B), and df = 4 + (q+2)/(qρ − 1).
+    Σ is block diagonal (by group, or by unit without groups), so every sum is
+    taken block by block with dense blocks. The tests compare with pbkrtest through
+    lmerTest (tests/reference/multilevel).
+
+    References
+    ----------
+    Kenward, M. G., & Roger, J. H. (1997). Small sample inference for fixed effects
+    from restricted maximum likelihood. Biometrics, 53(3), 983–997.
+
+    Halekoh, U., & Højsgaard, S. (2014). A Kenward-Roger approximation and parametric
+    bootstrap methods for tests in linear mixed models — the R package pbkrtest.
+    Journal of Statistical Software, 59(9), 1–30.
+    """
+    p, q = problem.p, problem.q
+    pairs = [(a, b) for b in range(q) for a in range(b, q)]        # the elements of G
+    k = len(pairs) + problem.has_groups + 1
+    X = problem.X
+    XtSX = np.zeros((p, p))
+    P = np.zeros((k, p, p))
+    Q = np.zeros((k, k, p, p))
+    trace = np.zeros((k, k))
+    blocks = problem.group_codes if problem.has_groups else problem.unit_codes
+    edges = np.r_[0, np.flatnonzero(np.diff(blocks) != 0) + 1, len(blocks)]
+    for start, end in zip(edges[:-1], edges[1:]):
+        Z, Xb = problem.Z_rows[start:end], X[start:end]
+        units = problem.unit_codes[start:end]
+        same = (units[:, None] == units[None, :]).astype(float)
+        derivatives = []
+        for a, b in pairs:
+            outer = np.outer(Z[:, a], Z[:, b])
+            derivatives.append(same * (outer if a == b else outer + outer.T))
+        if problem.has_groups:
+            derivatives.append(np.ones((end - start, end - start)))
+        derivatives.append(np.eye(end - start))
+        G = np.stack(derivatives)
+        gamma = np.r_[[fit.cov_re[a, b] for a, b in pairs],
+                      [fit.group_variance] if problem.has_groups else [], fit.scale]
+        inverse = np.linalg.inv(np.tensordot(gamma, G, axes=1))
+        T = inverse @ Xb                                  # Σ⁻¹X
+        H = G @ inverse                                   # G_kΣ⁻¹
+        O = H @ Xb                                        # G_kΣ⁻¹X
+        XtSX += Xb.T @ T
+        P -= T.T[None] @ O
+        SO = inverse[None] @ O                           # Σ⁻¹G_kΣ⁻¹X
+        Q += np.einsum("kni,lnj->klij", O, SO)
+        trace += np.einsum("kij,lji->kl", H, H)
+    phi = np.linalg.inv(XtSX)
+    information = (trace - 2 * np.einsum("ij,klji->kl", phi, Q)
+                   + np.einsum("kij,lji->kl", phi @ P, phi @ P))
+    values = np.linalg.eigvalsh(information)
+    W = 2 * (np.linalg.inv(information) if np.min(np.abs(values)) > 1e-10
+             else np.linalg.pinv(information))
+    U = sum(W[i, j] * (Q[i, j] - P[i] @ phi @ P[j]) for i in range(k) for j in range(k))
+    adjusted = phi + 2 * phi @ U @ phi
+    contrasts = np.eye(p) if contrasts is None else np.atleast_2d(np.asarray(contrasts, float))
+    degrees = np.empty(len(contrasts))
+    for n, c in enumerate(contrasts):
+        theta = np.outer(c, c) / (c @ phi @ c)
+        u = np.stack([theta @ phi @ P[i] @ phi for i in range(k)])
+        traces = np.trace(u, axis1=1, axis2=2)
+        A1 = traces @ W @ traces
+        A2 = np.einsum("kl,kij,lji->", W, u, u)
+        degrees[n] = _kenward_roger_df(A1, A2, rank=1)
+    return degrees, adjusted
+
+
+def _kenward_roger_df(A1: float, A2: float, rank: int) -> float:
+    q = rank
+    B = (A1 + 6 * A2) / (2 * q)
+    g = ((q + 1) * A1 - (q + 4) * A2) / ((q + 2) * A2)
+    denominator = 3 * q + 2 * (1 - g)
+    c1, c2, c3 = g / denominator, (q - g) / denominator, (q + 2 - g) / denominator
+    v0 = 1 + c1 * B
+    v0 = 0.0 if abs(v0) < 1e-10 else v0
+    rho = (1 / q) * ((1 - A2 / q) / (1 - c2 * B)) ** 2 * v0 / (1 - c3 * B)
+    return 4 + (q + 2) / (q * rho - 1)
 
 
 # Numerical derivatives as R's numDeriv computes them by default (method "Richardson":
@@ -353,6 +470,8 @@ class _Problem:
         self.n, self.p = X.shape
         self.q = Z.shape[1]
         self.X = X
+        # The rows themselves (sorted by group, then unit), for Kenward–Roger.
+        self.Z_rows, self.unit_codes, self.group_codes = Z, unit_codes, group_codes
         self.has_groups = groups is not None
         # Centre y and the columns of X other than the intercept. The REML criterion
         # is unchanged (a unit-triangular change of the fixed-effect basis, and a

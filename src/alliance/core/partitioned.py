@@ -80,9 +80,24 @@ class PooledSums:
         self.rated += int(rated.sum())
         self.clients += int(frame["client"].nunique())
 
+    def merge(self, other: PooledSums) -> None:
+        """Add the sums of other clients (another batch or partition)."""
+        self.squares += other.squares
+        self.rated += other.rated
+        self.clients += other.clients
+
     @property
     def value(self) -> float:
         return float(np.sqrt(self.squares / self.rated)) if self.rated else float("nan")
+
+    def checked(self) -> float:
+        """The pooled SD, or why it cannot be used."""
+        if not self.rated:
+            raise NotEnoughDataError("no rated sessions (every score is empty)")
+        if not self.value > 0:
+            raise NotEnoughDataError("every client's scores are constant, so the pooled "
+                                     "within-client SD is 0; give the pooled SD explicitly")
+        return self.value
 
 
 @dataclass
@@ -94,6 +109,20 @@ class RuptureSummary:
     n_clients: int = 0
     n_rated: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
+
+    def add(self, result: RuptureResult | None, source: str) -> None:
+        """Count one batch's result (None: a batch without rows); ``source`` says where
+        the pooled SD came from."""
+        if result is None:
+            return
+        if not self.parameters:
+            self.parameters = dict(result.parameters)
+            if self.rule != "rci":
+                self.parameters["pooled_sd_source"] = source
+        self.n_clients += result.n_clients
+        self.n_rated += result.n_rated
+        for state, count in result.counts().items():
+            self.counts[state] += count
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "parameters": dict(self.parameters),
@@ -142,29 +171,25 @@ def ruptures_in_batches(open_batches: Callable[[], Iterable[pd.DataFrame]], clie
         for batch in whole_clients(open_batches(), client):
             sums.add(batch[client].astype(str).to_numpy(),
                      batch[score].to_numpy(dtype=float))
-        if not sums.rated:
-            raise NotEnoughDataError("no rated sessions (every score is empty)")
-        if not sums.value > 0:
-            raise NotEnoughDataError("every client's scores are constant, so the pooled "
-                                     "within-client SD is 0; give the pooled SD explicitly")
-        pooled_sd, source = sums.value, "estimated from the input"
+        pooled_sd, source = sums.checked(), "estimated from the input"
     summary = RuptureSummary(rule=rule, parameters={})
 
     def tables() -> Iterator[pd.DataFrame]:
         for batch in whole_clients(open_batches(), client):
-            result: RuptureResult = detect_ruptures(
-                batch[client].to_numpy(), batch[session].to_numpy(), batch[score].to_numpy(),
-                rule=rule, reference=reference, window=window,
-                pooled_sd=None if rule == "rci" else pooled_sd, sd=sd, reliability=reliability)
-            if not summary.parameters:
-                summary.parameters = dict(result.parameters)
-                if rule != "rci":
-                    summary.parameters["pooled_sd_source"] = source
-            summary.n_clients += result.n_clients
-            summary.n_rated += result.n_rated
-            for state, count in result.counts().items():
-                summary.counts[state] += count
+            result = detect_in_batch(batch, client, session, score, rule, reference, window,
+                                     pooled_sd, sd, reliability)
+            summary.add(result, source)
             yield result.ruptures
 
     return summary, tables()
+
+
+def detect_in_batch(batch: pd.DataFrame, client: str, session: str, score: str, rule: str,
+                    reference: str, window: int, pooled_sd: float | None, sd: float | None,
+                    reliability: float | None) -> RuptureResult:
+    """`detect_ruptures` on a batch of whole clients, with the clinic's pooled SD."""
+    return detect_ruptures(
+        batch[client].to_numpy(), batch[session].to_numpy(), batch[score].to_numpy(),
+        rule=rule, reference=reference, window=window,
+        pooled_sd=None if rule == "rci" else pooled_sd, sd=sd, reliability=reliability)
 

@@ -11,6 +11,7 @@ import csv
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +187,105 @@ def iter_parquet(path: str | Path, *, required: Sequence[str] = (),
     has a fresh index; ``attrs["first_row"]`` is the position of its first row
     in the data (0-based), so errors name the data row.
     """
+    name, opened, schema_names = _open_parquet(path, required, numeric, integer)
+    wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in schema_names]
+    first = 0
+
+    # One file after another, one batch at a time: pyarrow's dataset scanner would read
+    # the column chunks of every row group ahead, so its memory grew with the data.
+    def read():
+        for _, handle in opened:
+            if batch_rows:
+                yield from handle.iter_batches(batch_size=batch_rows, columns=wanted)
+            else:
+                yield handle.read(columns=wanted)
+
+    seen = False
+    for batch in read():
+        if batch.num_rows == 0:
+            continue
+        seen = True
+        yield _parquet_frame(batch, first, name, required, numeric, integer, allow_missing)
+        first += batch.num_rows
+    if not seen:
+        raise InputError("the file has no data rows", file=name)
+
+
+@dataclass(frozen=True)
+class ParquetPiece:
+    """Consecutive row groups of one Parquet file: a part of the data that one process
+    reads on its own (see `parquet_pieces`, `read_parquet_piece`).
+
+    ``name`` is the data's path as the user gave it (a file or a folder), for errors;
+    ``first_row`` the position of the piece's first row in the data (0-based).
+    """
+
+    name: str
+    file: str
+    row_groups: tuple[int, ...]
+    first_row: int
+    rows: int
+    #: Read only the first rows (the columns' types, without reading the whole piece).
+    limit: int | None = None
+
+
+def parquet_pieces(path: str | Path, *, required: Sequence[str] = (),
+                   numeric: Iterable[str] = (), integer: Iterable[str] = (),
+                   rows: int = 1_000_000) -> list[ParquetPiece]:
+    """Cut Parquet data (a file or a folder) into pieces of whole row groups, each of
+    at least ``rows`` rows where the row groups allow (a row group is never split).
+
+    Reads only the files' metadata; a missing column is an error here, before any work.
+    """
+    name, opened, _ = _open_parquet(path, required, numeric, integer)
+    pieces: list[ParquetPiece] = []
+    first = 0
+    for file, handle in opened:
+        groups: list[int] = []
+        size = start = 0
+        for index in range(handle.metadata.num_row_groups):
+            count = handle.metadata.row_group(index).num_rows
+            if count == 0:
+                continue
+            if not groups:
+                start = first
+            groups.append(index)
+            size += count
+            first += count
+            if size >= rows:
+                pieces.append(ParquetPiece(name, file, tuple(groups), start, size))
+                groups, size = [], 0
+        if groups:
+            pieces.append(ParquetPiece(name, file, tuple(groups), start, size))
+    if not pieces:
+        raise InputError("the file has no data rows", file=name)
+    return pieces
+
+
+def read_parquet_piece(piece: ParquetPiece, *, required: Sequence[str] = (),
+                       numeric: Iterable[str] = (), integer: Iterable[str] = (),
+                       allow_missing: Iterable[str] | bool = True,
+                       columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One piece of `parquet_pieces`, read and checked as `iter_parquet` checks a batch."""
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(piece.file)
+        if piece.limit is not None:
+            table = next(handle.iter_batches(batch_size=piece.limit, columns=columns,
+                                             row_groups=list(piece.row_groups)))
+        else:
+            table = handle.read_row_groups(list(piece.row_groups), columns=columns)
+    except OSError as exc:
+        raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0]})",
+                         file=piece.name) from None
+    return _parquet_frame(table, piece.first_row, piece.name, required,
+                          list(dict.fromkeys([*numeric, *integer])), set(integer), allow_missing)
+
+
+def _open_parquet(path: str | Path, required: Sequence[str], numeric: Iterable[str],
+                  integer: Iterable[str]):
+    """(name, [(file, ParquetFile)], column names), after checking the required columns."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -197,50 +297,35 @@ def iter_parquet(path: str | Path, *, required: Sequence[str] = (),
     if not files:
         raise InputError("the folder holds no .parquet files", file=name)
     try:
-        opened = [pq.ParquetFile(file) for file in files]
+        opened = [(str(file), pq.ParquetFile(file)) for file in files]
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0]})",
                          file=name) from None
-    schema_names = opened[0].schema_arrow.names
-    integer = set(integer)
-    numeric = list(dict.fromkeys([*numeric, *integer]))
-    absent = [c for c in [*required, *numeric] if c not in schema_names]
+    schema_names = opened[0][1].schema_arrow.names
+    absent = [c for c in dict.fromkeys([*required, *numeric, *integer]) if c not in schema_names]
     if absent:
         raise InputError(
             f"missing column{'s' if len(absent) > 1 else ''} {', '.join(repr(c) for c in absent)}"
             f" (the file has: {', '.join(schema_names)})", file=name)
-    wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in schema_names]
-    first = 0
+    return name, opened, schema_names
 
-    # One file after another, one batch at a time: pyarrow's dataset scanner would read
-    # the column chunks of every row group ahead, so its memory grew with the data.
-    def read():
-        for handle in opened:
-            if batch_rows:
-                yield from handle.iter_batches(batch_size=batch_rows, columns=wanted)
-            else:
-                yield handle.read(columns=wanted)
 
-    batches = read()
-    seen = False
-    for batch in batches:
-        if batch.num_rows == 0:
-            continue
-        seen = True
-        frame = batch.to_pandas()
-        for column in required:
-            values = frame[column]
-            if column not in numeric and pd.api.types.is_numeric_dtype(values):
-                # Identifiers are text, as read_csv reads them (7, not 7.0).
-                text = values.astype("Int64" if values.dropna().mod(1).eq(0).all() else float)
-                frame[column] = text.astype(str).where(values.notna())
-        lines = np.arange(first + 1, first + len(frame) + 1)
-        frame.attrs["first_row"] = first
-        yield _checked(frame, name, required, numeric, integer, allow_missing,
-                       lines=_Rows(lines), header_line=None)
-        first += len(frame)
-    if not seen:
-        raise InputError("the file has no data rows", file=name)
+def _parquet_frame(batch, first: int, name: str, required: Sequence[str], numeric, integer,
+                   allow_missing) -> pd.DataFrame:
+    """A pyarrow batch or table as a checked frame whose errors name the data row."""
+    integer = set(integer)
+    numeric = list(dict.fromkeys([*numeric, *integer]))
+    frame = batch.to_pandas()
+    for column in required:
+        values = frame[column]
+        if column not in numeric and pd.api.types.is_numeric_dtype(values):
+            # Identifiers are text, as read_csv reads them (7, not 7.0).
+            text = values.astype("Int64" if values.dropna().mod(1).eq(0).all() else float)
+            frame[column] = text.astype(str).where(values.notna())
+    lines = np.arange(first + 1, first + len(frame) + 1)
+    frame.attrs["first_row"] = first
+    return _checked(frame, name, required, numeric, integer, allow_missing,
+                    lines=_Rows(lines), header_line=None)
 
 
 class _Rows(np.ndarray):
