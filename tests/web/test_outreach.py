@@ -478,3 +478,16 @@ def test_ending_a_case_sends_the_questionnaires_asked_at_the_last_session(
             f"{item}": "6" for item in ("self", "close", "everyday", "overall")})
     assert response.status_code == 302, response.content.decode()[:3000]
     assert session.administrations.get(instrument_id="wellbeing").submitted_at is not None
+
+
+def test_the_gateway_secret_is_never_shown_again_and_kept_when_left_empty(admin, login):
+    ClinicMessaging.objects.create(clinic=admin.clinic, sms_webhook_url="https://sms.example/in",
+                                   sms_webhook_secret="s3cret-value")
+    page = login(admin).get("/clinic/measurement/").content.decode()
+    assert "s3cret-value" not in page and "A secret is stored" in page
+    data = {"plan-sending": "by_hand", "plan-channel": "sms", "plan-delay_hours": "0",
+            "plan-reminder_after_hours": "24", "plan-reminders": "0",
+            "plan-every-alliance-client": "1", "plan-every-wellbeing": "1",
+            "sending-sms_webhook_url": "https://sms.example/in", "sending-sms_webhook_secret": ""}
+    assert login(admin).post("/clinic/measurement/", data).status_code == 302
+    assert plans.messaging(admin.clinic).sms_webhook_secret == "s3cret-value"

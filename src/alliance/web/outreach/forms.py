@@ -74,7 +74,18 @@ class MessagingForm(ModelForm):
     class Meta:
         model = ClinicMessaging
         fields = ["reply_to", "sms_webhook_url", "sms_webhook_secret"]
-        widgets = {"sms_webhook_secret": forms.PasswordInput(render_value=True)}
+        # The secret is never shown again: left empty, the stored one is kept.
+        widgets = {"sms_webhook_secret": forms.PasswordInput(render_value=False)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored_secret = self.instance.sms_webhook_secret
+        if self.stored_secret:
+            self.fields["sms_webhook_secret"].help_text = (
+                "A secret is stored; leave this empty to keep it, or type a new one.")
+
+    def clean_sms_webhook_secret(self):
+        return self.cleaned_data["sms_webhook_secret"] or self.stored_secret
 
     def clean_sms_webhook_url(self):
         url = self.cleaned_data["sms_webhook_url"]

@@ -190,6 +190,8 @@ def _send_checkin(message: Message, now: datetime) -> str:
     session = message.session
     case = session.case
     closing = bool(message.detail.get("closing"))
+    if case.client.erased_at is not None:
+        raise NotSent("The client's data were erased.")
     if not case.is_active and not closing:
         raise NotSent("The case has ended.")
     plan = plans.plan_for(case)
