@@ -99,6 +99,16 @@ def _pending_administration(session: Session, instrument, respondent: str, via: 
     return administration
 
 
+def in_use(clinic) -> list[str]:
+    """The clinic's instruments, and the safety question when the clinic asks it."""
+    from alliance.web.safety import services as safety
+
+    chosen = list(clinic.instruments_in_use or [])
+    if SAFETY_QUESTION not in chosen and safety.asks_safety_question(clinic):
+        chosen.append(SAFETY_QUESTION)
+    return chosen
+
+
 def due_instruments(session: Session) -> list:
     """The client forms every attended session's check-in asks: the clinic's client alliance
     check-in and its outcome check-in (wellbeing), when in use and complete, and the safety
@@ -156,7 +166,7 @@ def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
     clinic = session.case.client.clinic
     if not session.attended:
         raise CheckinNotPossible("Check-ins are for sessions the client attended.")
-    if instrument_id not in clinic.instruments_in_use:
+    if instrument_id not in in_use(clinic):
         raise CheckinNotPossible("This instrument is not in use at your clinic.")
     instrument = instruments.get_instrument(instrument_id)
     if instrument.respondent != Administration.Respondent.CLIENT:

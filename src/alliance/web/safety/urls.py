@@ -6,5 +6,5 @@ app_name = "safety"
 
 urlpatterns = [
     path("clinic/safety/", views.clinic_safety, name="settings"),
-    path("safety/alerts/<int:pk>/", views.alert, name="alert"),
+    path("reviews/<int:pk>/", views.alert, name="alert"),
 ]
