@@ -107,7 +107,7 @@ def test_a_risk_answer_reaches_the_therapist_and_the_client_sees_the_crisis_text
     first.get_by_role("link", name="C-7RISK").click()
     therapist.get_by_role("link", name="Review and record the response").click()
     therapist.get_by_label("Contacted the client and talked about their safety").check()
-    therapist.get_by_label(re.compile("In a few words")).fill("Rang at 18:10; safe, seen tomorrow.")
+    therapist.get_by_label(re.compile("In a few words")).fill("Rang at 18:10; seen tomorrow.")
     therapist.get_by_role("button", name="Record the response").click()
     expect(therapist.get_by_text("Escalation has stopped")).to_be_visible()
     screenshot(therapist, "safety-response-recorded")

@@ -361,7 +361,7 @@ MATRIX: dict[str, Row] = {
     "outreach:notices": Row(lambda w: reverse("outreach:notices"), ANY_STAFF),
     # Safety: the clinic's crisis text and on-call contacts (admins); a risk alert and its
     # response (the case's therapist and their supervisor; the clinic's on-call staff).
-    "safety:settings": Row(lambda w: reverse("safety:settings"), ADMIN_PAGE),
+    "safety:clinic": Row(lambda w: reverse("safety:clinic"), ADMIN_PAGE),
     "safety:alert": Row(risk_alert_url, record(200, 200)),
     "clinics:staff_edit": Row(lambda w: reverse("clinics:staff_edit", args=[w.therapist.pk]),
                               staff_record(200)),

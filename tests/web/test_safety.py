@@ -365,7 +365,7 @@ def test_a_notice_the_mail_server_refuses_now_is_left_for_the_worker(
 
 def test_the_admin_sets_the_crisis_text_and_on_call_contacts(login, admin, clinic, therapist):
     page = login(admin)
-    url = reverse("safety:settings")
+    url = reverse("safety:clinic")
     shown = page.get(url).content.decode()
     assert DEFAULT_CRISIS_TEXT[:40] in shown
     bad = page.post(url, {"crisis_text": CRISIS, "on_call_emails": "not an address",

@@ -25,10 +25,11 @@ from alliance.core.errors import AllianceError
 from alliance.web import instruments
 from alliance.web.audit.services import record_change
 from alliance.web.care.models import Session
-from alliance.web.checkins.events import administration_submitted
+from alliance.web.checkins.events import administration_submitted, forms_stored
 from alliance.web.checkins.models import Administration, CheckinLink, hash_token
 from alliance.web.clinics.models import StaffMember
 from alliance.web.errors import DomainError
+from alliance.web.safety.models import ClinicSafety
 
 # Asked with every check-in when the clinic switches it on (alliance.web.safety).
 SAFETY_QUESTION = "safety-question"
@@ -99,12 +100,14 @@ def _pending_administration(session: Session, instrument, respondent: str, via: 
     return administration
 
 
+def _asks_safety_question(clinic) -> bool:
+    return ClinicSafety.objects.filter(clinic=clinic, ask_safety_question=True).exists()
+
+
 def in_use(clinic) -> list[str]:
     """The clinic's instruments, and the safety question when the clinic asks it."""
-    from alliance.web.safety import services as safety
-
     chosen = list(clinic.instruments_in_use or [])
-    if SAFETY_QUESTION not in chosen and safety.asks_safety_question(clinic):
+    if SAFETY_QUESTION not in chosen and _asks_safety_question(clinic):
         chosen.append(SAFETY_QUESTION)
     return chosen
 
@@ -114,13 +117,12 @@ def due_instruments(session: Session) -> list:
     check-in and its outcome check-in (wellbeing), when in use and complete, and the safety
     question when the clinic switched it on (docs/safety.md)."""
     from alliance.web.monitoring.data import clinic_instruments
-    from alliance.web.safety import services as safety
 
     clinic = session.case.client.clinic
     chosen = clinic_instruments(clinic)
     due = [i for i in (chosen.client, chosen.outcome) if i is not None and i.can_administer]
-    if safety.asks_safety_question(clinic):
-        due.append(instruments.get_instrument(safety.SAFETY_QUESTION))
+    if _asks_safety_question(clinic):
+        due.append(instruments.get_instrument(SAFETY_QUESTION))
     return due
 
 
@@ -337,12 +339,11 @@ def submit_by_staff(session: Session, instrument_id: str, responses: dict, answe
 
 def _check_safety(administrations) -> None:
     """Every submitted form, whichever way it came, passes the safety check in the
-    transaction that stores it: a risk answer reaches a person at once (docs/safety.md)."""
-    from alliance.web.safety import services as safety
-
+    transaction that stores it (`forms_stored`): a risk answer reaches a person at once
+    (docs/safety.md)."""
     stored = Administration.objects.filter(pk__in=[a.pk for a in administrations]).select_related(
         "session__case__client__clinic", "session__case__therapist")
-    safety.check_submission(list(stored))
+    forms_stored.send(sender=Administration, administrations=list(stored))
 
 
 def _announce(administration: Administration) -> None:

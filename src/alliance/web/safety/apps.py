@@ -12,7 +12,7 @@ class SafetyConfig(AppConfig):
     def ready(self) -> None:
         from alliance.web.outreach import jobs, services as outreach
         from alliance.web.outreach.models import Message
-        from alliance.web.safety import services
+        from alliance.web.safety import receivers, services  # noqa: F401 (connects)
 
         outreach.SENDERS[Message.Kind.RISK] = services.send_notice
         outreach.SENDERS[Message.Kind.ESCALATION] = services.send_notice

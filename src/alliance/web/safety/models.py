@@ -86,7 +86,8 @@ class ClinicSafety(models.Model):
                 raise ValidationError(
                     {"on_call_emails": f"“{address[:80]}” is not an e-mail address."}) from None
         if self.keywords_enabled and not _lines(self.keywords):
-            raise ValidationError({"keywords": "Give at least one phrase, or switch this off."})
+            raise ValidationError(
+                {"keywords": "Give at least one phrase, or switch this off."})
 
 
 class RiskAlert(models.Model):

@@ -34,6 +34,7 @@ from alliance.core.errors import AllianceError
 from alliance.core.instruments import text_in
 from alliance.web import instruments
 from alliance.web.audit.services import record_change
+from alliance.web.checkins import services as checkins
 from alliance.web.clinics.models import Clinic, StaffMember
 from alliance.web.errors import DomainError
 from alliance.web.monitoring.models import Signal
@@ -44,8 +45,8 @@ from alliance.web.safety.models import ClinicSafety, RiskAlert
 
 logger = logging.getLogger(__name__)
 
-#: The project's own safety question (asked with the wellbeing check-in when switched on).
-SAFETY_QUESTION = "safety-question"
+#: The project's own safety question (asked with every check-in when switched on).
+SAFETY_QUESTION = checkins.SAFETY_QUESTION
 ESCALATION_JOB = "safety-escalation"
 ESCALATION_CHECK_EVERY = timedelta(minutes=5)
 RESPONSE_NOTE_LENGTH = 2000
@@ -62,10 +63,6 @@ def settings_for(clinic: Clinic) -> ClinicSafety:
     """The clinic's safety settings (the defaults, unsaved, until an admin saves them)."""
     found = ClinicSafety.objects.filter(clinic=clinic).first()
     return found or ClinicSafety(clinic=clinic)
-
-
-def asks_safety_question(clinic: Clinic) -> bool:
-    return ClinicSafety.objects.filter(clinic=clinic, ask_safety_question=True).exists()
 
 
 # --------------------------------------------------------------------------- finding
@@ -182,7 +179,9 @@ def _raise(case, session, reason, now, notify, **signal) -> RiskAlert | None:
                   detail="risk signal raised" + ("" if notify else " (imported; nobody told)"))
     if notify:
         planned = plan_notices(alert, now)
-        transaction.on_commit(lambda: send_now([m.pk for m in planned]))
+        # robust: a failure here is logged and never breaks the client's page; what was
+        # not sent stays planned for the worker.
+        transaction.on_commit(lambda: send_now([m.pk for m in planned]), robust=True)
     return alert
 
 

@@ -26,7 +26,7 @@ def clinic_safety(request):
             safety = form.save()
             record_change("update", safety, by=request.staff, detail="safety settings saved")
         messages.success(request, "Saved the safety settings.")
-        return redirect("safety:settings")
+        return redirect("safety:clinic")
     return render(request, "safety/settings.html", {
         "form": form, "default_text": services.crisis_text(None),
         "question": instruments.form_spec(instruments.get_instrument(
