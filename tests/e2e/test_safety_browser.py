@@ -69,6 +69,7 @@ def test_a_risk_answer_reaches_the_therapist_and_the_client_sees_the_crisis_text
     admin.get_by_label("Crisis text").fill(CRISIS)
     admin.get_by_label("Other on-call e-mail addresses").fill("duty@riverside.example")
     admin.get_by_label("Ask the safety question in every check-in").check()
+    screenshot(admin, "safety-settings")
     admin.get_by_role("button", name="Save").click()
     expect(admin.get_by_text("Saved the safety settings.")).to_be_visible()
 

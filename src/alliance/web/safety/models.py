@@ -52,8 +52,9 @@ class ClinicSafety(models.Model):
     escalation_minutes = models.PositiveSmallIntegerField(
         default=120, validators=[MinValueValidator(15), MaxValueValidator(24 * 60)],
         verbose_name="Escalate after (minutes)",
-        help_text="With no response recorded by then, the on-call contacts and the "
-                  "therapist's supervisors are told, and again after each further interval.")
+        help_text="With no response recorded by then, the therapist, the on-call contacts and "
+                  "the therapist's supervisors are told, and again after each further "
+                  "interval.")
     keywords_enabled = models.BooleanField(
         default=False, verbose_name="Flag comments containing these phrases for review",
         help_text="An aid to reading, not detection: a comment that uses other words is not "
