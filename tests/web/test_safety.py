@@ -389,3 +389,14 @@ def test_without_a_text_of_its_own_the_client_sees_the_careful_default(
     page = client.get(response.url).content.decode()
     assert "local emergency number" in page
     assert Administration.objects.get(session=session, instrument_id="safety-question").scores
+
+
+def test_the_clients_data_export_holds_the_risk_signal_and_its_response(
+        client, therapist, case, session, on_call, after_commit):
+    alert = _raised(client, therapist, session, after_commit)
+    safety.record_response(alert, by=therapist, response="contacted", note="Rang at six.")
+    [signal] = [s for c in privacy.export_client(case.client)["cases"] for s in c["signals"]
+                if s["type"] == "risk"]
+    assert signal["state"] == "resolved"
+    assert signal["risk_response"]["response"] == "contacted"
+    assert signal["risk_response"]["by"] == therapist.display_name

@@ -163,7 +163,18 @@ def _signal(signal: Signal) -> dict:
             "session_number": _number(r.session), "by": r.by.display_name,
             "created_at": _at(r.created_at),
         } for r in signal.repair_actions.all()],
+        **({"risk_response": _risk_response(signal)} if signal.type == Signal.Type.RISK else {}),
     }
+
+
+def _risk_response(signal: Signal) -> dict | None:
+    alert = RiskAlert.objects.filter(signal=signal).select_related("responded_by").first()
+    if alert is None:
+        return None
+    return {"raised_at": _at(alert.raised_at), "escalations": alert.escalations,
+            "responded_at": _at(alert.responded_at), "response": alert.response,
+            "note": alert.response_note,
+            "by": alert.responded_by.display_name if alert.responded_by else None}
 
 
 def _portal_account(client: Client) -> dict | None:
