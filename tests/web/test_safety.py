@@ -400,3 +400,15 @@ def test_the_clients_data_export_holds_the_risk_signal_and_its_response(
     assert signal["state"] == "resolved"
     assert signal["risk_response"]["response"] == "contacted"
     assert signal["risk_response"]["by"] == therapist.display_name
+
+
+def test_the_reports_and_downloads_open_with_a_risk_signal(
+        login, client, therapist, admin, supervisor, case, session, on_call, after_commit):
+    _raised(client, therapist, session, after_commit)
+    staff = login(therapist)
+    for name in ("reports:case", "reports:case_for_client"):
+        response = staff.get(reverse(name, args=[case.pk]))
+        assert response.status_code == 200, name
+    assert login(admin).get(reverse("monitoring:report")).status_code == 200
+    assert login(supervisor).get(reverse("reports:clinic")).status_code == 200
+    assert login(therapist).get(reverse("interop:case_fhir", args=[case.pk])).status_code == 200
