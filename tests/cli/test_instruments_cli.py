@@ -31,7 +31,7 @@ def test_list_shows_every_bundled_instrument_and_whether_it_can_be_administered(
 def test_list_as_json(run):
     result = run("instruments", "list", "--json")
     rows = {row["id"]: row for row in json.loads(result.output)}
-    assert len(rows) == 9
+    assert len(rows) == 10
     assert rows["srs"] == {"id": "srs", "version": "1.0", "title": "Session Rating Scale",
                            "respondent": "client", "items": 4, "administrable": False,
                            "own_wording": False}

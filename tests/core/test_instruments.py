@@ -87,7 +87,7 @@ def error_for(path) -> DefinitionError:
 
 def test_every_bundled_definition_loads_and_is_named_after_its_file():
     assert set(bundled_ids()) == {"alliance-brief", "alliance-client", "alliance-therapist", "wellbeing",
-                                  "wai-sr", "srs", "ors", "phq-9", "gad-7"}
+                                  "wai-sr", "srs", "ors", "phq-9", "gad-7", "safety-question"}
     for path in DEFINITIONS.glob("*.toml"):
         assert load_definition(path).id == path.stem
     assert [i.id for i in bundled_instruments()] == bundled_ids()

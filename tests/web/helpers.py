@@ -35,12 +35,15 @@ def next_session(case, status=Session.Status.ATTENDED):
 WELLBEING_ITEMS = ("self", "close", "everyday", "overall")
 
 
-def checkin_post(answers: dict, open_text: str = "", *, wellbeing=7) -> dict:
+def checkin_post(answers: dict, open_text: str = "", *, wellbeing=7, safety=0) -> dict:
     """The POST of a whole session check-in: the alliance `answers`, its open question, and
-    every wellbeing item at `wellbeing` (None leaves the wellbeing part unanswered)."""
+    every wellbeing item at `wellbeing` (None leaves the wellbeing part unanswered), and the
+    safety question at `safety` (read only where the clinic asks it)."""
     data = {**{k: str(v) for k, v in answers.items()}, "more_helpful": open_text}
     if wellbeing is not None:
         data.update({f"wellbeing-{item}": str(wellbeing) for item in WELLBEING_ITEMS})
+    if safety is not None:
+        data["safety-question-thoughts"] = str(safety)
     return data
 
 

@@ -162,6 +162,22 @@ def rupture_url(name):
     return build
 
 
+def risk_alert_url(w):
+    """A risk alert on the therapist's case at session 1 (created on first use; marked, so
+    that nobody is told)."""
+    from alliance.web.monitoring.models import Signal
+    from alliance.web.safety.models import RiskAlert
+
+    signal, _ = Signal.objects.get_or_create(
+        case=w.case, type="risk", subject="safety-question",
+        session=w.case.sessions.get(number=1),
+        defaults={"rule": "risk_item", "explanation": "An answer at a risk threshold."})
+    alert, _ = RiskAlert.objects.get_or_create(
+        signal=signal, defaults={"clinic": w.case.client.clinic, "reason": "answer",
+                                 "raised_at": timezone.now(), "notify": False})
+    return reverse("safety:alert", args=[alert.pk])
+
+
 def portal_url(name, record=None):
     """A portal URL, with the id of the world's `record` ("case", "goal", "task") if any."""
     return lambda w: reverse(f"portal:{name}",
@@ -343,6 +359,10 @@ MATRIX: dict[str, Row] = {
                          record(200, 200)),
     "outreach:worklist": Row(lambda w: reverse("outreach:worklist"), ANY_STAFF),
     "outreach:notices": Row(lambda w: reverse("outreach:notices"), ANY_STAFF),
+    # Safety: the clinic's crisis text and on-call contacts (admins); a risk alert and its
+    # response (the case's therapist and their supervisor; the clinic's on-call staff).
+    "safety:clinic": Row(lambda w: reverse("safety:clinic"), ADMIN_PAGE),
+    "safety:alert": Row(risk_alert_url, record(200, 200)),
     "clinics:staff_edit": Row(lambda w: reverse("clinics:staff_edit", args=[w.therapist.pk]),
                               staff_record(200)),
     "clinics:staff_invite": Row(lambda w: reverse("clinics:staff_invite",

@@ -166,6 +166,8 @@ FORMS = {
     "outreach:plan": ("admin", "from the page"),
     "outreach:case": ("therapist", "from the page"),
     "outreach:notices": ("therapist", "from the page"),
+    "safety:clinic": ("admin", "from the page"),
+    "safety:alert": ("therapist", "from the page"),
 }
 
 
@@ -214,7 +216,8 @@ def test_every_url_that_accepts_a_post_is_fuzzed():
                 "checkins:form", "clinics:staff_create", "clinics:staff_edit",
                 "clinics:settings", "login", "password_change", "portal:sign_in",
                 "portal:password", "portal:goal_new", "portal:task_report", "portal:feedback",
-                "outreach:plan", "outreach:case", "outreach:notices"}
+                "outreach:plan", "outreach:case", "outreach:notices", "safety:clinic",
+                "safety:alert"}
     assert posting - {"logout", "portal:sign_out"} <= FORMS.keys()
 
 

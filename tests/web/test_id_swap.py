@@ -28,6 +28,7 @@ from alliance.web.goals import services as goals
 from alliance.web.monitoring.models import Signal
 from alliance.web.portal import services as portal_services
 from alliance.web.practice.models import PracticeFocus
+from alliance.web.safety.models import RiskAlert
 
 MISSING = 987654321
 # Tables that change by design whatever the request does are not compared: sessions, the
@@ -77,7 +78,13 @@ def records_of(case, therapist):
         case=case, type="client_feedback", subject="alliance-client:more_helpful",
         session=case.sessions.get(number=1), rule="open_answer",
         explanation="The client wrote something.")
+    risk = Signal.objects.create(
+        case=case, type="risk", subject="safety-question", session=case.sessions.get(number=1),
+        rule="risk_item", explanation="An answer at a risk threshold.")
+    alert = RiskAlert.objects.create(signal=risk, clinic=case.client.clinic, reason="answer",
+                                     raised_at=timezone.now(), notify=False)
     return {"case": case, "signal": signal, "feedback": feedback, "goal": agreed,
+            "risk_alert": alert,
             "waiting_goal": goals.propose_goal(case, "Sleep through the night", by=therapist),
             "task": goals.propose_task(agreed, "Note one good moment", by=therapist),
             "running_task": running}
@@ -163,6 +170,8 @@ def candidates(name, kwarg, r):
         record = "client"
     if name in PRACTICE_PK and kwarg == "pk":
         record = "staff"
+    if name == "safety:alert":
+        record = "risk_alert"  # a risk alert and its response, named by the alert's id
     if name == "portal:discussed" and kwarg == "signal_pk":
         record = "feedback"  # only a client's written answer is marked discussed
     own = r["mine"][record].pk

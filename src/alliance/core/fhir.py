@@ -115,6 +115,8 @@ def _scale_item(instrument: Instrument, item, language: str) -> dict:
         entry["extension"].append({"url": EXT + "subscale", "valueCode": item.subscale})
     if item.reverse:
         entry["extension"].append({"url": EXT + "reverse", "valueBoolean": True})
+    if item.risk_at is not None:
+        entry["extension"].append({"url": EXT + "risk-at", "valueDecimal": _number(item.risk_at)})
     text = text_in(item.text, language)
     if text:
         entry["text"] = text
@@ -262,8 +264,12 @@ def questionnaire_response(instrument: Instrument, responses: Mapping[str, Any] 
             if pomp is not None and not (isinstance(pomp, float) and math.isnan(pomp)):
                 part.append({"url": "pomp", "valueDecimal": _number(pomp)})
             score_parts.append({"url": EXT + "score", "extension": part})
-    if score_parts:
-        resource["extension"] = score_parts
+    # A risk answer (an answer at or above a risk item's threshold) keeps its flag in
+    # every export: the items it concerns, by id.
+    risk = [{"url": EXT + "risk-answer", "valueCode": item_id}
+            for item_id in instrument.risk_answers(responses or {})]
+    if score_parts or risk:
+        resource["extension"] = score_parts + risk
     return validate(resource)
 
 
@@ -593,6 +599,9 @@ def _new_instrument(data, scored, texts, language, source, notes):
             entry["subscale"] = subscale
         if _ext_value(item, EXT + "reverse"):
             entry["reverse"] = True
+        risk_at = _ext_value(item, EXT + "risk-at")
+        if risk_at is not None:
+            entry["risk_at"] = risk_at
         items.append(entry)
         if item_codes:
             codes[item["linkId"]] = item_codes

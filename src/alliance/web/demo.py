@@ -52,6 +52,7 @@ from alliance.web.clinics.models import Clinic, StaffMember
 from alliance.web.outreach.demo import seed_outreach
 from alliance.web.goals.demo import seed_goals
 from alliance.web.practice.demo import seed_practice_focus
+from alliance.web.safety.models import ClinicSafety
 
 DEMO_SEED = 7
 DEMO_CLINIC_NAME = "Lakeside Counselling Centre"
@@ -152,6 +153,10 @@ def _seed(password: str, today: dt.date, seed: int, zone: str) -> DemoClinic:
                                        rupture_rule=Clinic.RuptureRule.SD2,
                                        client_portal_enabled=True)
         staff = _create_staff(clinic, password)
+        # The safety question is asked, and the supervisor is on call: the crisis text is
+        # the careful default until the clinic writes its own (docs/safety.md).
+        safety = ClinicSafety.objects.create(clinic=clinic, ask_safety_question=True)
+        safety.on_call_staff.set([staff[LOGINS[1].email]])
         therapists = [staff[email] for email in THERAPIST_EMAILS]
         plans = _plan_cases(seed, today, rng)
         sessions = _create_cases(clinic, therapists, plans, rng)

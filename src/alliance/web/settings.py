@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "alliance.web.interop",
     "alliance.web.practice",
     "alliance.web.outreach",
+    "alliance.web.safety",
     "alliance.web",  # templates and static files of the site itself
 ]
 

@@ -39,4 +39,5 @@ urlpatterns = [
     path("", include("alliance.web.api.urls")),
     path("", include("alliance.web.practice.urls")),
     path("", include("alliance.web.outreach.urls")),
+    path("", include("alliance.web.safety.urls")),
 ]

@@ -154,6 +154,9 @@ class Item(_Model):
     scale: Identifier
     reverse: StrictBool = False
     subscale: Identifier | None = None
+    #: A risk item: an answer at or above this value (e.g. any thought of self-harm) must
+    #: reach a person at once (docs/safety.md). A fact of the instrument, not a setting.
+    risk_at: float | None = None
 
 
 class OpenQuestion(_Model):
@@ -331,6 +334,9 @@ class Instrument(_Model):
                 if item.reverse:
                     problem += "; a reverse-keyed item needs a scale to reverse on"
                 raise FieldProblem(f"items[{i}].scale", problem)
+            if item.risk_at is not None and not self.scales[item.scale].accepts(item.risk_at):
+                raise FieldProblem(f"items[{i}].risk_at", f"{item.risk_at:g} is not a point of "
+                                   f"the scale {self.scales[item.scale].describe_range()}")
             if item.subscale is not None and item.subscale not in subscale_ids:
                 raise FieldProblem(f"items[{i}].subscale", f"no subscale '{item.subscale}' "
                                    f"(subscales: {', '.join(subscale_ids) or 'none'})")
@@ -430,6 +436,35 @@ class Instrument(_Model):
     @property
     def item_ids(self) -> list[str]:
         return [item.id for item in self.items]
+
+    @property
+    def risk_items(self) -> dict[str, float]:
+        """Item id → the answer from which it is a risk answer (`Item.risk_at`)."""
+        return {item.id: item.risk_at for item in self.items if item.risk_at is not None}
+
+    def risk_answers(self, responses: Mapping[str, float | None]) -> list[str]:
+        """The risk items whose answer reached their threshold, in item order.
+
+        Examples
+        --------
+        >>> from alliance.core.instruments import load_bundled
+        >>> load_bundled("phq-9").risk_answers({"phq9": 1, "phq1": 3})
+        ['phq9']
+        >>> load_bundled("phq-9").risk_answers({"phq9": 0, "phq1": 3})
+        []
+        """
+        found = []
+        for item_id, threshold in self.risk_items.items():
+            value = responses.get(item_id)
+            if value is None:
+                continue
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                continue
+            if math.isfinite(value) and value >= threshold:
+                found.append(item_id)
+        return found
 
     def scale_of(self, item_id: str) -> LikertScale | SliderScale:
         return self.scales[self.item(item_id).scale]

@@ -22,7 +22,7 @@ from alliance.web.clinics.models import StaffMember
 
 
 def _instrument(session: Session, instrument_id: str):
-    in_use = session.case.client.clinic.instruments_in_use
+    in_use = checkins.in_use(session.case.client.clinic)
     for respondent in (Administration.Respondent.THERAPIST, Administration.Respondent.CLIENT):
         for instrument in instruments.administrable(in_use, respondent):
             if instrument.id == instrument_id:

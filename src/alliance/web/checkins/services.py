@@ -25,11 +25,14 @@ from alliance.core.errors import AllianceError
 from alliance.web import instruments
 from alliance.web.audit.services import record_change
 from alliance.web.care.models import Session
-from alliance.web.checkins.events import administration_submitted
+from alliance.web.checkins.events import administration_submitted, forms_stored
 from alliance.web.checkins.models import Administration, CheckinLink, hash_token
 from alliance.web.clinics.models import StaffMember
 from alliance.web.errors import DomainError
+from alliance.web.safety.models import ClinicSafety
 
+# Asked with every check-in when the clinic switches it on (alliance.web.safety).
+SAFETY_QUESTION = "safety-question"
 # A device handed to the client in the room: the form is filled in now or not at all.
 IN_ROOM_EXPIRY = timedelta(hours=1)
 # secrets.token_urlsafe(32) gives 43 characters; anything much longer is not ours.
@@ -97,13 +100,30 @@ def _pending_administration(session: Session, instrument, respondent: str, via: 
     return administration
 
 
+def _asks_safety_question(clinic) -> bool:
+    return ClinicSafety.objects.filter(clinic=clinic, ask_safety_question=True).exists()
+
+
+def in_use(clinic) -> list[str]:
+    """The clinic's instruments, and the safety question when the clinic asks it."""
+    chosen = list(clinic.instruments_in_use or [])
+    if SAFETY_QUESTION not in chosen and _asks_safety_question(clinic):
+        chosen.append(SAFETY_QUESTION)
+    return chosen
+
+
 def due_instruments(session: Session) -> list:
     """The client forms every attended session's check-in asks: the clinic's client alliance
-    check-in and its outcome check-in (wellbeing), when in use and complete."""
+    check-in and its outcome check-in (wellbeing), when in use and complete, and the safety
+    question when the clinic switched it on (docs/safety.md)."""
     from alliance.web.monitoring.data import clinic_instruments
 
-    chosen = clinic_instruments(session.case.client.clinic)
-    return [i for i in (chosen.client, chosen.outcome) if i is not None and i.can_administer]
+    clinic = session.case.client.clinic
+    chosen = clinic_instruments(clinic)
+    due = [i for i in (chosen.client, chosen.outcome) if i is not None and i.can_administer]
+    if _asks_safety_question(clinic):
+        due.append(instruments.get_instrument(SAFETY_QUESTION))
+    return due
 
 
 def _part_order(session: Session):
@@ -148,7 +168,7 @@ def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
     clinic = session.case.client.clinic
     if not session.attended:
         raise CheckinNotPossible("Check-ins are for sessions the client attended.")
-    if instrument_id not in clinic.instruments_in_use:
+    if instrument_id not in in_use(clinic):
         raise CheckinNotPossible("This instrument is not in use at your clinic.")
     instrument = instruments.get_instrument(instrument_id)
     if instrument.respondent != Administration.Respondent.CLIENT:
@@ -161,7 +181,10 @@ def issue_link(session: Session, instrument_id: str, *, by: StaffMember | None,
     with transaction.atomic():
         administration = _pending_administration(session, instrument, "client", via, by)
         for due in due_instruments(session):
-            if due.id != instrument.id and (only is None or due.id in only):
+            # The safety question goes with every check-in the clinic sends, whatever a
+            # measurement plan asks.
+            if due.id != instrument.id and (only is None or due.id in only
+                                            or due.id == SAFETY_QUESTION):
                 _pending_or_answered(session, due, via, by)
         pending = Administration.objects.filter(
             session=session, respondent=Administration.Respondent.CLIENT,
@@ -277,6 +300,7 @@ def submit_link(token: str, responses: dict, answers: dict, now=None, *,
                 raise LinkUsed("These answers have already been sent. Thank you.", link=link)
         if also is not None:
             also(administration)
+        _check_safety([administration, *(other for other, *_ in others)])
         # A reminder's link and the first message's link lead to the same check-in: once
         # it is answered, the others stop working.
         (CheckinLink.objects.filter(administration__session_id=administration.session_id)
@@ -307,9 +331,19 @@ def submit_by_staff(session: Session, instrument_id: str, responses: dict, answe
             raise CheckinNotPossible(f"{instrument.title} has already been answered for this "
                                      "session.")
         record_change("create", administration, by=by, detail="therapist's ratings saved")
-    administration.refresh_from_db()
+        administration.refresh_from_db()
+        _check_safety([administration])
     _announce(administration)
     return administration
+
+
+def _check_safety(administrations) -> None:
+    """Every submitted form, whichever way it came, passes the safety check in the
+    transaction that stores it (`forms_stored`): a risk answer reaches a person at once
+    (docs/safety.md)."""
+    stored = Administration.objects.filter(pk__in=[a.pk for a in administrations]).select_related(
+        "session__case__client__clinic", "session__case__therapist")
+    forms_stored.send(sender=Administration, administrations=list(stored))
 
 
 def _announce(administration: Administration) -> None:

@@ -24,6 +24,7 @@ from alliance.web.checkins.forms import InstrumentForm
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic
 from alliance.web.goals import checkin as goal_questions
+from alliance.web.safety import services as safety
 
 
 THANKS_COOKIE = "checkin_clinic"
@@ -101,8 +102,12 @@ def checkin_form(request, token):
         else:
             in_room = link.administration.via == Administration.Via.IN_ROOM
             response = redirect(reverse("checkins:thanks") + ("?in_room=1" if in_room else ""))
+            # After a risk answer the next page shows the clinic's crisis text, never a bare
+            # thank-you (docs/safety.md); the signed cookie says so.
+            risk = safety.session_has_alert(link.administration.session_id)
             response.set_signed_cookie(
-                THANKS_COOKIE, str(_clinic_of(link).pk), salt=THANKS_COOKIE,
+                THANKS_COOKIE, f"{_clinic_of(link).pk}{':risk' if risk else ''}",
+                salt=THANKS_COOKIE,
                 max_age=THANKS_COOKIE_SECONDS, path=reverse("checkins:thanks"),
                 secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax")
             return response
@@ -120,9 +125,11 @@ def checkin_form(request, token):
 
 @never_cache
 def thanks(request):
-    clinic_id = request.get_signed_cookie(THANKS_COOKIE, default=None, salt=THANKS_COOKIE,
-                                          max_age=THANKS_COOKIE_SECONDS)
+    value = request.get_signed_cookie(THANKS_COOKIE, default=None, salt=THANKS_COOKIE,
+                                      max_age=THANKS_COOKIE_SECONDS) or ""
+    clinic_id, _, risk = value.partition(":")
     clinic = (Clinic.objects.filter(pk=clinic_id).first()
               if clinic_id and clinic_id.isdigit() else None)
-    return render(request, "checkins/thanks.html",
-                  {"in_room": request.GET.get("in_room") == "1", "clinic": clinic})
+    return render(request, "checkins/thanks.html", {
+        "in_room": request.GET.get("in_room") == "1", "clinic": clinic,
+        "crisis_text": safety.crisis_text(clinic) if risk == "risk" else ""})

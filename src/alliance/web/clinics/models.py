@@ -174,7 +174,8 @@ class Clinic(models.Model):
 
     @property
     def attention_type_set(self) -> frozenset[str]:
-        return frozenset(self.attention_types or ())
+        # A risk answer always needs attention, whatever else the clinic chose.
+        return frozenset(self.attention_types or ()) | {"risk"}
 
     def clean(self) -> None:
         known = {key for key, _ in ATTENTION_CHOICES}

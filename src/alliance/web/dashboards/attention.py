@@ -5,6 +5,7 @@ acknowledged, resolved or dismissed it; of a kind the clinic counts; and for a r
 not already repaired by the client's later ratings; `Signal.objects.for_attention(clinic)`),
 from most to least urgent:
 
+0. a risk answer without a recorded response (always first, whatever the clinic chose);
 1. a rupture that was not repaired within the repair window (unresolved);
 2. a possible rupture whose repair window is still open (pending);
 3. not on track: wellbeing outside the range expected for similar clients;
@@ -33,6 +34,7 @@ class Level:
 
 
 LEVELS = (
+    Level(-1, "risk", "Urgent: a risk answer to review"),
     Level(0, "unresolved_rupture", "Rupture not yet repaired"),
     Level(1, "open_rupture", "Possible rupture"),
     Level(2, "not_on_track", "Progress slower than expected"),

@@ -470,6 +470,14 @@ def _write(plan: list[_Case], clinic: Clinic, file: str, result: ImportResult) -
     Administration.objects.bulk_update(filled, ["instrument_version", "responses", "scores",
                                                 "answers", "submitted_at", "via"])
     result.administrations = len(new_forms) + len(filled)
+    # Old answers at a risk threshold are marked as risk signals, and nobody is told: the
+    # moment to act on them has passed (docs/safety.md).
+    risky = [a for a in [*new_forms, *filled]
+             if web_instruments.get_instrument(a.instrument_id).risk_answers(a.responses or {})]
+    if risky:
+        from alliance.web.safety import services as safety
+
+        safety.check_submission(risky, notify=False)
     if not (result.cases or result.sessions or result.administrations):
         return set()
     return {case.pk for _, case in cases}

@@ -53,6 +53,9 @@ _SESSION_COLUMNS = [
     ("session_status", "text", "attended, cancelled or no_show."),
     ("case_status", "text", "The case's status at export: active, closed or dropped_out."),
     ("modality", "text", "Therapy modality: cbt, psychodynamic, humanistic, integrative, other."),
+    ("risk_answer", "integer", "1 when a form of this session has an answer at or above a risk "
+                               "item's threshold (e.g. PHQ-9 item 9, the safety question), "
+                               "else 0."),
 ]
 
 
@@ -170,12 +173,14 @@ def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection
                "days_since_start": (session["date"] - case["start_date"]).days,
                "attended": int(session["status"] == Session.Status.ATTENDED),
                "session_status": session["status"], "case_status": case["status"],
-               "modality": case["modality"]}
+               "modality": case["modality"], "risk_answer": 0}
         for form in by_session.get(session["pk"], ()):
             instrument = instruments.setdefault(
                 form["instrument_id"], web_instruments.get_instrument(form["instrument_id"]))
             versions.setdefault(instrument.id, set()).add(form["instrument_version"])
             scores = form["scores"] or {}
+            if instrument.risk_answers(form["responses"] or {}):
+                row["risk_answer"] = 1
             for score_id in instrument.score_ids:
                 value = (scores.get("total") if score_id == TOTAL
                          else (scores.get("subscales") or {}).get(score_id))

@@ -20,6 +20,9 @@ class SignalError(DomainError):
 
 
 def _check_actor(signal: Signal, by: StaffMember) -> None:
+    if signal.type == Signal.Type.RISK:
+        raise SignalError("A risk signal is closed by recording the response on its urgent "
+                          "review page, not acknowledged or dismissed.")
     if signal.case.therapist_id != by.pk:
         raise SignalError("Only the case's therapist can change its signals.")
 

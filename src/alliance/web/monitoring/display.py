@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from alliance.core.signals.records import number
 
 RULES = {
+    "risk_item": "An answer at or above a risk item's threshold, a fact of the instrument "
+                 "(docs/safety.md): it reaches a person at once.",
+    "phrase_list": "A comment contains a phrase on the clinic's list: an aid to reading, not "
+                   "detection (docs/safety.md).",
     "sd1": "A drop at least as large as this client's usual session-to-session variation "
            "(m = 1 standard deviation).",
     "sd2": "A drop at least twice this client's usual session-to-session variation "

@@ -61,6 +61,9 @@ class Signal(models.Model):
         TASK_NOT_DONE = "task_not_done", "An agreed task is not getting done"
         TASK_UNHELPFUL = "task_unhelpful", "A task that is not helping"
         CLIENT_FEEDBACK = "client_feedback", "Client feedback"
+        # A risk answer (alliance.web.safety): raised at submission, never by the detectors;
+        # closed only by a recorded response.
+        RISK = "risk", "Risk answer: urgent review"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"

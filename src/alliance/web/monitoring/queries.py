@@ -30,7 +30,9 @@ def signals_for_case(case: Case):
     parts = {"total": 0, "bond": 1, "goals": 2, "tasks": 3}
     rows = mark_attention(case.signals.select_related("session")
                           .exclude(type=Signal.Type.CLIENT_FEEDBACK), case.client.clinic)
-    return sorted(rows, key=lambda s: (not s.needs_attention, s.state == Signal.State.DISMISSED,
+    return sorted(rows, key=lambda s: (not (s.type == Signal.Type.RISK
+                                            and s.state == Signal.State.OPEN),
+                                       not s.needs_attention, s.state == Signal.State.DISMISSED,
                                        -(s.session.number if s.session else 10 ** 9),
                                        rank.get(s.type, 99), parts.get(s.subject, 9),
                                        s.subject))

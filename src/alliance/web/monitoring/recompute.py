@@ -70,8 +70,11 @@ def _apply(case_ids: list[int], found: Iterable[Found]) -> RecomputeResult:
     wanted: dict[tuple, Found] = {}
     for f in found:
         wanted.setdefault((f.case_id, f.type, f.subject, f.session_id), f)
+    # Risk signals are raised at submission (alliance.web.safety), not by the detectors:
+    # recomputation never deletes, reopens or rewrites them.
     existing = {(s.case_id, s.type, s.subject, s.session_id): s
-                for s in Signal.objects.filter(case_id__in=case_ids)}
+                for s in Signal.objects.filter(case_id__in=case_ids)
+                .exclude(type=Signal.Type.RISK)}
     create, update, delete = [], [], []
     unchanged = kept = updated = 0
     fields = ("rule", "parameters", "data", "explanation", "repair_state", "is_current")

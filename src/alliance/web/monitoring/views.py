@@ -27,6 +27,7 @@ from alliance.web.monitoring.forms import DismissForm, RepairForm
 from alliance.web.monitoring.models import Signal
 from alliance.web.monitoring.prompts import REPAIRABLE
 from alliance.web.practice.supervision import add_practice
+from alliance.web.safety.services import open_alerts_for_supervisor
 
 
 def _signal_for_change(request, pk, signal_pk) -> Signal:
@@ -169,6 +170,12 @@ def supervision(request):
                      "ruptures_acknowledged": sum(c.ruptures_acknowledged
                                                   for c in member_cases),
                      "followed": [c for c in member_cases if c.followed_ruptures]})
+    # Each supervisee's open risk answers (no response recorded yet), first in their section.
+    risks: dict[int, list] = {}
+    for alert in open_alerts_for_supervisor(supervisor):
+        risks.setdefault(alert.signal.case.therapist_id, []).append(alert)
+    for row in rows:
+        row["risks"] = risks.get(row["therapist"].pk, [])
     # Each supervisee's practice focus and the cases to bring (alliance.web.practice).
     add_practice(rows)
     # One event for the page (not one per case): whose overview, how many cases it showed.

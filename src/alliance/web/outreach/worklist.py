@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Max, Subquery, Value
+from django.db.models import Max, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,6 +33,8 @@ class Worklist:
     reviews_due: list = field(default_factory=list)
     undelivered: list = field(default_factory=list)
     supervisees_ruptures: list = field(default_factory=list)
+    # Risk answers waiting for a response that this person may record (always first).
+    risks: list = field(default_factory=list)
 
     @property
     def new_count(self) -> int:
@@ -41,12 +43,14 @@ class Worklist:
     @property
     def is_empty(self) -> bool:
         return not (self.new_count or self.unanswered or self.reviews_due
-                    or self.supervisees_ruptures)
+                    or self.supervisees_ruptures or self.risks)
 
     def summary_lines(self) -> list[str]:
         """Counts in words, for the digest (no clinical content)."""
         lines = []
         for items, one, many in (
+                (self.risks, "1 check-in needing urgent review",
+                 "{} check-ins needing urgent review"),
                 (self.new_checkins, "1 new check-in", "{} new check-ins"),
                 (self.new_signals, "1 new signal needing attention",
                  "{} new signals needing attention"),
@@ -58,6 +62,21 @@ class Worklist:
             if items:
                 lines.append(one if len(items) == 1 else many.format(len(items)))
         return lines
+
+
+def open_risks_for(staff: StaffMember) -> list:
+    """Risk alerts without a response that `staff` may answer: on their own cases, their
+    supervisees' cases, and every case of the clinic when they are on call."""
+    from alliance.web.safety.models import ClinicSafety, RiskAlert
+
+    rows = RiskAlert.objects.filter(clinic_id=staff.clinic_id, responded_at__isnull=True)
+    on_call = ClinicSafety.objects.filter(clinic_id=staff.clinic_id,
+                                          on_call_staff=staff).exists()
+    if not on_call:
+        rows = rows.filter(Q(signal__case__therapist=staff)
+                           | Q(signal__case__therapist__in=staff.supervisees.all()))
+    return list(rows.select_related("signal__case__client", "signal__case__therapist")
+                .order_by("raised_at"))
 
 
 def _cases(staff: StaffMember):
@@ -118,6 +137,7 @@ def worklist_for(staff: StaffMember, *, since: datetime | None,
         Message.objects.filter(case__in=cases, status=Message.Status.FAILED,
                                created_at__gt=since_or_week)
         .select_related("case__client", "session"))
+    work.risks = open_risks_for(staff)
     if staff.is_supervisor:
         work.supervisees_ruptures = list(
             Signal.objects.unrepaired_ruptures()

@@ -269,6 +269,10 @@ def leave_feedback(account: ClientAccount, case: Case, text: str) -> ClientFeedb
     with transaction.atomic():
         feedback = ClientFeedback.objects.create(case=case, account=account, text=text)
         record_change("create", feedback, by=account, detail="message left by the client")
+        # The clinic's listed phrases, when it keeps a list, reach a person at once.
+        from alliance.web.safety import services as safety
+
+        feedback.risk_alert = safety.check_comment(case, text, key=f"portal:{feedback.pk}")
     transaction.on_commit(lambda: recompute_soon(case.pk, "portal feedback"))
     return feedback
 

@@ -36,8 +36,11 @@ from alliance.web.portal.access import client_required
 from alliance.web.portal.forms import (ChoosePasswordForm, FeedbackForm, GoalForm,
                                        LinkRequestForm, PasswordSignInForm, TaskReportForm)
 from alliance.web.portal.models import ClientAccount
+from alliance.web.safety import services as safety
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Set when a message raised a risk alert: the next page shows the clinic's crisis text.
+CRISIS_KEY = "portal_show_crisis_text"
 # The same policy as the staff charts: matplotlib writes its styles inline; the image has
 # no script and loads nothing.
 CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
@@ -276,18 +279,22 @@ def feedback(request):
             raise Http404("No current case.")
         if form.is_valid():
             try:
-                services.leave_feedback(account, case, form.cleaned_data["text"])
+                feedback = services.leave_feedback(account, case, form.cleaned_data["text"])
             except DomainError as exc:
                 form.add_error("text", str(exc))
             else:
                 messages.success(request, "Thank you. Your message has gone to your "
                                           "therapist.")
+                if getattr(feedback, "risk_alert", None) is not None:
+                    request.session[CRISIS_KEY] = True
                 return redirect("portal:feedback")
     sent = list(scoping.feedback_of(account)[:20])
     discussed = services.discussed_subjects(sent)
     status = 400 if request.method == "POST" else 200
     return _page(request, "portal/feedback.html", {
         "case": case, "form": form,
+        "crisis_text": (safety.crisis_text(account.client.clinic)
+                        if request.session.pop(CRISIS_KEY, False) else ""),
         "sent": [(f, f.signal_subject in discussed) for f in sent],
     }, status=status)
 

@@ -23,6 +23,7 @@ from alliance.web.errors import DomainError
 from alliance.web.goals.models import Goal, GoalEvent, ReviewRequest, Task
 from alliance.web.monitoring.models import RepairAction, Signal
 from alliance.web.portal.models import ClientAccount, ClientFeedback
+from alliance.web.safety.models import RiskAlert
 
 EXPORT_FORMAT = "alliance-client-export"
 EXPORT_VERSION = 1
@@ -170,7 +171,18 @@ def _signal(signal: Signal) -> dict:
             "session_number": _number(r.session), "by": r.by.display_name,
             "created_at": _at(r.created_at),
         } for r in signal.repair_actions.all()],
+        **({"risk_response": _risk_response(signal)} if signal.type == Signal.Type.RISK else {}),
     }
+
+
+def _risk_response(signal: Signal) -> dict | None:
+    alert = RiskAlert.objects.filter(signal=signal).select_related("responded_by").first()
+    if alert is None:
+        return None
+    return {"raised_at": _at(alert.raised_at), "escalations": alert.escalations,
+            "responded_at": _at(alert.responded_at), "response": alert.response,
+            "note": alert.response_note,
+            "by": alert.responded_by.display_name if alert.responded_by else None}
 
 
 def _portal_account(client: Client) -> dict | None:
@@ -265,6 +277,14 @@ def erase_client(client: Client, *, confirm_code: str) -> Erased:
         Signal.objects.filter(pk=signal.pk).update(
             explanation=f"{signal.get_type_display()} (its wording was removed at the "
                         "client's request).", data=_scrub(signal.data))
+    # A risk signal and its response stay (what was done, by whom, when; the audit trail
+    # keeps its own record): only the words go, the comment quoted and the note written.
+    RiskAlert.objects.filter(signal__in=signals).update(response_note="")
+    for signal in signals.filter(type=Signal.Type.RISK, rule="phrase_list").only("pk", "data"):
+        Signal.objects.filter(pk=signal.pk).update(
+            explanation="A comment contained a phrase on the clinic's list (its wording was "
+                        "removed at the client's request).", data=_scrub(signal.data),
+            parameters={})
     ClientFeedback.objects.filter(case__in=cases).delete()
     _remove_portal_account(client)
     # The care is over: an active case is closed today (or on its start date, if later).
