@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from alliance.web.audit.models import Event
 from alliance.web.care import services
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
@@ -125,6 +126,20 @@ def test_an_in_room_check_in_opens_the_form_on_this_device(login, therapist, cas
     assert done["Location"] == "/c/thanks/?in_room=1"
     assert "hand the device back" in client.get(done["Location"]).content.decode()
     assert Administration.objects.get(instrument_id="alliance-client").via == "in_room"
+
+
+def test_handing_the_device_to_the_client_signs_the_therapist_out(login, therapist, case):
+    client = login(therapist)
+    response = client.post(f"/cases/{case.pk}/sessions/1/in-room/",
+                           {"instrument": "alliance-client"})
+    assert response.status_code == 302 and response["Location"].startswith("/c/")
+    # Whoever holds the device now reaches only the sign-in page, not the caseload.
+    caseload = client.get("/cases/")
+    assert caseload.status_code == 302 and caseload["Location"].startswith("/login/")
+    assert client.get(f"/cases/{case.pk}/")["Location"].startswith("/login/")
+    form = client.get(response["Location"]).content.decode()
+    assert "/cases/" not in form and "/logout/" not in form
+    assert Event.objects.filter(action="logout").exists()
 
 
 def test_the_therapist_rates_the_session_with_the_parallel_form(login, therapist, case):

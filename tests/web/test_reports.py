@@ -142,6 +142,9 @@ def test_the_case_report_draws_both_charts_as_high_resolution_images(worked_case
 def test_the_case_report_for_the_client_is_kind_and_leaves_out_clinician_only_content(
         worked_case):
     dismissed(worked_case)
+    clinic = worked_case.client.clinic
+    clinic.clients_see_alliance_scores = True
+    clinic.save()
     content = case_report.render(case_report.load(worked_case, case_report.CLIENT,
                                                   today=TODAY))
     words = flat(text_of(content))
@@ -157,6 +160,25 @@ def test_the_case_report_for_the_client_is_kind_and_leaves_out_clinician_only_co
         assert flat(action.note) not in words
     save_pages(content, "case-for-client")
     assert characters_outside_margins(content) == []
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_the_client_copy_shows_alliance_ratings_only_when_the_clinic_lets_clients_see_them(
+        worked_case, allowed):
+    clinic = worked_case.client.clinic
+    clinic.clients_see_alliance_scores = allowed
+    clinic.save()
+    content = case_report.render(case_report.load(worked_case, case_report.CLIENT,
+                                                  today=TODAY))
+    words = flat(text_of(content))
+    for alliance in ("How the work together felt", "you rated our work together",
+                     "Moments when the work felt harder"):
+        assert (alliance in words) is allowed, alliance
+    # The rest of the client's copy is there either way.
+    assert "How life is going" in words and flat(worked_case.goals.first().text) in words
+    # One image (wellbeing) without the alliance chart, two with it.
+    images = [image for page in reader(content).pages for image in page.images]
+    assert len(images) == (2 if allowed else 1)
 
 
 def test_the_therapist_downloads_the_case_report_from_the_case_page_and_it_is_audited(
