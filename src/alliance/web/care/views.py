@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from alliance.web import instruments, scoping
@@ -15,9 +16,10 @@ from alliance.web.access import staff_required, treating_staff_required
 from alliance.web.audit.services import record
 from alliance.web.care import services
 from alliance.web.care.forms import EndCaseForm, NewClientForm, SessionForm
-from alliance.web.dashboards import attention, casepage, charts
+from alliance.web.dashboards import attention, brief, casepage, charts
 from alliance.web.dashboards.caseload import caseload_rows
 from alliance.web.errors import DomainError
+from alliance.web.goals import services as goal_services
 
 
 @treating_staff_required
@@ -57,6 +59,8 @@ def case_detail(request, pk):
     can_change = case.therapist_id == request.staff.pk
     needing = attention.most_important(data.signals)
     return render(request, "care/case_detail.html", {
+        "brief": brief.session_brief(data.series, data.signals, goal_services.review_status(case),
+                                     today=timezone.localdate()),
         "attention_count": len(needing),
         "top_signal": attention.short_text(needing[0]) if needing else "",
         "case": case,

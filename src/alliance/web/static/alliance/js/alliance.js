@@ -35,6 +35,25 @@
       }
     });
   });
+  // The case page on a phone: its sections start folded (the page is long); the one an
+  // in-page link points to opens. Without this file every section is simply open.
+  var folds = document.querySelectorAll(".case-part > details.fold");
+  if (folds.length) {
+    var openTarget = function () {
+      var target = location.hash && document.getElementById(location.hash.slice(1));
+      var part = target && target.closest(".case-part");
+      var fold = part && part.querySelector("details.fold");
+      if (fold) { fold.open = true; }
+      var inner = target && target.closest("details");
+      if (inner) { inner.open = true; }
+    };
+    if (window.matchMedia("(max-width: 40rem)").matches) {
+      folds.forEach(function (fold) { fold.open = false; });
+    }
+    openTarget();
+    window.addEventListener("hashchange", openTarget);
+  }
+
   document.querySelectorAll(".copy-source").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
   });
