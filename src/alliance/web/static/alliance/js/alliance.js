@@ -35,6 +35,21 @@
       }
     });
   });
+  // Header menus: one open at a time; a click elsewhere or Escape closes them.
+  var menus = document.querySelectorAll("details.nav-menu");
+  menus.forEach(function (menu) {
+    menu.addEventListener("toggle", function () {
+      if (!menu.open) { return; }
+      menus.forEach(function (other) { if (other !== menu) { other.open = false; } });
+    });
+  });
+  document.addEventListener("click", function (event) {
+    menus.forEach(function (menu) { if (!menu.contains(event.target)) { menu.open = false; } });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { menus.forEach(function (menu) { menu.open = false; }); }
+  });
+
   // The case page on a phone: its sections start folded (the page is long); the one an
   // in-page link points to opens. Without this file every section is simply open.
   var folds = document.querySelectorAll(".case-part > details.fold");
