@@ -96,3 +96,20 @@ def test_every_action_of_the_vocabulary_has_words_on_the_page():
     from alliance.web.audit.views import ACTION_WORDS
 
     assert set(ACTION_WORDS) == ACTIONS
+
+
+def test_people_and_records_are_named_in_words(login, admin, supervisor, case, issued,
+                                               client_answers):
+    from alliance.web.checkins import services as checkins
+    # A supervisor's page view, and the client answering through the check-in link.
+    login(supervisor).get(reverse("care:case", args=[case.pk]))
+    checkins.submit_link(issued.token, client_answers, {"more_helpful": ""},
+                         also=lambda stored: record(None, "update", stored, actor=issued.link,
+                                                    clinic=case.client.clinic))
+    rows = page(login(admin)).context["rows"]
+    said = {(row.who, row.what, row.record_name) for row in rows}
+    code = case.client.code
+    assert (f"{supervisor.display_name} (supervisor)", "Viewed", f"case {code}") in said
+    assert (f"client {code} (check-in link)", "Changed",
+            f"check-in for session 1 of case {code}") in said
+    assert not any(row.record_name.startswith("administration") for row in rows)

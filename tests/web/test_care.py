@@ -182,3 +182,13 @@ def test_when_email_fails_the_link_is_still_shown(login, therapist, case, monkey
     assert response.status_code == 200
     html = response.content.decode()
     assert "could not be sent" in html and "http://testserver/c/" in html
+
+
+def test_one_view_of_the_case_page_is_one_read_in_the_audit_trail(login, supervisor, case):
+    # The page and its two chart images: three requests, one page view.
+    client = login(supervisor)
+    assert client.get(f"/cases/{case.pk}/").status_code == 200
+    for chart in ("alliance", "wellbeing"):
+        assert client.get(f"/cases/{case.pk}/charts/{chart}.svg").status_code == 200
+    reads = Event.objects.filter(action="read", target_type="care.case", target_id=str(case.pk))
+    assert reads.count() == 1

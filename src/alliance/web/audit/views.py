@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from alliance.web.access import admin_required
+from alliance.web.audit import words
 from alliance.web.audit.forms import EventFilterForm
 from alliance.web.audit.models import Event
 from alliance.web.care.models import Client
-from alliance.web.clinics.models import StaffMember
 
 PER_PAGE = 50
 
@@ -31,16 +30,6 @@ ACTION_WORDS = {
 OUTCOME_WORDS = {"success": "", "failure": "failed", "denied": "refused"}
 
 
-def _record_name(target_type: str, target_id: str) -> str:
-    if not target_type:
-        return ""
-    try:
-        name = apps.get_model(target_type)._meta.verbose_name
-    except (LookupError, ValueError):
-        name = target_type
-    return f"{name} {target_id}"
-
-
 @admin_required
 def event_list(request):
     clinic = request.staff.clinic
@@ -50,16 +39,15 @@ def event_list(request):
         events = form.filter(events) if form.is_valid() else events.none()
     page = Paginator(events, PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    names = dict(StaffMember.objects.filter(clinic=clinic,
-                                            user_id__in={r.actor_id for r in rows})
-                 .values_list("user_id", "display_name"))
+    names = words.people(rows, clinic)
+    records = words.record_names(rows, clinic)
     codes = dict(Client.objects.filter(clinic=clinic, pk__in={r.client_id for r in rows})
                  .values_list("pk", "code"))
     for row in rows:
-        row.who = names.get(row.actor_id) or row.actor_name or "—"
+        row.who = words.who(row, names, codes)
         row.what = ACTION_WORDS.get(row.action, row.action)
         row.outcome_words = OUTCOME_WORDS.get(row.outcome, row.outcome)
-        row.record_name = _record_name(row.target_type, row.target_id)
+        row.record_name = records.get((row.target_type, row.target_id), "")
         row.client_code = codes.get(row.client_id, "")
     query = request.GET.copy()
     query.pop("page", None)

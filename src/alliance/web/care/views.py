@@ -84,8 +84,10 @@ CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors '
 @staff_required
 @require_GET
 def case_chart(request, pk, chart):
-    """A case's chart as SVG, for `<img src>` on the case page (scoped: 404 out of scope)."""
-    case = scoping.get_case_or_404(request.user, pk)
+    """A case's chart as SVG, for `<img src>` on the case page (scoped: 404 out of scope).
+
+    The case page's view recorded the read; its two images are not two more."""
+    case = scoping.get_case_or_404(request.user, pk, part_of_page=True)
     data = casepage.load_case(case)
     narrow = request.GET.get("size") == "narrow"
     if chart == "alliance":
