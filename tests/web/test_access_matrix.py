@@ -250,6 +250,11 @@ MATRIX: dict[str, Row] = {
     "care:client_new": Row(lambda w: reverse("care:client_new"), TREATING),
     "care:case": Row(case_url("case"), record(200, 200)),
     "care:case_end": Row(case_url("case_end"), record(302, 403), method="post"),
+    "care:ended": Row(lambda w: reverse("care:ended"), TREATING),
+    # The case is active: reopening it changes nothing and comes back to the case page.
+    "care:case_reopen": Row(case_url("case_reopen"), record(302, 403), method="post"),
+    "care:client_name": Row(case_url("client_name"), record(302, 403), method="post",
+                            data={"name": "Sam"}),
     "care:alliance_chart": Row(case_url("alliance_chart"), record(200, 200)),
     "care:wellbeing_chart": Row(case_url("wellbeing_chart"), record(200, 200)),
     "care:session_new": Row(case_url("session_new"), record(200, 403)),

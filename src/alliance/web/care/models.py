@@ -13,7 +13,11 @@ from django.db import models
 from django.utils import timezone
 
 from alliance.web.clinics.models import Clinic, StaffMember
+from alliance.web.crypto import EncryptedTextField
 
+
+#: The longest name (or name the client uses) kept with a client.
+CLIENT_NAME_MAX_LENGTH = 120
 
 #: New client codes: letters A–Z, digits, '.', '_' and '-', starting with a letter or digit.
 #: Codes end up in file names, headers and spreadsheets; nothing else is needed for a
@@ -47,6 +51,11 @@ class Client(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clients")
     code = models.CharField(max_length=32, help_text="A pseudonymous code, not the client's name.")
     contact_email = models.EmailField(blank=True, help_text="Used only to send check-in links.")
+    # Optional, for the staff who see the case: the code stays the client's identity in
+    # every export (research, FHIR, PDFs) and in the audit trail. Encrypted text is longer
+    # than what was typed: max_length limits the form only.
+    name = EncryptedTextField(max_length=CLIENT_NAME_MAX_LENGTH, blank=True,
+                              help_text="The client's name, or the name they use (optional).")
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when the client's data were erased under a pseudonym (docs/privacy.md).
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -59,6 +68,11 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def label(self) -> str:
+        """"Sam Rivera (C-7KQ4M)" with a name, else the code: for pages in scope only."""
+        return f"{self.name} ({self.code})" if self.name else self.code
 
 
 class Case(models.Model):

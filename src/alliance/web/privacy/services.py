@@ -68,7 +68,8 @@ def export_client(client: Client) -> dict:
         "version": EXPORT_VERSION,
         "exported_at": _at(timezone.now()),
         "clinic": {"id": client.clinic_id, "name": client.clinic.name},
-        "client": {"id": client.pk, "code": client.code, "contact_email": client.contact_email,
+        "client": {"id": client.pk, "code": client.code, "name": client.name,
+                   "contact_email": client.contact_email,
                    "created_at": _at(client.created_at), "erased_at": _at(client.erased_at)},
         "cases": [_case(case) for case in cases],
         "portal_account": _portal_account(client),
@@ -268,7 +269,8 @@ def erase_client(client: Client, *, confirm_code: str) -> Erased:
         closed += 1
     pseudonym = new_pseudonym(client.clinic)
     client.code, client.contact_email, client.erased_at = pseudonym, "", timezone.now()
-    client.save(update_fields=["code", "contact_email", "erased_at"])
+    client.name = ""
+    client.save(update_fields=["code", "contact_email", "name", "erased_at"])
     return Erased(client=client, pseudonym=pseudonym, cases_closed=closed)
 
 
