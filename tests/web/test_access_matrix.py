@@ -338,6 +338,7 @@ MATRIX: dict[str, Row] = {
     "clinics:staff_create": Row(lambda w: reverse("clinics:staff_create"), ADMIN_PAGE),
     "clinics:settings": Row(lambda w: reverse("clinics:settings"), ADMIN_PAGE),
     "audit:list": Row(lambda w: reverse("audit:list"), ADMIN_PAGE),
+    "audit:export": Row(lambda w: reverse("audit:export"), ADMIN_PAGE),
     "clinics:staff_edit": Row(lambda w: reverse("clinics:staff_edit", args=[w.therapist.pk]),
                               staff_record(200)),
     "clinics:staff_invite": Row(lambda w: reverse("clinics:staff_invite",

@@ -12,6 +12,22 @@ from collections import defaultdict
 
 from django.apps import apps
 
+# What happened, in words.
+ACTION_WORDS = {
+    "read": "Viewed", "create": "Added", "update": "Changed", "delete": "Deleted",
+    "export": "Exported", "erase": "Erased", "import": "Imported",
+    "login": "Signed in", "login_failed": "Sign-in failed", "lockout": "Locked out",
+    "logout": "Signed out", "session_expired": "Signed out (session expired)",
+    "otp_verified": "Second factor accepted", "otp_failed": "Second factor refused",
+    "otp_enrolled": "Second factor set up", "otp_reset": "Second factor reset",
+    "password_changed": "Password changed",
+    "password_reset_requested": "Password reset requested",
+    "token_invalid": "Link or token refused", "token_created": "Link or token issued",
+    "token_revoked": "Token revoked", "token_used": "Token used",
+    "backup": "Backup made", "restore": "Backup restored",
+}
+OUTCOME_WORDS = {"success": "", "failure": "failed", "denied": "refused"}
+
 
 def _case(case) -> str:
     return f"case {case.client.code}"
@@ -93,3 +109,20 @@ def who(row, people_names: dict, codes: dict) -> str:
         code = codes.get(row.client_id)
         return f"client {code} (check-in link)" if code else "a client (check-in link)"
     return name or "—"
+
+
+def describe(rows, clinic) -> None:
+    """Give each event row `who`, `what`, `outcome_words`, `record_name` and `client_code`
+    (four queries for the rows, however many)."""
+    from alliance.web.care.models import Client
+
+    names = people(rows, clinic)
+    records = record_names(rows, clinic)
+    codes = dict(Client.objects.filter(clinic=clinic, pk__in={r.client_id for r in rows})
+                 .values_list("pk", "code"))
+    for row in rows:
+        row.who = who(row, names, codes)
+        row.what = ACTION_WORDS.get(row.action, row.action)
+        row.outcome_words = OUTCOME_WORDS.get(row.outcome, row.outcome)
+        row.record_name = records.get((row.target_type, row.target_id), "")
+        row.client_code = codes.get(row.client_id, "")
