@@ -305,6 +305,7 @@ MATRIX: dict[str, Row] = {
     "interop:case_fhir": Row(lambda w: reverse("interop:case_fhir", args=[w.case.pk]),
                              record(200, 200)),
     "interop:import_history": Row(lambda w: reverse("interop:import_history"), ADMIN_PAGE),
+    "interop:import_help": Row(lambda w: reverse("interop:import_help"), ADMIN_PAGE),
     "interop:research_export": Row(lambda w: reverse("interop:research_export"),
                                    {"anonymous": LOGIN, "therapist": 403,
                                     "other_therapist": 403, "supervisor": 200, "admin": 200,
