@@ -251,6 +251,7 @@ MATRIX: dict[str, Row] = {
     "care:case": Row(case_url("case"), record(200, 200)),
     "care:case_end": Row(case_url("case_end"), record(302, 403), method="post"),
     "care:ended": Row(lambda w: reverse("care:ended"), TREATING),
+    "care:how_it_works": Row(lambda w: reverse("care:how_it_works"), TREATING),
     # The case is active: reopening it changes nothing and comes back to the case page.
     "care:case_reopen": Row(case_url("case_reopen"), record(302, 403), method="post"),
     "care:client_name": Row(case_url("client_name"), record(302, 403), method="post",

@@ -8,6 +8,7 @@ app_name = "care"
 urlpatterns = [
     path("cases/", views.caseload, name="caseload"),
     path("clients/new/", views.client_new, name="client_new"),
+    path("help/how-alliance-works/", views.how_it_works, name="how_it_works"),
     path("cases/ended/", views.ended_cases, name="ended"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/end/", views.case_end, name="case_end"),

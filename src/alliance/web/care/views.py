@@ -23,6 +23,7 @@ from alliance.web.dashboards import attention, brief, casepage, charts
 from alliance.web.dashboards.caseload import caseload_rows, filter_rows
 from alliance.web.errors import DomainError
 from alliance.web.goals import services as goal_services
+from alliance.web.monitoring.actions import VERBS
 from alliance.web.monitoring.models import Signal
 
 
@@ -54,6 +55,12 @@ def caseload(request):
         "shows_therapist": request.staff.is_supervisor,
         "levels": attention.LEVELS,
     })
+
+
+@treating_staff_required
+def how_it_works(request):
+    """A short page for therapists: the week's rhythm, signals and their actions, in words."""
+    return render(request, "care/how_it_works.html", {"verbs": VERBS.values()})
 
 
 @treating_staff_required
