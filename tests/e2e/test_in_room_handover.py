@@ -23,9 +23,10 @@ CODE = "C-ROOM1"
 SIGN_IN = re.compile(r"/login/")
 
 
-def hand_over(page, case) -> None:
+def hand_over(page, case, screenshot, label) -> None:
     page.goto(f"/cases/{case.pk}/sessions/4/")
     expect(page.get_by_text("signs you out first")).to_be_visible()
+    screenshot(page, f"session-page-{label}")
     page.get_by_role("button", name="Hand this device to the client").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your check-in")
 
@@ -36,7 +37,8 @@ def test_after_handing_the_device_over_back_and_the_caseload_reach_only_the_sign
     case, _ = riverside.case(CODE, [8, 8, 8], then_link=True)
     page = open_context(**device)
     sign_in(page, riverside.therapist)
-    hand_over(page, case)
+    label = "phone" if device is PHONE else "laptop"
+    hand_over(page, case, screenshot, label)
     # The client's page names the clinic and leads nowhere into staff pages.
     assert page.locator("a[href^='/cases'], a[href^='/clinic'], a[href^='/reports']").count() == 0
     expect(page.get_by_text(CODE)).to_have_count(0)
@@ -52,7 +54,7 @@ def test_after_handing_the_device_over_back_and_the_caseload_reach_only_the_sign
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
     expect(page.get_by_text("Please hand the device back to your therapist.")).to_be_visible()
     expect(page.get_by_text("sign in again with their own password")).to_be_visible()
-    screenshot(page, f"in-room-thanks-{'phone' if device is PHONE else 'laptop'}")
+    screenshot(page, f"in-room-thanks-{label}")
     assert Administration.objects.get(session__case=case, session__number=4,
                                       instrument_id="alliance-client").via == "in_room"
 
