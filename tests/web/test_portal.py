@@ -694,3 +694,19 @@ def test_the_client_sees_every_task_with_the_goal_it_serves(account, case, thera
     entry = goals[goals.index(f'id="goal-{goal.pk}"'):]
     assert f'id="task-{task.pk}"' in entry[:entry.index('class="portal-goal ') if
                                            'class="portal-goal ' in entry else len(entry)]
+
+
+def test_one_view_of_the_progress_page_is_one_read_in_the_audit_trail(account, case,
+                                                                      portal_on, client):
+    from alliance.web.audit.models import Event
+
+    portal_on.clients_see_alliance_scores = True
+    portal_on.save()
+    rated(case)
+    as_client(client, account)
+    before = Event.objects.filter(action="read").count()
+    assert client.get(reverse("portal:progress")).status_code == 200
+    for name in ("portal:wellbeing_chart", "portal:alliance_chart"):
+        assert client.get(reverse(name, args=[case.pk])).status_code == 200
+    reads = Event.objects.filter(action="read").order_by("id")[before:]
+    assert [e.detail for e in reads] == ["portal: progress"]
