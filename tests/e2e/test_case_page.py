@@ -48,7 +48,7 @@ def test_the_brief_for_the_next_session_is_on_the_first_screen_of_a_laptop(
     # Downloads are labelled as downloads.
     expect(page.get_by_role("link", name="Download the case report for the record")
            ).to_have_attribute("download", "")
-    screenshot(page, "case-page-laptop-1366")
+    screenshot(page, "case-brief-laptop-1366")
     print("case page height at 1366 px:", page_height(page))
 
 
@@ -64,7 +64,7 @@ def test_on_a_phone_the_sections_fold_and_the_in_page_links_open_them(
     expect(sessions).not_to_have_attribute("open", "")
     assert no_sideways_scroll(page)
     folded = page_height(page)
-    screenshot(page, "case-page-phone")
+    screenshot(page, "case-brief-phone")
     print("case page height on a phone, folded:", folded)
     assert folded < 6000
 
@@ -75,4 +75,4 @@ def test_on_a_phone_the_sections_fold_and_the_in_page_links_open_them(
     page.locator("#signals details.fold > summary").tap()
     expect(page.get_by_role("button", name="Acknowledge")).to_be_visible()
     assert no_sideways_scroll(page)
-    screenshot(page, "case-page-phone-open")
+    screenshot(page, "case-brief-phone-open")
