@@ -53,8 +53,9 @@ def test_an_admin_changes_the_rupture_rule_and_window_and_the_therapists_signals
 
     admin = open_context(**DESKTOP)
     sign_in(admin, riverside.admin)
-    admin.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Clinic settings").click()
+    nav = admin.get_by_role("navigation", name="Main")
+    nav.get_by_text("Clinic", exact=True).click()
+    nav.get_by_role("link", name="Clinic settings").click()
     expect(admin.get_by_role("heading", level=1)).to_have_text("Clinic settings")
     expect(admin.get_by_role("radio", name=SENSITIVE)).to_be_checked()
     expect(admin.get_by_label("Sessions allowed for a repair")).to_have_value("3")

@@ -132,8 +132,9 @@ def test_a_supervisor_uses_the_supervision_view_and_opens_a_supervisees_practice
     admin = demo.LOGINS[2]
     page = patient(open_context(**DESKTOP))
     sign_in(page, admin.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link",
-                                                            name="Practice", exact=True).click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_text("Reports", exact=True).click()
+    nav.get_by_role("link", name="Practice across the clinic").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Practice across the clinic")
     choose_period(page)
     expect(page.get_by_text("Clinic mean:").first).to_be_visible()

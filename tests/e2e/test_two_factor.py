@@ -55,6 +55,7 @@ def test_a_therapist_enrols_an_authenticator_app_and_signs_in_with_a_code(
     page.wait_for_url(re.compile(r"/cases/$"))
     expect(page.get_by_role("status")).to_contain_text("Two-factor sign-in is set up")
 
+    page.locator("details.account > summary").click()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/login/"))
     password_step(page, email)

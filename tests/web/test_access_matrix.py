@@ -269,6 +269,12 @@ MATRIX: dict[str, Row] = {
     "care:client_new": Row(lambda w: reverse("care:client_new"), TREATING),
     "care:case": Row(case_url("case"), record(200, 200)),
     "care:case_end": Row(case_url("case_end"), record(302, 403), method="post"),
+    "care:ended": Row(lambda w: reverse("care:ended"), TREATING),
+    "care:how_it_works": Row(lambda w: reverse("care:how_it_works"), TREATING),
+    # The case is active: reopening it changes nothing and comes back to the case page.
+    "care:case_reopen": Row(case_url("case_reopen"), record(302, 403), method="post"),
+    "care:client_name": Row(case_url("client_name"), record(302, 403), method="post",
+                            data={"name": "Sam"}),
     "care:alliance_chart": Row(case_url("alliance_chart"), record(200, 200)),
     "care:wellbeing_chart": Row(case_url("wellbeing_chart"), record(200, 200)),
     "care:session_new": Row(case_url("session_new"), record(200, 403)),
@@ -319,6 +325,7 @@ MATRIX: dict[str, Row] = {
     "interop:case_fhir": Row(lambda w: reverse("interop:case_fhir", args=[w.case.pk]),
                              record(200, 200)),
     "interop:import_history": Row(lambda w: reverse("interop:import_history"), ADMIN_PAGE),
+    "interop:import_help": Row(lambda w: reverse("interop:import_help"), ADMIN_PAGE),
     "interop:research_export": Row(lambda w: reverse("interop:research_export"),
                                    {"anonymous": LOGIN, "therapist": 403,
                                     "other_therapist": 403, "supervisor": 200, "admin": 200,
@@ -363,6 +370,7 @@ MATRIX: dict[str, Row] = {
     # response (the case's therapist and their supervisor; the clinic's on-call staff).
     "safety:clinic": Row(lambda w: reverse("safety:clinic"), ADMIN_PAGE),
     "safety:alert": Row(risk_alert_url, record(200, 200)),
+    "audit:export": Row(lambda w: reverse("audit:export"), ADMIN_PAGE),
     "clinics:staff_edit": Row(lambda w: reverse("clinics:staff_edit", args=[w.therapist.pk]),
                               staff_record(200)),
     "clinics:staff_invite": Row(lambda w: reverse("clinics:staff_invite",

@@ -245,6 +245,15 @@ def test_the_therapist_acknowledges_and_dismisses_signals_like_on_the_web(
     assert dismissed.json()["state"] == "dismissed"
     assert dismissed.json()["dismiss_reason"] == "Talked it through."
     assert Event.objects.filter(action="update", target_type="monitoring.signal").count() == 2
+    # Reopened, in the words the case page and the audit trail use for it.
+    reopened = call("post", f"/api/signals/{second.pk}/reopen/")
+    assert reopened.status_code == 200 and reopened.json()["state"] == "open"
+    from alliance.web.monitoring.actions import VERBS
+
+    details = set(Event.objects.filter(target_type="monitoring.signal")
+                  .values_list("detail", flat=True))
+    # (the first signal is a client's comment: acknowledging it marks it read)
+    assert {VERBS[k].audit for k in ("mark_read", "dismiss", "reopen")} <= details
 
 
 # --------------------------------------------------------------------------- goals and tasks

@@ -66,6 +66,13 @@ def a_signal(case):
                                  explanation="The client wrote something.")
 
 
+def an_acknowledged_signal(case):
+    signal = a_signal(case)
+    signal.state = Signal.State.ACKNOWLEDGED
+    signal.save(update_fields=["state"])
+    return signal
+
+
 def a_goal(case):
     return goals.propose_goal(case, "Sleep through the night", by=case.client)
 
@@ -103,6 +110,8 @@ MATRIX: dict[str, Row] = {
                                   method="post"),
     "api:signal-dismiss": Row(action("signal-dismiss", a_signal), change(200), method="post",
                               data=lambda case: {"reason": "Talked it through."}),
+    "api:signal-reopen": Row(action("signal-reopen", an_acknowledged_signal), change(200),
+                             method="post"),
     "api:goal-list": Row(listed("goal"), read(others=200)),
     "api:goal-detail": Row(detail("goal", a_goal), read()),
     "api:goal-agree": Row(action("goal-agree", a_goal), change(200), method="post"),

@@ -93,6 +93,62 @@ def test_every_event_on_the_page_is_the_admins_clinics(login, admin, therapist, 
 
 def test_every_action_of_the_vocabulary_has_words_on_the_page():
     from alliance.web.audit.services import ACTIONS
-    from alliance.web.audit.views import ACTION_WORDS
+    from alliance.web.audit.words import ACTION_WORDS
 
     assert set(ACTION_WORDS) == ACTIONS
+
+
+def test_people_and_records_are_named_in_words(login, admin, supervisor, case, issued,
+                                               client_answers):
+    from alliance.web.checkins import services as checkins
+    # A supervisor's page view, and the client answering through the check-in link.
+    login(supervisor).get(reverse("care:case", args=[case.pk]))
+    checkins.submit_link(issued.token, client_answers, {"more_helpful": ""},
+                         also=lambda stored: record(None, "update", stored, actor=issued.link,
+                                                    clinic=case.client.clinic))
+    rows = page(login(admin)).context["rows"]
+    said = {(row.who, row.what, row.record_name) for row in rows}
+    code = case.client.code
+    assert (f"{supervisor.display_name} (supervisor)", "Viewed", f"case {code}") in said
+    assert (f"client {code} (check-in link)", "Changed",
+            f"check-in for session 1 of case {code}") in said
+    assert not any(row.record_name.startswith("administration") for row in rows)
+
+
+def test_the_filter_narrows_by_what_happened(login, admin, therapist, case):
+    read = record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
+    changed = record(None, "update", case, actor=therapist.user, clinic=therapist.clinic)
+    ids = shown(page(login(admin), action="update"))
+    assert changed.id in ids and read.id not in ids
+
+
+def test_the_export_is_the_filtered_trail_in_words_with_formulas_neutralised(
+        login, admin, therapist, case, client):
+    import csv
+    import io
+
+    record(None, "read", case, actor=therapist.user, clinic=therapist.clinic)
+    record(None, "update", case, actor=therapist.user, clinic=therapist.clinic,
+           detail="=HYPERLINK(\"http://evil.example\")")
+    # Someone typed a formula as the e-mail address at the sign-in page.
+    record(None, "login_failed", actor="@SUM(1+1)*cmd|' /C calc'!A0", clinic=therapist.clinic)
+    browser = login(admin)
+    response = browser.get(reverse("audit:export"), {"person": therapist.pk})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["When (UTC)", "Who", "What", "Outcome", "Record", "Client", "Note",
+                       "From address"]
+    body = rows[1:]
+    assert {r[2] for r in body} == {"Viewed", "Changed"}
+    assert all(r[1] == f"{therapist.display_name} (therapist)" for r in body)
+    assert all(r[4] == f"case {case.client.code}" for r in body)
+    assert "'=HYPERLINK(\"http://evil.example\")" in [r[6] for r in body]
+    everything = list(csv.reader(io.StringIO(
+        browser.get(reverse("audit:export")).content.decode())))
+    who = [r[1] for r in everything[1:]]
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in who
+    assert not any(cell.startswith(("=", "@", "+")) for r in everything[1:] for cell in r)
+    # The export itself is in the trail.
+    assert Event.objects.filter(action="export", detail__startswith="audit trail CSV").count() == 2

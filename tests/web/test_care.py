@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.test import override_settings
 
+from alliance.web.audit.models import Event
 from alliance.web.care import services
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
@@ -128,6 +129,20 @@ def test_an_in_room_check_in_opens_the_form_on_this_device(login, therapist, cas
     assert Administration.objects.get(instrument_id="alliance-client").via == "in_room"
 
 
+def test_handing_the_device_to_the_client_signs_the_therapist_out(login, therapist, case):
+    client = login(therapist)
+    response = client.post(f"/cases/{case.pk}/sessions/1/in-room/",
+                           {"instrument": "alliance-client"})
+    assert response.status_code == 302 and response["Location"].startswith("/c/")
+    # Whoever holds the device now reaches only the sign-in page, not the caseload.
+    caseload = client.get("/cases/")
+    assert caseload.status_code == 302 and caseload["Location"].startswith("/login/")
+    assert client.get(f"/cases/{case.pk}/")["Location"].startswith("/login/")
+    form = client.get(response["Location"]).content.decode()
+    assert "/cases/" not in form and "/logout/" not in form
+    assert Event.objects.filter(action="logout").exists()
+
+
 def test_the_therapist_rates_the_session_with_the_parallel_form(login, therapist, case):
     client = login(therapist)
     page = client.get(f"/cases/{case.pk}/sessions/1/therapist-form/")
@@ -166,3 +181,13 @@ def test_when_email_fails_the_link_is_still_shown(login, therapist, case):
     # Recorded like an automatic message, for the session page and the worklist.
     assert Message.objects.get(session__case=case).status == "failed"
     assert "could not be sent" in html and "http://testserver/c/" in html
+
+
+def test_one_view_of_the_case_page_is_one_read_in_the_audit_trail(login, supervisor, case):
+    # The page and its two chart images: three requests, one page view.
+    client = login(supervisor)
+    assert client.get(f"/cases/{case.pk}/").status_code == 200
+    for chart in ("alliance", "wellbeing"):
+        assert client.get(f"/cases/{case.pk}/charts/{chart}.svg").status_code == 200
+    reads = Event.objects.filter(action="read", target_type="care.case", target_id=str(case.pk))
+    assert reads.count() == 1

@@ -87,7 +87,8 @@ def body(fields):
 # URL name -> (who submits, {field: valid values}). Field names as the views read them.
 TEXT = ["Sleep through most nights", "Talk about the week"]
 FORMS = {
-    "care:client_new": ("therapist", {"code": ["C-NEW01"], "contact_email": ["a@example.org", ""],
+    "care:client_new": ("therapist", {"code": ["C-NEW01"], "name": ["Sam Rivera", ""],
+                                      "contact_email": ["a@example.org", ""],
                                       "modality": ["cbt", "psychodynamic"],
                                       "start_date": ["2026-01-05"]}),
     "care:session_new": ("therapist", {"date": ["2026-01-12", "2026-01-04"],
@@ -97,6 +98,8 @@ FORMS = {
     "care:checkin_link": ("therapist", {"instrument": ["alliance-client", "wai-sr"],
                                         "send_email": ["on", ""]}),
     "care:checkin_in_room": ("therapist", {"instrument": ["alliance-client"]}),
+    "care:case_reopen": ("therapist", {}),
+    "care:client_name": ("therapist", {"name": ["Sam Rivera", "", "Ané Ñúñez"]}),
     "care:therapist_form": ("therapist", "from the page"),
     "checkins:form": ("anonymous", "from the page"),
     "monitoring:acknowledge": ("therapist", {"next": ["/cases/"]}),

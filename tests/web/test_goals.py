@@ -475,3 +475,28 @@ def test_the_clinic_settings_page_has_the_goal_and_task_settings(login, admin, c
     clinic.refresh_from_db()
     assert (clinic.goal_review_interval, clinic.goal_agree_days, clinic.goal_ratings_apart,
             clinic.task_unhelpful_rating) == (6, 28, 2.5, 2)
+
+
+def test_a_task_waiting_for_agreement_can_be_withdrawn_but_not_finished(
+        login, agreed_goal, therapist, case):
+    from alliance.web.goals import services as goal_services
+    from alliance.web.goals.models import Task
+
+    task = goal_services.propose_task(agreed_goal, "Walk after lunch", by=therapist)
+    page = login(therapist).get(f"/cases/{case.pk}/").content.decode()
+    item = page[page.index(f'id="task-{task.pk}"'):]
+    item = item[:item.index("</li>")]
+    assert "Withdraw the suggestion" in item
+    assert "Mark finished" not in item and "Stop it" not in item
+    with pytest.raises(goal_services.GoalError, match="withdraw the suggestion"):
+        goal_services.set_task_status(task, "done", by=therapist)
+    assert goal_services.set_task_status(task, "stopped", by=therapist).status == \
+        Task.Status.STOPPED
+
+
+def test_an_agreed_task_can_be_finished_or_stopped(login, running_task, therapist, case):
+    page = login(therapist).get(f"/cases/{case.pk}/").content.decode()
+    item = page[page.index(f'id="task-{running_task.pk}"'):]
+    item = item[:item.index("</li>")]
+    assert "Mark finished" in item and "Stop it" in item
+    assert "Withdraw the suggestion" not in item

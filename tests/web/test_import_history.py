@@ -197,6 +197,7 @@ def test_the_example_file_in_the_documentation_imports(clinic, therapist, tmp_pa
 
     docs = (Path(__file__).parents[2] / "docs" / "interop.md").read_text(encoding="utf-8")
     example = docs.split("<!-- history-example -->")[1].split("```csv\n")[1].split("```")[0]
+    assert example == history.EXAMPLE  # the import page's help shows the same file
     result = history.import_history(write(tmp_path, example), clinic)
     assert (result.clients, result.cases, result.sessions, result.administrations) == \
         (2, 2, 4, 4)

@@ -677,3 +677,36 @@ def test_of_concurrent_uses_of_one_sign_in_link_exactly_one_signs_in(therapist, 
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(outcomes) == ["refused"] * (contenders - 1) + ["signed in"], outcomes
+
+
+def test_the_client_sees_every_task_with_the_goal_it_serves(account, case, therapist, client):
+    goal, task = agreed_goal_with_task(case, therapist)
+    as_client(client, account)
+    towards = f"Towards your goal: {goal.text}"
+    home = client.get(reverse("portal:home")).content.decode()
+    assert task.what in home and towards in home  # waiting for the client's agreement
+    assert towards in client.get(reverse("portal:task_report", args=[task.pk])).content.decode()
+    client.post(reverse("portal:task_confirm", args=[task.pk]))
+    home = client.get(reverse("portal:home")).content.decode()
+    assert f"How is “{task.what}” going?" in home and towards in home
+    goals = client.get(reverse("portal:goals")).content.decode()
+    # On the goals page each task sits inside its goal's entry.
+    entry = goals[goals.index(f'id="goal-{goal.pk}"'):]
+    assert f'id="task-{task.pk}"' in entry[:entry.index('class="portal-goal ') if
+                                           'class="portal-goal ' in entry else len(entry)]
+
+
+def test_one_view_of_the_progress_page_is_one_read_in_the_audit_trail(account, case,
+                                                                      portal_on, client):
+    from alliance.web.audit.models import Event
+
+    portal_on.clients_see_alliance_scores = True
+    portal_on.save()
+    rated(case)
+    as_client(client, account)
+    before = Event.objects.filter(action="read").count()
+    assert client.get(reverse("portal:progress")).status_code == 200
+    for name in ("portal:wellbeing_chart", "portal:alliance_chart"):
+        assert client.get(reverse(name, args=[case.pk])).status_code == 200
+    reads = Event.objects.filter(action="read").order_by("id")[before:]
+    assert [e.detail for e in reads] == ["portal: progress"]

@@ -142,6 +142,9 @@ def test_the_case_report_draws_both_charts_as_high_resolution_images(worked_case
 def test_the_case_report_for_the_client_is_kind_and_leaves_out_clinician_only_content(
         worked_case):
     dismissed(worked_case)
+    clinic = worked_case.client.clinic
+    clinic.clients_see_alliance_scores = True
+    clinic.save()
     content = case_report.render(case_report.load(worked_case, case_report.CLIENT,
                                                   today=TODAY))
     words = flat(text_of(content))
@@ -157,6 +160,25 @@ def test_the_case_report_for_the_client_is_kind_and_leaves_out_clinician_only_co
         assert flat(action.note) not in words
     save_pages(content, "case-for-client")
     assert characters_outside_margins(content) == []
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_the_client_copy_shows_alliance_ratings_only_when_the_clinic_lets_clients_see_them(
+        worked_case, allowed):
+    clinic = worked_case.client.clinic
+    clinic.clients_see_alliance_scores = allowed
+    clinic.save()
+    content = case_report.render(case_report.load(worked_case, case_report.CLIENT,
+                                                  today=TODAY))
+    words = flat(text_of(content))
+    for alliance in ("How the work together felt", "you rated our work together",
+                     "Moments when the work felt harder"):
+        assert (alliance in words) is allowed, alliance
+    # The rest of the client's copy is there either way.
+    assert "How life is going" in words and flat(worked_case.goals.first().text) in words
+    # One image (wellbeing) without the alliance chart, two with it.
+    images = [image for page in reader(content).pages for image in page.images]
+    assert len(images) == (2 if allowed else 1)
 
 
 def test_the_therapist_downloads_the_case_report_from_the_case_page_and_it_is_audited(
@@ -204,7 +226,11 @@ def test_the_clinic_report_has_the_signal_rates_repair_shares_and_adjusted_thera
         if row.count:
             # The same numbers as the signals page, through the same formatting.
             marked = " (needs attention)" if row.attention else ""
-            assert f"{row.label}{marked} {row.count} {score(row.per_100)}" in words
+            # Repair columns as on the page: the counts for kinds repair is recorded for,
+            # "—" (does not apply) for the others, never 0 for them.
+            repair = (f"{row.with_action} {row.without_action}" if row.repairable
+                      else "— —")
+            assert f"{row.label}{marked} {row.count} {score(row.per_100)} {repair}" in words
     assert f"Needing attention, all kinds {score(signals.attention_per_100)}" in words
     comparison = report.comparison
     assert comparison is not None and comparison.n_therapists == 3
@@ -255,6 +281,18 @@ def test_the_clinic_report_says_plainly_when_there_are_too_few_cases_to_compare(
     words = flat(text_of(clinic_report.render(report)))
     assert "Too few cases for a comparison of therapists yet" in words
     assert "No check-ins answered yet." in words
+
+
+def test_the_signals_page_and_the_clinic_pdf_agree_on_dash_and_zero(clinic, client):
+    admin = staff(clinic, demo.ADMIN_EMAIL)
+    client.force_login(admin.user)
+    page = client.get(reverse("monitoring:report"))
+    rows = page.context["report"].rows
+    assert any(r.repairable for r in rows) and any(not r.repairable for r in rows)
+    html = page.content.decode()
+    assert "— means repair actions are not recorded" in html
+    words = flat(text_of(clinic_report.render(clinic_report.load(admin, today=TODAY))))
+    assert "— in the repair columns: repair actions are not recorded" in words
 
 
 def test_the_navigation_offers_the_clinic_report_to_administrators_and_supervisors(

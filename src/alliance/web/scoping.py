@@ -72,8 +72,13 @@ def _check_change(user, case: Case) -> None:
         raise PermissionDenied("Only the case's therapist can change it.")
 
 
-def get_case_or_404(user, pk, *, for_change: bool = False) -> Case:
-    """A case in the user's scope (404 otherwise); `for_change`: only its own therapist (403)."""
+def get_case_or_404(user, pk, *, for_change: bool = False, part_of_page: bool = False) -> Case:
+    """A case in the user's scope (404 otherwise); `for_change`: only its own therapist (403).
+
+    `part_of_page`: the request is a piece of the case page (its chart images), whose own
+    view recorded the read; recording it again would show one page view as several reads.
+    A refusal is recorded either way.
+    """
     try:
         case = cases_for(user).select_related("client__clinic", "therapist").get(pk=pk)
     except (Case.DoesNotExist, ValueError, TypeError):
@@ -81,7 +86,8 @@ def get_case_or_404(user, pk, *, for_change: bool = False) -> Case:
         raise Http404("No such case.") from None
     if for_change:
         _check_change(user, case)
-    record_read(user, case)
+    if not part_of_page:
+        record_read(user, case)
     return case
 
 

@@ -160,7 +160,10 @@ class AdministrationViewSet(ScopedViewSet):
                                           "attending to it (an open signal only)."),
     dismiss=extend_schema(request=serializers.DismissSerializer,
                           responses=serializers.SignalSerializer,
-                          description="The signal does not need action; the reason is kept."))
+                          description="The signal does not need action; the reason is kept."),
+    reopen=extend_schema(request=None, responses=serializers.SignalSerializer,
+                         description="Back to open after an acknowledgement or a dismissal "
+                                     "(while the clinic's rules still produce the signal)."))
 class SignalViewSet(ScopedViewSet):
     serializer_class = serializers.SignalSerializer
     filterset_class = filters.SignalFilter
@@ -189,6 +192,13 @@ class SignalViewSet(ScopedViewSet):
         given = serializers.DismissSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         actions.dismiss(signal, by=self.staff, reason=given.validated_data["reason"])
+        return Response(serializers.SignalSerializer(signal).data)
+
+    # The page's words for the same acts: `actions.VERBS` (acknowledge, dismiss, reopen).
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        signal = self._signal_for_change()
+        actions.reopen(signal, by=self.staff)
         return Response(serializers.SignalSerializer(signal).data)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from alliance.web.audit import words
 from alliance.web.care.models import Client
 from alliance.web.clinics.models import StaffMember
 from alliance.web.forms import RecordChoice
@@ -12,6 +13,7 @@ from alliance.web.forms import RecordChoice
 class EventFilterForm(forms.Form):
     person = RecordChoice(queryset=StaffMember.objects.none(), required=False,
                                     label="Staff member", empty_label="Everyone")
+    action = forms.ChoiceField(required=False, label="What")
     client = forms.CharField(required=False, max_length=32, label="Client code")
     since = forms.DateField(required=False, label="From",
                             widget=forms.DateInput(attrs={"type": "date"}))
@@ -23,6 +25,8 @@ class EventFilterForm(forms.Form):
         self.clinic = clinic
         self.fields["person"].queryset = (StaffMember.objects.filter(clinic=clinic)
                                           .order_by("display_name"))
+        self.fields["action"].choices = [("", "Anything")] + sorted(
+            words.ACTION_WORDS.items(), key=lambda item: item[1])
 
     def clean_client(self):
         code = self.cleaned_data["client"].strip()
@@ -43,6 +47,8 @@ class EventFilterForm(forms.Form):
         data = self.cleaned_data
         if data.get("person"):
             events = events.filter(actor_id=data["person"].user_id)
+        if data.get("action"):
+            events = events.filter(action=data["action"])
         if data.get("client"):
             events = events.filter(client_id=data["client"].pk)
         if data.get("since"):

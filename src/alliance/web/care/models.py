@@ -16,6 +16,9 @@ from alliance.web.clinics.models import Clinic, StaffMember
 from alliance.web.crypto import EncryptedTextField
 
 
+#: The longest name (or name the client uses) kept with a client.
+CLIENT_NAME_MAX_LENGTH = 120
+
 #: New client codes: letters A–Z, digits, '.', '_' and '-', starting with a letter or digit.
 #: Codes end up in file names, headers and spreadsheets; nothing else is needed for a
 #: pseudonym. Codes stored before this rule keep working (downloads build safe names).
@@ -54,6 +57,11 @@ class Client(models.Model):
         NONE = "none", "No messages (the client opted out)"
 
     contact_email = models.EmailField(blank=True, help_text="Used only to send check-in links.")
+    # Optional, for the staff who see the case: the code stays the client's identity in
+    # every export (research, FHIR, PDFs) and in the audit trail. Encrypted text is longer
+    # than what was typed: max_length limits the form only.
+    name = EncryptedTextField(max_length=CLIENT_NAME_MAX_LENGTH, blank=True,
+                              help_text="The client's name, or the name they use (optional).")
     # Free text at rest (docs/privacy.md); used only to send check-in links by text message.
     phone = EncryptedTextField(blank=True, help_text="Used only to send check-in links.")
     preferred_contact = models.CharField(max_length=8, choices=Contact, blank=True, default="")
@@ -71,6 +79,11 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def label(self) -> str:
+        """"Sam Rivera (C-7KQ4M)" with a name, else the code: for pages in scope only."""
+        return f"{self.name} ({self.code})" if self.name else self.code
 
 
 class Case(models.Model):

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from alliance.web import localtime
 from alliance.web.care.events import case_ended, session_recorded
-from alliance.web.care.models import Case, Client, Session
+from alliance.web.care.models import CLIENT_NAME_MAX_LENGTH, Case, Client, Session
 from alliance.web.clinics.models import StaffMember
 from alliance.web.errors import DomainError
 
@@ -30,7 +30,7 @@ def suggest_client_code(clinic) -> str:
 
 
 def admit_client(therapist: StaffMember, *, code: str, contact_email: str = "",
-                 modality: str, start_date=None) -> Case:
+                 modality: str, start_date=None, name: str = "") -> Case:
     """Add a client and open their first case with `therapist`, together."""
     if not therapist.can_treat or not therapist.is_active:
         raise CareError("Only active therapists and supervisors can open cases.")
@@ -40,7 +40,8 @@ def admit_client(therapist: StaffMember, *, code: str, contact_email: str = "",
     try:
         with transaction.atomic():
             client = Client.objects.create(clinic=therapist.clinic, code=code,
-                                           contact_email=contact_email.strip())
+                                           contact_email=contact_email.strip(),
+                                           name=name.strip())
             return Case.objects.create(
                 client=client, therapist=therapist, modality=modality,
                 start_date=start_date or localtime.today(therapist.clinic))
@@ -77,6 +78,31 @@ def record_session(case: Case, *, date=None, status: str,
         raise CareError("This session number is already recorded for the case.") from None
     transaction.on_commit(lambda: session_recorded.send(sender=Session, session=session))
     return session
+
+
+def rename_client(client: Client, name: str) -> None:
+    """Set or clear the name kept with a client (the code does not change)."""
+    name = " ".join((name or "").split())
+    if len(name) > CLIENT_NAME_MAX_LENGTH:
+        raise CareError(f"Please keep the name under {CLIENT_NAME_MAX_LENGTH} characters.")
+    client.name = name
+    client.save(update_fields=["name"])
+
+
+def reopen_case(case: Case) -> None:
+    """Open an ended case again (ended by mistake, or the client came back soon after).
+
+    The client may have one active case at a time: a client with another active case
+    keeps this one ended.
+    """
+    if case.is_active:
+        raise CareError("This case is already active.")
+    if case.client.erased_at is not None:
+        raise CareError("This client's data were erased; the case cannot be reopened.")
+    if case.client.cases.filter(status=Case.Status.ACTIVE).exclude(pk=case.pk).exists():
+        raise CareError("This client already has another active case.")
+    case.status, case.end_date = Case.Status.ACTIVE, None
+    case.save(update_fields=["status", "end_date"])
 
 
 def end_case(case: Case, *, status: str, end_date=None) -> None:

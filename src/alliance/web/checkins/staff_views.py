@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -62,7 +63,12 @@ def link_create(request, pk, number):
 @staff_required
 @require_POST
 def in_room(request, pk, number):
-    """Open the client's form on this device, for the client to fill in now."""
+    """Hand this device to the client: sign the therapist out, then open the client's form.
+
+    The device leaves the therapist's hands, so the staff session ends here (in this
+    browser) before the client sees anything: Back, or typing a staff address, reaches only
+    the sign-in page. The therapist signs in again with their password afterwards.
+    """
     session = scoping.get_session_or_404(request.user, pk, number, for_change=True)
     instrument = _instrument_in_use(request, "client")
     if instrument is None:
@@ -75,6 +81,7 @@ def in_room(request, pk, number):
         return redirect("care:session", pk=pk, number=number)
     record(request, "token_created", issued.administration,
            detail=f"in-room check-in link {issued.link.pk} for session {session.number}")
+    logout(request)  # flushes the session (and records the sign-out)
     return redirect(issued.path)
 
 

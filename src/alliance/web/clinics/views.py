@@ -11,7 +11,7 @@ from alliance.web import scoping
 from alliance.web.access import admin_required
 from alliance.web.audit.services import record
 from alliance.web.care.models import Case
-from alliance.web.clinics import services
+from alliance.web.clinics import checklist, services
 from alliance.web.clinics.forms import ClinicSettingsForm, StaffCreateForm, StaffEditForm
 from alliance.web.errors import DomainError
 
@@ -22,7 +22,9 @@ def staff_list(request):
                .prefetch_related("supervisees")
                .annotate(active_cases=Count("cases", filter=Q(cases__status=Case.Status.ACTIVE)))
                .order_by("-is_active", "display_name"))
-    return render(request, "clinics/staff_list.html", {"members": members})
+    return render(request, "clinics/staff_list.html", {
+        "members": members,
+        "checklist": checklist.checklist(request.staff.clinic, request.staff)})
 
 
 def _invitation_url(request, member) -> str:

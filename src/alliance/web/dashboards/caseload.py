@@ -158,3 +158,31 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
     rows.sort(key=lambda r: attention.attention_key(
         r.level, r.last_session.date if r.last_session else None, r.case.client.code))
     return rows
+
+
+def filter_rows(rows: list[CaseloadRow], *, q: str = "", needs_attention: bool = False,
+                signal: str = "", modality: str = "", therapist: str = "") -> list[CaseloadRow]:
+    """The rows matching the caseload's search and filters.
+
+    `q` matches the client's code or name (any part, ignoring case); `needs_attention` keeps cases
+    with a signal needing attention; `signal` those with an open signal of that type;
+    `therapist` a staff member's id (supervisors). Names are encrypted in the database, so
+    this runs over the rows of the user's own scope, never as a query.
+    """
+    needle = " ".join((q or "").split()).casefold()
+    kept = []
+    for row in rows:
+        client = row.case.client
+        if needle and needle not in client.code.casefold() and \
+                needle not in (client.name or "").casefold():
+            continue
+        if needs_attention and not row.signals:
+            continue
+        if signal and not any(s.type == signal for s in row.signals):
+            continue
+        if modality and row.case.modality != modality:
+            continue
+        if therapist and str(row.case.therapist_id) != therapist:
+            continue
+        kept.append(row)
+    return kept

@@ -447,6 +447,10 @@ def set_task_status(task: Task, status: str, *, by: Actor) -> Task:
         if fresh.status != Task.Status.ACTIVE:
             raise GoalError("closed", f"This task is already "
                                       f"{fresh.get_status_display().lower()}.")
+        if status == Task.Status.DONE and not fresh.is_agreed:
+            # Nothing was done yet: a suggestion is withdrawn (stopped), not finished.
+            raise GoalError("not_agreed", "This task is not agreed yet, so it cannot be "
+                                          "finished; withdraw the suggestion instead.")
         now = timezone.now()
         _status_changed(fresh, status, by, now)
         fresh.save()

@@ -40,6 +40,25 @@ OPTIONAL = ("case", "case_start", "case_end", "case_status", "modality", "sessio
 #: left alone. A wider file is refused after its header line (one upload of a few hundred
 #: kilobytes could otherwise hold 20,000 columns).
 MAX_COLUMNS = 200
+#: A small history file: the import page's help shows it, and docs/interop.md has the same
+#: (a test keeps the two equal and imports it).
+EXAMPLE = """\
+client,therapist,case_status,session,date,session_status,instrument,item,value
+K-104,therapist@riverside.example,closed,1,2025-02-03,attended,alliance-client,bond1,7
+K-104,therapist@riverside.example,closed,1,2025-02-03,attended,alliance-client,bond2,8
+K-104,therapist@riverside.example,closed,1,2025-02-03,attended,alliance-client,goals1,6
+K-104,therapist@riverside.example,closed,1,2025-02-03,attended,alliance-client,goals2,6
+K-104,therapist@riverside.example,closed,1,2025-02-03,attended,alliance-client,tasks1,7
+K-104,therapist@riverside.example,closed,1,2025-02-03,attended,alliance-client,tasks2,5
+K-104,therapist@riverside.example,closed,1,2025-02-03,attended,wellbeing,total,4.5
+K-104,therapist@riverside.example,closed,2,2025-02-10,no_show,,,
+K-104,therapist@riverside.example,closed,3,2025-02-17,attended,wai-sr,bond,4.25
+K-104,therapist@riverside.example,closed,3,2025-02-17,attended,wai-sr,goal,3.5
+K-104,therapist@riverside.example,closed,3,2025-02-17,attended,wai-sr,task,3.75
+K-104,therapist@riverside.example,closed,3,2025-02-17,attended,wai-sr,total,3.83
+K-212,therapist@riverside.example,,1,2025-03-05,attended,phq-9,total,14
+"""
+
 #: Problems listed before the check stops (a wrong file would otherwise list thousands).
 MAX_ERRORS = 50
 

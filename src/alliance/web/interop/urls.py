@@ -7,5 +7,6 @@ app_name = "interop"
 urlpatterns = [
     path("cases/<int:pk>/fhir.json", views.case_fhir, name="case_fhir"),
     path("clinic/import/", views.import_history, name="import_history"),
+    path("clinic/import/help/", views.import_help, name="import_help"),
     path("clinic/research-export/", views.research_export, name="research_export"),
 ]

@@ -70,6 +70,15 @@ def import_history(request):
         "max_errors": history.MAX_ERRORS})
 
 
+@admin_required
+@require_GET
+def import_help(request):
+    """The history file's format, with an example, as a page of the application."""
+    return render(request, "interop/import_help.html", {
+        "example": history.EXAMPLE, "max_columns": history.MAX_COLUMNS,
+        "max_errors": history.MAX_ERRORS})
+
+
 def _export_scope(staff: StaffMember) -> tuple[list[int] | None, object]:
     """Therapists whose cases the member may export, and the choices of the form."""
     therapists = StaffMember.objects.filter(clinic=staff.clinic).exclude(

@@ -6,6 +6,8 @@ the case page and the API describe one act in the same words.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from alliance.web.audit.services import record_change
@@ -17,6 +19,36 @@ from alliance.web.monitoring.prompts import REPAIRABLE
 
 class SignalError(DomainError):
     """A change to a signal that its state does not allow."""
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One thing a therapist does with a signal, in the words every surface uses: the
+    button on the case page (`label`), the confirmation after it (`done`), the audit
+    trail's detail (`audit`), the API action (`key`) and what it means (`meaning`)."""
+
+    key: str
+    label: str
+    done: str
+    audit: str
+    meaning: str
+
+
+#: The signal actions, in the order the case page explains them.
+VERBS = {verb.key: verb for verb in (
+    Verb("acknowledge", "Acknowledge", "Acknowledged", "signal acknowledged",
+         "You have seen it and will take it up with the client. It stops counting as "
+         "needing attention and stays on the page."),
+    Verb("repair", "Record what you did", "Recorded what you did", "repair recorded",
+         "Note what you did about it in a session (it also acknowledges the signal). The "
+         "client's next check-ins show whether it helped."),
+    Verb("dismiss", "Dismiss", "Dismissed", "signal dismissed",
+         "It does not need action: say why in a sentence. The reason is kept with it."),
+    Verb("reopen", "Reopen", "Reopened", "signal reopened",
+         "Undo an acknowledgement or a dismissal: the signal is open again."),
+    Verb("mark_read", "Mark as read", "Marked as read", "client's comment marked as read",
+         "For a client's comment: you have read it. It leaves the new comments."),
+)}
 
 
 def _check_actor(signal: Signal, by: StaffMember) -> None:
@@ -36,8 +68,8 @@ def acknowledge(signal: Signal, *, by: StaffMember) -> Signal:
         signal.state, signal.changed_by = Signal.State.ACKNOWLEDGED, by
         signal.save(update_fields=["state", "changed_by", "updated_at"])
         record_change("update", signal, by=by, detail=(
-            "client's comment marked as read" if signal.type == Signal.Type.CLIENT_FEEDBACK
-            else "signal acknowledged"))
+            VERBS["mark_read"].audit if signal.type == Signal.Type.CLIENT_FEEDBACK
+            else VERBS["acknowledge"].audit))
     return signal
 
 
@@ -52,7 +84,7 @@ def dismiss(signal: Signal, *, by: StaffMember, reason: str) -> Signal:
     with transaction.atomic():
         signal.state, signal.dismiss_reason, signal.changed_by = Signal.State.DISMISSED, reason, by
         signal.save(update_fields=["state", "dismiss_reason", "changed_by", "updated_at"])
-        record_change("update", signal, by=by, detail="signal dismissed")
+        record_change("update", signal, by=by, detail=VERBS["dismiss"].audit)
     return signal
 
 
@@ -67,7 +99,7 @@ def reopen(signal: Signal, *, by: StaffMember) -> Signal:
     with transaction.atomic():
         signal.state, signal.dismiss_reason, signal.changed_by = Signal.State.OPEN, "", by
         signal.save(update_fields=["state", "dismiss_reason", "changed_by", "updated_at"])
-        record_change("update", signal, by=by, detail="signal reopened")
+        record_change("update", signal, by=by, detail=VERBS["reopen"].audit)
     return signal
 
 
@@ -118,5 +150,5 @@ def record_repair(signal: Signal, *, by: StaffMember, kind: str, showed_as: str,
         if signal.state == Signal.State.OPEN:
             signal.state, signal.changed_by = Signal.State.ACKNOWLEDGED, by
             signal.save(update_fields=["state", "changed_by", "updated_at"])
-        record_change("update", signal, by=by, detail="repair recorded")
+        record_change("update", signal, by=by, detail=VERBS["repair"].audit)
     return action

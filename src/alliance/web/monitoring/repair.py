@@ -184,6 +184,12 @@ class ReportRow:
     without_action: int
     attention: bool = False  # a kind the clinic counts as needing attention
 
+    @property
+    def repairable(self) -> bool:
+        """Repair actions are recorded for this kind; for the others the page and the PDF
+        show "—" (does not apply) in the repair columns, never 0 (none recorded)."""
+        return self.type in REPAIRABLE
+
 
 @dataclass(frozen=True)
 class RepairRow:

@@ -57,7 +57,7 @@ def _back(request, signal: Signal):
 def acknowledge(request, pk, signal_pk):
     signal = _signal_for_change(request, pk, signal_pk)
     return act(request, lambda: actions.acknowledge(signal, by=request.staff),
-               f"Acknowledged: {signal.get_type_display().lower()}.", _back_to(request, signal))
+               f"{actions.VERBS['acknowledge'].done}: {signal.get_type_display().lower()}.", _back_to(request, signal))
 
 
 @staff_required
@@ -71,7 +71,7 @@ def dismiss(request, pk, signal_pk):
         except actions.SignalError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Dismissed: {signal.get_type_display().lower()}.")
+            messages.success(request, f"{actions.VERBS['dismiss'].done}: {signal.get_type_display().lower()}.")
             return _back(request, signal)
     # Without JavaScript the reason box is part of the case page; an empty reason comes
     # back here, on a page of its own, with the problem next to the box.
@@ -85,7 +85,7 @@ def dismiss(request, pk, signal_pk):
 def reopen(request, pk, signal_pk):
     signal = _signal_for_change(request, pk, signal_pk)
     return act(request, lambda: actions.reopen(signal, by=request.staff),
-               f"Reopened: {signal.get_type_display().lower()}.", _back_to(request, signal))
+               f"{actions.VERBS['reopen'].done}: {signal.get_type_display().lower()}.", _back_to(request, signal))
 
 
 @staff_required
@@ -109,7 +109,7 @@ def repair(request, pk, signal_pk):
             except actions.SignalError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Recorded what you did. The client's next check-ins "
+                messages.success(request, f"{actions.VERBS['repair'].done}. The client's next check-ins "
                                           "will show whether the alliance recovers.")
                 return _back(request, signal)
     # Without JavaScript the form is part of the case page; a problem comes back here, on a

@@ -25,6 +25,7 @@ class TaskItem:
     needs_client: bool        # the therapist proposed it; the client has not agreed yet
     can_report: bool          # agreed by both and still going
     last_report: TaskReport | None
+    goal: Goal | None = None  # the goal it serves: a task is never shown without it
 
     @property
     def status_text(self) -> str:
@@ -113,7 +114,7 @@ def client_plan(account: ClientAccount, case) -> Plan:
                 task=task,
                 needs_client=active and not task.client_confirmed,
                 can_report=active and task.both_confirmed,
-                last_report=next(iter(task.reports.all()), None)))
+                last_report=next(iter(task.reports.all()), None), goal=goal))
         (open_goals if goal.is_open else closed_goals).append(item)
     return Plan(open_goals, closed_goals, can_propose=case.is_active)
 

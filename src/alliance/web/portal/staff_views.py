@@ -16,6 +16,7 @@ from alliance.web import scoping
 from alliance.web.access import staff_required
 from alliance.web.audit.services import record
 from alliance.web.errors import DomainError
+from alliance.web.monitoring.actions import VERBS
 from alliance.web.monitoring.models import Signal
 from alliance.web.portal import services
 
@@ -70,5 +71,5 @@ def discussed(request, pk, signal_pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Marked as read.")
+        messages.success(request, f"{VERBS['mark_read'].done}.")
     return _case_page(case, f"signal-{signal.pk}")

@@ -316,7 +316,10 @@ def progress_page(request):
 @client_required
 @require_GET
 def progress_chart(request, pk, chart):
-    """The client's own chart as SVG (another client's case answers 404)."""
+    """The client's own chart as SVG (another client's case answers 404).
+
+    Not recorded: the chart is part of the progress page, whose view recorded the read
+    (one page view, one event, as for the staff case page's charts)."""
     case = scoping.get_case_or_404(request.portal_account, pk)
     if chart not in progress.CHARTS:  # pragma: no cover - the URL patterns name only these
         raise Http404("No such chart.")
@@ -324,7 +327,6 @@ def progress_chart(request, pk, chart):
         raise Http404("No such chart.")
     series = progress.client_series(case)
     svg = progress.chart_svg(series, chart, narrow=request.GET.get("size") == "narrow")
-    record(request, "read", case, detail=f"portal: {chart} chart")
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = CHART_POLICY

@@ -77,7 +77,10 @@ def _export(client: Client) -> dict:
         "exported_at": _at(timezone.now()),
         "clinic": {"id": client.clinic_id, "name": client.clinic.name,
                    "time_zone": client.clinic.time_zone},
-        "client": {"id": client.pk, "code": client.code, "contact_email": client.contact_email,
+        "client": {"id": client.pk, "code": client.code, "name": client.name,
+                   "contact_email": client.contact_email, "phone": client.phone,
+                   "preferred_contact": client.preferred_contact,
+                   "time_zone": client.time_zone,
                    "created_at": _at(client.created_at), "erased_at": _at(client.erased_at)},
         "cases": [_case(case) for case in cases],
         "portal_account": _portal_account(client),
@@ -296,7 +299,9 @@ def erase_client(client: Client, *, confirm_code: str) -> Erased:
         closed += 1
     pseudonym = new_pseudonym(client.clinic)
     client.code, client.contact_email, client.erased_at = pseudonym, "", timezone.now()
-    client.save(update_fields=["code", "contact_email", "erased_at"])
+    client.name, client.phone, client.time_zone = "", "", ""
+    client.save(update_fields=["code", "contact_email", "name", "phone", "time_zone",
+                               "erased_at"])
     return Erased(client=client, pseudonym=pseudonym, cases_closed=closed)
 
 

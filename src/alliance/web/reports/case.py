@@ -36,6 +36,7 @@ from alliance.web.goals.models import Goal, GoalReview, Side, Task, TaskReport
 from alliance.web.goals.page import waiting_words
 from alliance.web.goals.services import session_at
 from alliance.web.monitoring import repair
+from alliance.web.portal import progress
 from alliance.web.reports import charts, pdf
 
 #: A rupture's parts as the client version names them.
@@ -128,6 +129,12 @@ class CaseReport:
     @property
     def for_client(self) -> bool:
         return self.variant == CLIENT
+
+    @property
+    def shows_alliance(self) -> bool:
+        """The record always shows the alliance; the client's copy only when the clinic lets
+        clients see their alliance scores (the portal's rule, `portal.progress`)."""
+        return not self.for_client or progress.shows_alliance(self.case.client.clinic)
 
 
 def load(case, variant: str = RECORD, *, today: dt.date | None = None) -> CaseReport:
@@ -445,12 +452,15 @@ def _render(report: CaseReport) -> bytes:
                  "as the case page shows them on the date above.")
     story = [pdf.para(f"{title}: {case.client.code}", "title"),
              pdf.para(intro, "subtitle"), pdf.facts(_facts(report))]
-    story += _alliance_section(report)
+    if report.shows_alliance:
+        story += _alliance_section(report)
     story += _wellbeing_section(report)
     story += _goals_section(report)
     if not report.for_client:
         story += _signals_section(report)
-    story += _ruptures_section(report)
+    if report.shows_alliance:
+        # The client's copy tells the dips of their alliance ratings, with the numbers.
+        story += _ruptures_section(report)
     story += _feedback_section(report)
     story += _sessions_section(report)
     return pdf.build(story, page, subject=f"{title} for {case.client.code}")

@@ -164,8 +164,10 @@ def _signals(report: ClinicReport) -> list:
     story = [pdf.heading("Signals and repair")]
     for sentence in signals.sentences:
         story.append(pdf.para(sentence))
+    # "—": repair actions are not recorded for that kind of signal (as on the page); 0: none.
     rows = [[r.label + (" (needs attention)" if r.attention else ""), r.count,
-             score(r.per_100), r.with_action, r.without_action]
+             score(r.per_100), r.with_action if r.repairable else "—",
+             r.without_action if r.repairable else "—"]
             for r in signals.rows if r.count]
     if rows:
         if signals.attention_per_100 is not None:
@@ -176,6 +178,8 @@ def _signals(report: ClinicReport) -> list:
                                 "Without"], rows,
                                [70 * pdf.mm, 18 * pdf.mm, 28 * pdf.mm, 32 * pdf.mm, 22 * pdf.mm],
                                numeric={1, 2, 3, 4}))
+        story.append(pdf.para("— in the repair columns: repair actions are not recorded for "
+                              "that kind of signal; 0: none was recorded.", "small"))
     story.append(pdf.keep(pdf.para("How ruptures turned out", "h3"), pdf.table(
         ["Ruptures", "Count", "Repaired", "Unresolved", "Window open", "Share repaired",
          "Median sessions to repair"],

@@ -4,13 +4,14 @@
     {% attach_repair signals %}              gives every signal `.repair` (one query)
     {% rupture_history signals as ruptures %} the case's ruptures, oldest first
     {% repair_choices as choices %}          the choices of "Record what you did"
+    {% signal_verbs as verbs %}              the signal actions' words (`actions.VERBS`)
 """
 
 from __future__ import annotations
 
 from django import template
 
-from alliance.web.monitoring import repair
+from alliance.web.monitoring import actions, repair
 from alliance.web.monitoring.models import RepairAction
 
 register = template.Library()
@@ -31,3 +32,8 @@ def rupture_history(signals):
 def repair_choices():
     return {"kinds": RepairAction.Kind.choices, "markers": RepairAction.ShowedAs.choices,
             "not_sure": RepairAction.ShowedAs.NOT_SURE}
+
+
+@register.simple_tag
+def signal_verbs():
+    return actions.VERBS
