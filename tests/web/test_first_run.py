@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from alliance.web.clinics import checklist
 from alliance.web.clinics.models import StaffMember
+from alliance.web.safety.models import ClinicSafety
 
 
 def test_a_new_clinic_shows_the_checklist_until_every_step_is_done(login, clinic, client):
@@ -19,7 +20,8 @@ def test_a_new_clinic_shows_the_checklist_until_every_step_is_done(login, clinic
     browser = login(admin)
     page = browser.get(reverse("clinics:staff"))
     items = {item.step.key: item.done for item in page.context["checklist"]}
-    assert items == {"staff": False, "instruments": False, "two_factor": False}
+    assert items == {"staff": False, "instruments": False, "plan": False,
+                     "crisis_text": False, "two_factor": False}
     assert "Getting your clinic ready" in page.content.decode()
 
     StaffMember.objects.create(
@@ -33,7 +35,19 @@ def test_a_new_clinic_shows_the_checklist_until_every_step_is_done(login, clinic
     data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False)}
     assert browser.post(reverse("clinics:settings"), data).status_code == 302
     items = {i.step.key: i.done for i in browser.get(reverse("clinics:staff")).context["checklist"]}
-    assert items == {"staff": True, "instruments": True, "two_factor": False}
+    assert items == {"staff": True, "instruments": True, "plan": False, "crisis_text": False,
+                     "two_factor": False}
+    # The measurement plan saved once, even with its defaults; a crisis text written.
+    plan = {"plan-sending": "by_hand", "plan-channel": "email", "plan-delay_hours": "0",
+            "plan-reminder_after_hours": "24", "plan-reminders": "2",
+            "plan-quiet_from": "21:00", "plan-quiet_until": "08:00"}
+    plan.update({f"plan-every-{i}": "1" for i in clinic.instruments_in_use})
+    assert browser.post(reverse("outreach:plan"), plan).status_code == 302
+    ClinicSafety.objects.update_or_create(
+        clinic=clinic, defaults={"crisis_text": "Call 999, or the clinic on 0100 000 000."})
+    items = {i.step.key: i.done for i in browser.get(reverse("clinics:staff")).context["checklist"]}
+    assert items == {"staff": True, "instruments": True, "plan": True, "crisis_text": True,
+                     "two_factor": False}
 
     TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     page = browser.get(reverse("clinics:staff"))

@@ -41,6 +41,21 @@ def _settings_saved(clinic, staff) -> bool:
                                 detail__startswith="clinic settings").exists()
 
 
+def _plan_saved(clinic, staff) -> bool:
+    # Saving the plan's page once (even keeping every default) is the evidence.
+    from alliance.web.audit.models import Event
+
+    return Event.objects.filter(clinic_id=clinic.pk, action="update",
+                                detail="measurement plan saved").exists()
+
+
+def _crisis_text(clinic, staff) -> bool:
+    from alliance.web.safety.models import ClinicSafety
+
+    safety = ClinicSafety.objects.filter(clinic=clinic).first()
+    return safety is not None and bool(safety.crisis_text.strip())
+
+
 def _two_factor(clinic, staff) -> bool:
     from alliance.web.accounts.twofactor import device_of
 
@@ -54,6 +69,13 @@ STEPS: list[Step] = [
     Step("instruments", "Choose the check-ins and review the signal settings",
          "Which questionnaires clients answer, and when a change counts as a signal. "
          "Saving the settings page once marks this done.", "clinics:settings", _settings_saved),
+    Step("plan", "Set the measurement plan",
+         "Which check-ins go out after which sessions, whether they go by themselves, the "
+         "reminders and quiet hours, and how messages reach clients.", "outreach:plan",
+         _plan_saved),
+    Step("crisis_text", "Write your crisis text and name who is on call",
+         "What a client sees at once after a risk answer (your local emergency numbers, how to "
+         "reach the clinic out of hours), and who is told.", "safety:clinic", _crisis_text),
     Step("two_factor", "Set up two-factor sign-in for yourself",
          "An administrator's account can add staff and read the audit trail: protect it "
          "with a code from an app on your phone.", "accounts:two_factor_setup", _two_factor),
