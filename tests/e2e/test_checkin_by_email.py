@@ -60,3 +60,30 @@ def test_recording_a_session_e_mails_the_check_in_and_the_client_answers_from_th
     assert answered.responses == dict.fromkeys(ITEMS, 8)
     assert set(Message.objects.filter(case=case, kind="reminder")
                .values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_the_admin_sets_the_plan_and_the_therapist_reads_the_worklist(
+        riverside, desktop, phone, screenshot):
+    case = care.admit_client(riverside.therapist, code="C-PLAN1", modality="cbt",
+                             contact_email="kim@example.org")
+    sign_in(desktop, riverside.admin)
+    desktop.goto("/clinic/measurement/")
+    desktop.get_by_label("By itself, after each attended session is recorded").check()
+    desktop.get_by_role("group", name="Wellbeing check-in").get_by_label(
+        "Every n-th session (0: not regularly)").fill("2")
+    desktop.get_by_role("button", name="Save the plan").click()
+    expect(desktop.get_by_text("Saved the measurement plan.")).to_be_visible()
+    screenshot(desktop, "measurement-plan-laptop")
+    plan = plans.clinic_plan(riverside.clinic)
+    assert plan.is_automatic and plan.schedule["wellbeing"]["every"] == 2
+
+    sign_in(phone, riverside.therapist)
+    phone.goto(f"/cases/{case.pk}/check-ins/")
+    phone.get_by_label("Mobile number").fill("+44 7700 900123")
+    phone.get_by_label("How the client wants check-ins").select_option("sms")
+    phone.get_by_role("button", name="Save contact").tap()
+    expect(phone.get_by_text("Saved how check-ins reach the client.")).to_be_visible()
+    screenshot(phone, "case-check-ins-phone")
+    phone.goto("/worklist/")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Worklist")
+    screenshot(phone, "worklist-phone")

@@ -68,8 +68,8 @@ class PlanForm(ModelForm):
 class MessagingForm(ModelForm):
     sms_webhook_url = forms.URLField(
         required=False, assume_scheme="https", label="Text-message gateway address",
-        help_text="Alliance POSTs each text message as signed JSON to this address "
-                  "(docs/outreach.md describes the format).")
+        help_text="Alliance POSTs each text message as signed JSON to this address (the "
+                  "format is below).")
 
     class Meta:
         model = ClinicMessaging
@@ -111,7 +111,7 @@ class ContactForm(ModelForm):
         fields = ["contact_email", "phone", "preferred_contact", "time_zone"]
         labels = {"contact_email": "E-mail address", "phone": "Mobile number",
                   "preferred_contact": "How the client wants check-ins"}
-        widgets = {"phone": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"})}
+        widgets = {"phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})}
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()

@@ -92,8 +92,7 @@ class ClinicMessaging(models.Model):
                               "reception's address). Empty: replies are not expected.")
     sms_webhook_url = models.URLField(
         blank=True, verbose_name="Text-message gateway address",
-        help_text="Alliance POSTs each text message as signed JSON to this address "
-                  "(docs/outreach.md describes the format).")
+        help_text="Alliance POSTs each text message as signed JSON to this address.")
     sms_webhook_secret = EncryptedTextField(
         blank=True, verbose_name="Gateway secret",
         help_text="Shared secret for the HMAC-SHA256 signature of each request.")

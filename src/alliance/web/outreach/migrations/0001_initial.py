@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('reply_to', models.EmailField(blank=True, help_text="Replies to check-in e-mails go here (for example the reception's address). Empty: replies are not expected.", max_length=254)),
-                ('sms_webhook_url', models.URLField(blank=True, help_text='Alliance POSTs each text message as signed JSON to this address (docs/outreach.md describes the format).', verbose_name='Text-message gateway address')),
+                ('sms_webhook_url', models.URLField(blank=True, help_text='Alliance POSTs each text message as signed JSON to this address.', verbose_name='Text-message gateway address')),
                 ('sms_webhook_secret', alliance.web.crypto.EncryptedTextField(blank=True, help_text='Shared secret for the HMAC-SHA256 signature of each request.', verbose_name='Gateway secret')),
                 ('clinic', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='messaging', to='clinics.clinic')),
             ],
