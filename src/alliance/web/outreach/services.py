@@ -19,8 +19,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance.web.care.models import Case, Session
 from alliance.web import localtime
+from alliance.web.care.models import Case, Session
 from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
@@ -65,7 +65,6 @@ def plan_checkin(session: Session, now: datetime | None = None) -> Message | Non
     """
     now = now or timezone.now()
     case = session.case
-    client = case.client
     plan = plans.plan_for(case)
     if not (plan.is_automatic and session.attended and case.is_active):
         return None
@@ -73,10 +72,18 @@ def plan_checkin(session: Session, now: datetime | None = None) -> Message | Non
         return None
     if not plans.instruments_asked(session, plan):
         return None
+    return _plan_client_checkin(session, plan, f"checkin:session:{session.pk}", now)
+
+
+def _plan_client_checkin(session: Session, plan, key: str, now: datetime,
+                         detail: dict | None = None) -> Message:
+    """A check-in message due after the plan's delay, out of the client's quiet hours; for a
+    client who opted out, a row that says so (for the therapist), never sent."""
+    client = session.case.client
     channel = plans.channel_for(client, plan)
     message = Message(clinic=client.clinic, kind=Message.Kind.CHECKIN, session=session,
-                      case=case, to_client=client, key=f"checkin:session:{session.pk}",
-                      channel=channel or plan.channel)
+                      case=session.case, to_client=client, key=key,
+                      channel=channel or plan.channel, detail=detail or {})
     if channel is None:
         message.status, message.due_at = Message.Status.CANCELLED, now
         message.outcome = "The client asked not to be contacted."
@@ -99,18 +106,8 @@ def plan_closing_checkin(case: Case, now: datetime | None = None) -> Message | N
         return None
     if not _closing_questionnaires(session, plan):
         return None
-    channel = plans.channel_for(case.client, plan)
-    message = Message(clinic=case.client.clinic, kind=Message.Kind.CHECKIN, session=session,
-                      case=case, to_client=case.client, key=f"checkin:closing:{case.pk}",
-                      channel=channel or plan.channel, detail={"closing": True})
-    if channel is None:
-        message.status, message.due_at = Message.Status.CANCELLED, now
-        message.outcome = "The client asked not to be contacted."
-    else:
-        due = now + timedelta(hours=plan.delay_hours)
-        message.due_at = timing.outside_quiet_hours(due, plans.zone_of(case.client),
-                                                    plan.quiet_hours)
-    return _plan(message)
+    return _plan_client_checkin(session, plan, f"checkin:closing:{case.pk}", now,
+                                detail={"closing": True})
 
 
 def _closing_questionnaires(session: Session, plan) -> list[str]:

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alliance.web.care.models import Case, Session
-from alliance.web.checkins.models import Administration, CheckinLink
+from alliance.web.checkins.models import CheckinLink
 from alliance.web.clinics.models import StaffMember
 from alliance.web.monitoring.models import Signal
 from alliance.web.outreach.models import Message, NoticePreference
