@@ -578,3 +578,22 @@ def test_clinicians_read_plain_words_and_the_rule_is_under_technical_details(
     assert "<code>sd1</code>" in html  # one click away
     plain = outside_technical_details(html)
     assert [word for word in TECHNICAL_WORDS if word in plain] == []
+
+
+def test_drifting_away_the_client_came_back_from_is_shown_but_needs_no_attention(
+        case, after_commit):
+    """Two missed sessions, then one attended: the signal stays, marked, off the count; a
+    gap still open today is what needs attention."""
+    for status in ("attended", "attended", "no_show", "no_show"):
+        with after_commit():
+            next_session(case, status=status)
+    recompute.recompute_case_signals(case)
+    [missed] = Signal.objects.filter(type="disengagement", subject="missed_in_a_row")
+    assert not missed.client_returned and missed.needs_attention
+    assert Signal.objects.needing_attention().filter(pk=missed.pk).exists()
+    with after_commit():
+        next_session(case)  # the client came back
+    recompute.recompute_case_signals(case)
+    missed.refresh_from_db()
+    assert missed.client_returned and missed.state == "open" and not missed.needs_attention
+    assert not Signal.objects.needing_attention().filter(pk=missed.pk).exists()

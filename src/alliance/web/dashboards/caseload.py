@@ -137,7 +137,7 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
     needing = (Signal.objects.for_attention(clinic).filter(case_id__in=ids)
                .select_related("session")
                .only("case_id", "session__number", "type", "subject", "state",
-                     "repair_state"))
+                     "repair_state", "client_returned"))
     for signal in mark_attention(needing, clinic):
         signals_by_case[signal.case_id].append(signal)
     comments = comment_counts(ids)

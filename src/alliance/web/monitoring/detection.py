@@ -31,6 +31,7 @@ class Found:
     data: dict
     explanation: str
     repair_state: str = ""
+    client_returned: bool = False
 
 
 def _json(value):
@@ -177,9 +178,38 @@ def detect(data: CaseData, plan: Plan, *, reference: pd.DataFrame | None = None,
         found += [found_signal(x, data, plan) for x in
                   detect_signals(sent, replace(s, score="checkin"), types=["disengagement"])
                   if x.rule == "unanswered_in_a_row"]
+    found = _mark_returns(found, data)
     found += _feedback(data)
     found += _portal_feedback(data)
     return found
+
+
+def _mark_returns(found: list[Found], data: CaseData) -> list[Found]:
+    """Mark the signs of drifting away that the data already show over: a long gap (found
+    at the session that ended it, which the client attended), missed sessions followed by
+    one attended, unanswered check-ins followed by one answered. Like a repaired rupture,
+    they are shown, and no longer count as needing attention; a gap still open today, the
+    latest sessions missed or check-ins unanswered do."""
+    attended: dict[int, list[int]] = {}
+    answered: dict[int, list[int]] = {}
+    for (case_id, number, came), state in zip(
+            data.frame[["client_id", "session", "attended"]].itertuples(index=False),
+            data.checkin):
+        if came:
+            attended.setdefault(int(case_id), []).append(int(number))
+        if state == ANSWERED:
+            answered.setdefault(int(case_id), []).append(int(number))
+    number_of = {session_id: number for (_, number), session_id in data.session_ids.items()}
+    marked = []
+    for f in found:
+        number = number_of.get(f.session_id)
+        if f.type == "disengagement" and number is not None:
+            later = answered if f.rule == "unanswered_in_a_row" else attended
+            returned = f.rule == "long_gap" or any(n > number for n in later.get(f.case_id, ()))
+            if returned:
+                f = replace(f, client_returned=True)
+        marked.append(f)
+    return marked
 
 
 def _low_alliance(data: CaseData, plan: Plan, reference: pd.DataFrame | None) -> list[Found]:

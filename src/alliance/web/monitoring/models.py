@@ -22,9 +22,11 @@ class SignalQuerySet(models.QuerySet):
         later ratings show repaired.
 
         What a caseload counts and orders by: something to act on before the next session,
-        nobody has acted on it yet, and the data do not already show that things got better.
+        nobody has acted on it yet, and the data do not already show that things got better
+        (a rupture repaired; missed sessions, a gap or unanswered check-ins the client has
+        come back from).
         """
-        rows = self.filter(state=Signal.State.OPEN)
+        rows = self.filter(state=Signal.State.OPEN, client_returned=False)
         if types is not None:
             rows = rows.filter(type__in=sorted(types))
         return rows.exclude(type=Signal.Type.RUPTURE, repair_state=Signal.RepairState.REPAIRED)
@@ -97,6 +99,9 @@ class Signal(models.Model):
     # threshold changed, or data were corrected) but it is kept because a therapist
     # acted on it. Signals nobody acted on are deleted instead.
     is_current = models.BooleanField(default=True)
+    # Signs of drifting away the later data show over: the client came back (attended, or
+    # answered a check-in). Shown, like a repaired rupture, but not needing attention.
+    client_returned = models.BooleanField(default=False)
     changed_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -139,6 +144,7 @@ class Signal(models.Model):
         if types is None:
             types = self.case.clinic.attention_type_set
         return (self.state == self.State.OPEN and self.type in types
+                and not self.client_returned
                 and not (self.type == self.Type.RUPTURE
                          and self.repair_state == self.RepairState.REPAIRED))
 

@@ -77,11 +77,13 @@ def _apply(case_ids: list[int], found: Iterable[Found]) -> RecomputeResult:
                 .exclude(type=Signal.Type.RISK)}
     create, update, delete = [], [], []
     unchanged = kept = updated = 0
-    fields = ("rule", "parameters", "data", "explanation", "repair_state", "is_current")
+    fields = ("rule", "parameters", "data", "explanation", "repair_state", "client_returned",
+              "is_current")
     for key, f in wanted.items():
         row = existing.pop(key, None)
         values = {"rule": f.rule, "parameters": f.parameters, "data": f.data,
                   "explanation": f.explanation, "repair_state": f.repair_state,
+                  "client_returned": f.client_returned,
                   "is_current": True}
         if row is None:
             create.append(Signal(case_id=f.case_id, session_id=f.session_id, type=f.type,
