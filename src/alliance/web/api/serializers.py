@@ -91,7 +91,8 @@ class SignalSerializer(serializers.ModelSerializer):
         model = Signal
         fields = ["id", "case", "session", "session_number", "type", "subject", "rule",
                   "parameters", "data", "explanation", "state", "dismiss_reason",
-                  "repair_state", "is_current", "created_at", "updated_at"]
+                  "repair_state", "client_returned", "is_current", "created_at",
+                  "updated_at"]
 
 
 class DismissSerializer(serializers.Serializer):
