@@ -324,6 +324,92 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
         n_pairwise_min=pair_min)
 
 
+@dataclass(frozen=True)
+class GroupReliability:
+    """Reliability within one group (e.g. one language); ``result`` is None with a ``note``
+    when the group's rows cannot carry the statistics."""
+
+    group: str
+    rows: int
+    result: Reliability | None
+    note: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "rows": self.rows,
+                "result": None if self.result is None else self.result.to_dict(),
+                "note": self.note}
+
+
+@dataclass(frozen=True)
+class ReliabilityByGroup:
+    """Reliability of all rows and of each group of a column, groups in sorted order."""
+
+    column: str
+    overall: Reliability
+    groups: tuple[GroupReliability, ...]
+    rows_without_group: int = 0
+
+    def to_dict(self) -> dict:
+        return {"group_column": self.column, "overall": self.overall.to_dict(),
+                "groups": [g.to_dict() for g in self.groups],
+                "rows_without_group": self.rows_without_group}
+
+
+def reliability_by_group(data, group: str, items: Sequence[str] | None = None,
+                         reverse: Iterable[str] = (), min: float | None = None,  # noqa: A002
+                         max: float | None = None, confidence: float = 0.95,  # noqa: A002
+                         missing: str = "listwise") -> ReliabilityByGroup:
+    """:func:`reliability` of all rows and separately of the rows of each value of ``group``
+    (a language, a site), to see whether a translation or a place behaves like the rest.
+
+    Each group's numbers are exactly :func:`reliability` on that group's rows. A group
+    whose rows cannot carry the statistics (fewer than 3 complete rows, or an item with
+    one answer throughout the group) gets a ``note`` instead of a result; rows with no
+    group value are counted in ``rows_without_group`` and used only in ``overall``.
+
+    Raises
+    ------
+    InputError
+        No column ``group``, ``group`` is also an item, or any problem
+        :func:`reliability` raises for the whole data.
+    """
+    frame = _as_frame(data)
+    group = str(group)
+    if group not in frame.columns:
+        raise InputError(f"no group column {group!r} (the data has: "
+                         f"{', '.join(map(str, frame.columns))})")
+    names = [c for c in frame.columns if c != group] if items is None else [str(i) for i in items]
+    if group in names:
+        raise InputError(f"{group!r} cannot be both an item and the group column", column=group)
+    # The whole data first: every option and column problem is an error for the run.
+    overall = reliability(frame, names, reverse=reverse, min=min, max=max,
+                          confidence=confidence, missing=missing)
+    labels = frame[group].map(_group_label)
+    results = []
+    for label in sorted(labels.dropna().unique()):
+        rows = frame[(labels == label).to_numpy()]
+        try:
+            result = reliability(rows, names, reverse=reverse, min=min, max=max,
+                                 confidence=confidence, missing=missing)
+        except (NotEnoughDataError, InputError) as exc:
+            # Only the group's size or its answers can fail here (the whole data passed).
+            results.append(GroupReliability(label, len(rows), None,
+                                            f"too little data in this group: {exc}"))
+            continue
+        results.append(GroupReliability(label, len(rows), result))
+    return ReliabilityByGroup(group, overall, tuple(results), int(labels.isna().sum()))
+
+
+def _group_label(value) -> str | None:
+    """A group value as text; blank means no group; 2.0 read from a file is "2"."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
 def cronbach_alpha_from_covariance(covariance) -> float:
     """Cronbach's alpha of the unit-weighted sum of items with this covariance matrix.
 
