@@ -277,3 +277,20 @@ def test_optional_format_and_language_columns_are_stored_and_checked(clinic, the
         "en, de or pt-BR",
         "history.csv, line 5, column 'format': session 1 of this case is 'phone' on line 4"]
     assert not Client.objects.filter(code__in=["FMT-2", "FMT-3", "FMT-4"]).exists()
+
+
+def test_a_format_given_later_fills_in_sessions_without_one_and_never_overwrites(
+        clinic, therapist, tmp_path):
+    history.import_history(good_file(tmp_path, therapist), clinic)
+    email = therapist.user.email
+    header = "client,therapist,session,date,session_status,format,instrument,item,value\n"
+    text = header + f"OLD-2,{email},1,2025-04-01,attended,phone,phq-9,total,14\n"
+    result = history.import_history(write(tmp_path, text, "formats.csv"), clinic)
+    assert (result.sessions, result.administrations, result.unchanged, result.formats) == \
+        (0, 0, 1, 1)
+    assert "recorded the format of 1 sessions already there" in result.summary()
+    assert Session.objects.get(case__client__code="OLD-2", number=1).format == "phone"
+    other = header + f"OLD-2,{email},1,2025-04-01,attended,video,phq-9,total,14\n"
+    with pytest.raises(history.HistoryImportError, match="already recorded as 'phone'"):
+        history.import_history(write(tmp_path, other, "other.csv"), clinic)
+    assert Session.objects.get(case__client__code="OLD-2", number=1).format == "phone"

@@ -89,6 +89,8 @@ class ImportResult:
     sessions: int = 0
     administrations: int = 0
     unchanged: int = 0
+    #: Sessions already there whose format (not recorded before) the file gave.
+    formats: int = 0
     rows: int = 0
     dry_run: bool = False
     recomputed: int = 0
@@ -99,6 +101,9 @@ class ImportResult:
                 f"{self.sessions} sessions, {self.administrations} answered forms")
         if self.unchanged:
             text += f"; {self.unchanged} forms were already there"
+        if self.formats:
+            text += (f"; {'would record' if self.dry_run else 'recorded'} the format of "
+                     f"{self.formats} sessions already there")
         return text + "."
 
 
@@ -459,7 +464,7 @@ def _write(plan: list[_Case], clinic: Clinic, file: str, result: ImportResult) -
 
     case_ids = [case.pk for _, case in cases]
     sessions = {(s.case_id, s.number): s for s in Session.objects.filter(case_id__in=case_ids)}
-    new_sessions = []
+    new_sessions, formats_added = [], []
     for planned, case in cases:
         for number, planned_session in planned.sessions.items():
             found = sessions.get((case.pk, number))
@@ -471,7 +476,16 @@ def _write(plan: list[_Case], clinic: Clinic, file: str, result: ImportResult) -
             elif found.date != planned_session.date:
                 problems.add(f"session {number} of {planned.client}'s case is already recorded "
                              f"on {found.date}", planned_session.line, "date")
+            elif planned_session.format and found.format != planned_session.format:
+                if found.format:
+                    problems.add(f"session {number} of {planned.client}'s case is already "
+                                 f"recorded as {found.format!r}", planned_session.line, "format")
+                else:  # not recorded until now: the file says how it took place
+                    found.format = planned_session.format
+                    formats_added.append(found)
     problems.raise_if_any()
+    Session.objects.bulk_update(formats_added, ["format"], batch_size=1000)
+    result.formats = len(formats_added)
     Session.objects.bulk_create(new_sessions, batch_size=1000)
     result.sessions = len(new_sessions)
 
