@@ -190,6 +190,7 @@ def test_a_client_form_entered_by_staff_is_scored_and_replaces_the_clients_link(
     assert response.status_code == 201, response.content
     administration = Administration.objects.get(pk=response.json()["id"])
     assert administration.via == "staff" and administration.respondent == "client"
+    assert administration.language == response.json()["language"] == "en"
     assert administration.scores == instruments.score(
         instruments.get_instrument("alliance-client"), CLIENT_ANSWERS)
     # The link sent earlier no longer works: the form is answered.

@@ -67,8 +67,8 @@ class AdministrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Administration
         fields = ["id", "case", "session", "session_number", "instrument",
-                  "instrument_version", "respondent", "via", "responses", "scores", "answers",
-                  "created_at", "submitted_at"]
+                  "instrument_version", "respondent", "via", "language", "responses", "scores",
+                  "answers", "created_at", "submitted_at"]
 
 
 class AdministrationSubmitSerializer(serializers.Serializer):
