@@ -90,6 +90,11 @@ def test_the_session_form_asks_how_it_took_place_with_nothing_chosen(login, ther
     response = client.post(f"/cases/{case.pk}/sessions/new/",
                            {"date": "2026-01-12", "status": "attended", "format": "fax"})
     assert response.status_code == 200 and not case.sessions.filter(number=2).exists()
+    response = client.post(f"/cases/{case.pk}/sessions/new/",
+                           {"date": "2026-01-12", "status": "attended", "format": "text"},
+                           follow=True)
+    assert case.sessions.get(number=2).format == "text"
+    assert "attended · text (chat or messages)" in response.content.decode()
 
 
 def test_a_session_recorded_without_a_format_is_not_recorded_not_guessed(case):
