@@ -293,8 +293,7 @@ def _formats(report: ClinicReport) -> list:
                   if report.formats_unrecorded else "")
     result = report.formats
     if result is None:
-        story.append(pdf.para(report.formats_note + unrecorded))
-        return story
+        return [pdf.keep(*story, pdf.para(report.formats_note + unrecorded))]
     level = round(result.confidence * 100)
     story.append(pdf.para(
         f"The client-rated alliance of sessions held in person, by video, by phone or by "
@@ -326,7 +325,8 @@ def _formats(report: ClinicReport) -> list:
         f"intercept per client; variance between clients {result.client_variance:.3f}, within "
         f"{result.residual_variance:.3f}. Intervals use Satterthwaite degrees of freedom."
         + (f" {notes[0].upper()}{notes[1:]}." if notes else ""), "small"))
-    return story
+    # The heading stays with the paragraph that explains it (never alone at a page's foot).
+    return [pdf.keep(story[0], story[1]), *story[2:]]
 
 
 def _rules(report: ClinicReport) -> list:
