@@ -23,12 +23,21 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-BIN = Path(sys.executable).with_name("alliance")
+#: `alliance` as its console script runs it; PYTHONPATH (--src) picks the source tree.
+ALLIANCE = [sys.executable, "-c", "import sys; from alliance.cli.main import cli; "
+            "sys.argv[0] = 'alliance'; sys.exit(cli())"]
+
+READ = """
+import sys, time
+from alliance.cli.signals import _read
+start = time.perf_counter()
+_read(sys.argv[1], "alliance", "client_id", "session", False, None)
+print(time.perf_counter() - start)
+"""
 ITEMS = [f"wai{j:02d}" for j in range(1, 11)]
 
 CHILD = """
@@ -88,11 +97,14 @@ def import_offenders(top: int = 10) -> list[tuple[float, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--src", type=Path, default=Path(__file__).parents[1] / "src",
+                        help="the source tree to run (e.g. an earlier version's src/)")
     parser.add_argument("--signals-rows", type=int, default=0)
     parser.add_argument("--signals-runs", type=int, default=3)
     parser.add_argument("--signals-csv", type=Path,
                         help="keep the simulated clinic in this file (reused when present)")
     args = parser.parse_args()
+    os.environ["PYTHONPATH"] = str(args.src.resolve())
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "unknown")
@@ -103,8 +115,8 @@ def main() -> None:
         items_file(data)
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
-            "alliance --help": [str(BIN), "--help"],
-            "alliance psychometrics (1,000 rows)": [str(BIN), "psychometrics", str(data),
+            "alliance --help": [*ALLIANCE, "--help"],
+            "alliance psychometrics (1,000 rows)": [*ALLIANCE, "psychometrics", str(data),
                                                     "--items", ",".join(ITEMS)],
         }
         if shutil.which("Rscript"):
@@ -122,17 +134,14 @@ def main() -> None:
             sys.path.insert(0, str(Path(__file__).parent))
             from signals_engine import clinic_with
 
-            from alliance.cli.signals import _read
-
             sessions = args.signals_csv or Path(folder) / "sessions.csv"
             if not sessions.exists():
                 clinic_with(args.signals_rows, 1).to_csv(sessions, index=False)
-            reads = []
-            for _ in range(args.signals_runs):
-                start = time.perf_counter()
-                _read(str(sessions), "alliance", "client_id", "session", False, None)
-                reads.append(time.perf_counter() - start)
-            command = [str(BIN), "signals", str(sessions), "--score", "alliance", "--json"]
+            reads = [float(subprocess.run([sys.executable, "-c", READ, str(sessions)],
+                                          capture_output=True, text=True,
+                                          check=True).stdout)
+                     for _ in range(args.signals_runs)]
+            command = [*ALLIANCE, "signals", str(sessions), "--score", "alliance", "--json"]
             results = [run_child(command) for _ in range(args.signals_runs)]
             times = [t for t, _ in results]
             print(f"\nsignals, {args.signals_rows:,} administrations "
