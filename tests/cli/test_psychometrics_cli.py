@@ -230,3 +230,18 @@ def test_an_unknown_group_column_is_a_one_line_error(waisr, run, assert_clean_er
     result = run("psychometrics", waisr, "--items", "wai01,wai02,wai03", "--group", "language")
     assert_clean_error(result, "waisr.csv, line 1", "missing column 'language'")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_quoted_file_read_by_pandas_gives_the_same_output_as_the_plain_one(run, write):
+    rows = ["a,b,c", "1,2,2", "2,2,3", "3,4,3", "4,4,5", "5,4,4", "2,1,2"]
+    plain = write("\n".join(rows) + "\n", "plain.csv")
+    quoted = write("\n".join(",".join(f'"{v}"' for v in row.split(",")) for row in rows) + "\n",
+                   "quoted.csv")
+    first, second = (run("psychometrics", path, "--items", "a,b,c", "--json")
+                     for path in (plain, quoted))
+    assert first.exit_code == second.exit_code == 0, first.output + second.output
+    assert first.output.replace("plain.csv", "") == second.output.replace("quoted.csv", "")
+    outside = write("a,b,c\n1,2,2\n2,9,3\n3,4,3\n", "outside.csv")
+    result = run("psychometrics", outside, "--items", "a,b,c", "--min", "1", "--max", "5")
+    assert result.exit_code == 1
+    assert "outside.csv, line 3, column 'b': 9 is outside the scale range 1–5" in result.output

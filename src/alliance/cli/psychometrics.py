@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 
 from alliance.cli.output import format_cell, print_json, print_pairs, print_table
 from alliance.core.change import clinical_cutoff, clinically_significant, reliable_change
+from alliance.core.columns import read_numeric_columns
 from alliance.core.psychometrics import MISSING, reliability, reliability_by_group
 from alliance.core.errors import InputError, NotEnoughDataError
-from alliance.core.tables import file_line, read_csv
 
 
 def _names(text: str) -> list[str]:
@@ -62,13 +63,23 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
         raise click.UsageError(f"--max ({maximum:g}) must be greater than --min ({minimum:g})")
     if group is not None and group in names:
         raise click.UsageError(f"--group {group} is also one of the --items")
-    frame = read_csv(file, required=names + ([group] if group is not None else []),
-                     numeric=names)
+    data = read_numeric_columns(file, names) if group is None else None
+    if data is None:
+        # Not a plain file, or groups wanted: pandas reads it (or says what is wrong,
+        # where). Imported here, as it takes longer than the whole command on a plain file.
+        from alliance.core.tables import file_line, read_csv
+
+        frame = read_csv(file, required=names + ([group] if group is not None else []),
+                         numeric=names)
+        data = {name: frame[name].to_numpy(dtype=float) for name in names}
+        line = lambda row: file_line(frame, row)  # noqa: E731
+    else:
+        line = lambda row: row + 2  # noqa: E731 (a plain file: the header, then a row a line)
     if minimum is not None and maximum is not None:
-        _check_range(frame, names, minimum, maximum, file)
+        _check_range(data, names, minimum, maximum, file, line)
     try:
         if group is None:
-            result = reliability(frame, names, reverse=to_reverse, min=minimum, max=maximum,
+            result = reliability(data, names, reverse=to_reverse, min=minimum, max=maximum,
                                  missing=missing)
         else:
             by_group = reliability_by_group(frame, group, names, reverse=to_reverse,
@@ -141,16 +152,15 @@ def _print_groups(by_group) -> None:
         click.echo(f"note: {note}")
 
 
-def _check_range(frame, names, minimum, maximum, file) -> None:
+def _check_range(data, names, minimum, maximum, file, line) -> None:
     """Point at the first answer outside the scale range by file, line and column."""
     for name in names:
-        values = frame[name]
-        outside = values.notna() & ((values < minimum) | (values > maximum))
+        values = data[name]
+        outside = ~np.isnan(values) & ((values < minimum) | (values > maximum))
         if outside.any():
-            row = int(outside.to_numpy().nonzero()[0][0])
-            raise InputError(f"{values.iloc[row]:g} is outside the scale range "
-                             f"{minimum:g}–{maximum:g}", file=file,
-                             line=file_line(frame, row), column=name)
+            row = int(np.flatnonzero(outside)[0])
+            raise InputError(f"{values[row]:g} is outside the scale range "
+                             f"{minimum:g}–{maximum:g}", file=file, line=line(row), column=name)
 
 
 @click.command("rci", short_help="Reliable change index of one client.")
