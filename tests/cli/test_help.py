@@ -93,3 +93,28 @@ def test_bad_data_exits_1_with_one_line(tmp_path):
 def test_a_bare_group_prints_its_help():
     result = invoke(["analyze"])
     assert "Usage: alliance analyze" in result.output and "within-between" in result.output
+
+
+@pytest.mark.parametrize("limit", [30, 45, 61, 81])
+def test_the_list_of_commands_says_what_each_command_says(limit):
+    from alliance.cli.main import _summary
+
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        real = cli.get_command(ctx, name).get_short_help_str(limit)
+        assert _summary(name).get_short_help_str(limit) == real, name
+
+
+def test_the_help_lists_every_command_without_importing_them():
+    import subprocess
+    import sys
+
+    code = ("import sys; from click.testing import CliRunner; from alliance.cli.main import cli;"
+            "out = CliRunner().invoke(cli, ['-h']).output;"
+            "print(sorted(m for m in sys.modules if m.startswith('alliance.cli.')));"
+            "print(out)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    loaded, listing = done.stdout.split("\n", 1)
+    assert loaded == "['alliance.cli.main']"
+    assert all(f"  {name} " in listing for name in COMMANDS)

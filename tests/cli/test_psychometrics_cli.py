@@ -189,3 +189,59 @@ def test_cutoff_with_one_norm_reports_a_or_b(run):
 
 def test_cutoff_with_half_a_norm_is_a_clean_error(run, assert_clean_error):
     assert_clean_error(run("cutoff", "--m0", 30), "needs both m0 and sd0")
+
+
+def _waisr_with_language(path: Path) -> Path:
+    lines = path.read_text().splitlines()
+    languages = ["fr", "fr"] + ["en" if i % 2 else "de" for i in range(2, len(lines) - 1)]
+    rows = [lines[0] + ",language"] + [f"{line},{lang}" for line, lang in zip(lines[1:], languages)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_psychometrics_by_group_reports_each_group_as_its_own_computation(waisr, run):
+    path = _waisr_with_language(Path(waisr))
+    items = (",".join(PSYCH["waisr12"]["items"]), "--reverse", "wai07", "--min", 1, "--max", 5)
+    grouped = run("psychometrics", path, "--items", *items, "--group", "language", "--json")
+    assert grouped.exit_code == 0, grouped.output
+    data = json.loads(grouped.output)
+    assert data["group_column"] == "language"
+    assert data["overall"]["alpha"] == pytest.approx(PSYCH["waisr12"]["alpha"], abs=1e-6)
+    by_name = {g["group"]: g for g in data["groups"]}
+    assert set(by_name) == {"de", "en", "fr"}
+    assert by_name["fr"]["result"] is None and "at least 3" in by_name["fr"]["note"]
+    lines = path.read_text().splitlines()
+    for language in ("de", "en"):
+        subset = path.with_name(f"{language}.csv")
+        subset.write_text("\n".join([lines[0]] + [l for l in lines[1:]
+                                                   if l.endswith("," + language)]) + "\n")
+        alone = json.loads(run("psychometrics", subset, "--items", *items, "--json").output)
+        assert by_name[language]["rows"] == alone["n"]
+        assert by_name[language]["result"] == alone
+
+    table = run("psychometrics", path, "--items", *items, "--group", "language")
+    assert table.exit_code == 0, table.output
+    assert "By language" in table.output
+    assert f"{by_name['de']['result']['alpha']:.3f}" in table.output
+    assert "note: language fr: too little data in this group" in table.output
+
+
+def test_an_unknown_group_column_is_a_one_line_error(waisr, run, assert_clean_error):
+    result = run("psychometrics", waisr, "--items", "wai01,wai02,wai03", "--group", "language")
+    assert_clean_error(result, "waisr.csv, line 1", "missing column 'language'")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_quoted_file_read_by_pandas_gives_the_same_output_as_the_plain_one(run, write):
+    rows = ["a,b,c", "1,2,2", "2,2,3", "3,4,3", "4,4,5", "5,4,4", "2,1,2"]
+    plain = write("\n".join(rows) + "\n", "plain.csv")
+    quoted = write("\n".join(",".join(f'"{v}"' for v in row.split(",")) for row in rows) + "\n",
+                   "quoted.csv")
+    first, second = (run("psychometrics", path, "--items", "a,b,c", "--json")
+                     for path in (plain, quoted))
+    assert first.exit_code == second.exit_code == 0, first.output + second.output
+    assert first.output.replace("plain.csv", "") == second.output.replace("quoted.csv", "")
+    outside = write("a,b,c\n1,2,2\n2,9,3\n3,4,3\n", "outside.csv")
+    result = run("psychometrics", outside, "--items", "a,b,c", "--min", "1", "--max", "5")
+    assert result.exit_code == 1
+    assert "outside.csv, line 3, column 'b': 9 is outside the scale range 1–5" in result.output

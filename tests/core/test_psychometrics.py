@@ -23,6 +23,7 @@ from alliance.core.psychometrics import (
     cronbach_alpha_from_covariance,
     one_factor_minres,
     reliability,
+    reliability_by_group,
 )
 from alliance.core.tables import read_csv
 
@@ -242,3 +243,46 @@ def test_pairwise_needs_every_pair_of_items_answered_together_three_times():
         reliability(frame, missing="pairwise")
     with pytest.raises(InputError, match="missing must be one of listwise, pairwise"):
         reliability(frame, missing="available")
+
+
+def _with_language(frame: pd.DataFrame) -> pd.DataFrame:
+    """WAI-SR rows split into two languages, a two-row third one and two blanks."""
+    frame = frame.copy()
+    language = np.where(np.arange(len(frame)) % 2 == 0, "en", "de").astype(object)
+    language[:2] = "fr"
+    language[2:4] = None
+    frame["language"] = language
+    return frame
+
+
+def test_each_group_is_the_plain_computation_on_its_rows():
+    frame = _with_language(read_csv(REFERENCE / "waisr12.csv"))
+    items = [f"wai{j:02d}" for j in range(1, 13)]
+    for missing in ("listwise", "pairwise"):
+        result = reliability_by_group(frame, "language", items, reverse=["wai07"],
+                                      min=1, max=5, missing=missing)
+        assert result.overall == reliability(frame, items, reverse=["wai07"], min=1, max=5,
+                                             missing=missing)
+        assert [g.group for g in result.groups] == ["de", "en", "fr"]
+        assert result.rows_without_group == 2
+        for g in result.groups[:2]:
+            subset = frame[frame["language"] == g.group]
+            assert g.rows == len(subset)
+            assert g.result == reliability(subset, items, reverse=["wai07"], min=1, max=5,
+                                           missing=missing)
+            assert g.result.alpha != pytest.approx(result.overall.alpha, abs=1e-9)
+        too_small = result.groups[2]
+        assert too_small.result is None and too_small.rows == 2
+        assert "too little data in this group" in too_small.note
+        assert "at least 3" in too_small.note
+
+
+def test_numeric_group_values_are_labels_and_an_unknown_group_column_is_an_input_error():
+    frame = pd.DataFrame({"a": [1, 2, 3, 4, 5, 1, 2, 3], "b": [2, 2, 3, 5, 4, 1, 3, 3],
+                          "c": [1, 3, 3, 4, 5, 2, 2, 4], "site": [1.0, 1, 1, 1, 2, 2, 2, 2]})
+    result = reliability_by_group(frame, "site", ["a", "b", "c"])
+    assert [g.group for g in result.groups] == ["1", "2"]
+    with pytest.raises(InputError, match="no group column 'lang'"):
+        reliability_by_group(frame, "lang", ["a", "b", "c"])
+    with pytest.raises(InputError, match="both an item and the group column"):
+        reliability_by_group(frame, "a", ["a", "b", "c"])

@@ -202,3 +202,57 @@ def test_a_file_wider_than_allowed_is_refused_after_its_header(tmp_path):
         read_csv(path, max_columns=100)
     assert caught.value.line == 1
     assert len(read_csv(path, max_columns=101).columns) == 101
+
+
+# Plain files are read by pyarrow (and the numeric columns of small ones without pandas);
+# the result must be what pandas reads, and every other file goes to pandas.
+
+PLAIN = "client,session,score,note\n007,1,5.5,\n007,2,NA,ok\nc2,1,,x\nc2,2,3,y\n"
+
+
+def test_a_plain_file_read_by_pyarrow_is_the_frame_pandas_reads(tmp_path, monkeypatch):
+    import alliance.core.tables as tables
+
+    path = write(tmp_path, PLAIN)
+    used = []
+    plain = tables._read_plain_csv
+    monkeypatch.setattr(tables, "_read_plain_csv", lambda *a: used.append(1) or plain(*a))
+    fast = read_csv(path, required=["client"], numeric=["score"], integer=["session"])
+    assert used and fast["note"].isna().iloc[0] and list(fast["client"]) == ["007"] * 2 + ["c2"] * 2
+    monkeypatch.setattr(tables, "_read_plain_csv", lambda *a: None)
+    slow = read_csv(path, required=["client"], numeric=["score"], integer=["session"])
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+
+
+@pytest.mark.parametrize("text", ["client,score\n a,1\n", "client,score\na,NAN\n",
+                                  "client,score\na,inf\n", "client,score\na,1,2\n"])
+def test_a_file_that_is_not_plain_is_left_to_pandas(tmp_path, text):
+    from alliance.core.tables import _header, _read_plain_csv
+
+    path = write(tmp_path, text)
+    assert _read_plain_csv(path, _header(path), {"score"}, ["", "NA", "NaN", "nan"], None) is None
+
+
+def test_columns_keeps_only_those_and_a_missing_one_is_named_with_the_whole_header(tmp_path):
+    path = write(tmp_path, PLAIN)
+    frame = read_csv(path, required=["client"], numeric=["score"], columns=["score", "client"])
+    assert list(frame.columns) == ["client", "score"]
+    with pytest.raises(InputError, match=r"missing column 'rating' \(the file has: client, "
+                                         r"session, score, note\)"):
+        read_csv(path, required=["rating"], columns=["client", "rating"])
+
+
+def test_numeric_columns_of_a_plain_file_are_read_without_pandas(tmp_path):
+    import numpy as np
+
+    from alliance.core.columns import read_numeric_columns
+
+    path = write(tmp_path, "id,a,b\np1,1,2.5\np2,,NA\np3,-3,1e2\n")
+    columns = read_numeric_columns(path, ["b", "a"])
+    assert list(columns) == ["b", "a"]
+    np.testing.assert_array_equal(columns["a"], [1, np.nan, -3])
+    np.testing.assert_array_equal(columns["b"], [2.5, np.nan, 100])
+    for text in ['id,a\n"p1",1\n', "id,a\np1,1\n\np2,2\n", "id,a\np1,1_0\n", "id,a\np1,inf\n",
+                 "id,a\np1,1e200\n", "id,a\np1, 1\n", "id,a\np1,1,2\n", "id,a,a\np1,1,2\n",
+                 "id,b\np1,1\n", "id,a\n"]:
+        assert read_numeric_columns(write(tmp_path, text, "other.csv"), ["a"]) is None, text

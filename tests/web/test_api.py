@@ -190,6 +190,7 @@ def test_a_client_form_entered_by_staff_is_scored_and_replaces_the_clients_link(
     assert response.status_code == 201, response.content
     administration = Administration.objects.get(pk=response.json()["id"])
     assert administration.via == "staff" and administration.respondent == "client"
+    assert administration.language == response.json()["language"] == "en"
     assert administration.scores == instruments.score(
         instruments.get_instrument("alliance-client"), CLIENT_ANSWERS)
     # The link sent earlier no longer works: the form is answered.
@@ -405,3 +406,19 @@ def test_ordering_is_chosen_and_ties_are_broken_by_id(api, therapist):
     assert ids == sorted(ids) and len(set(ids)) == 5
     ignored = call("get", "/api/sessions/?ordering=no_such_field")
     assert ignored.status_code == 200 and ignored.json()["count"] == 5
+
+
+def test_a_session_recorded_through_the_api_carries_its_format_or_none(api, therapist, case):
+    call = api(make_token(therapist))
+    today = str(timezone.localdate())
+    made = call("post", "/api/sessions/", {"case": case.pk, "date": today, "format": "phone"})
+    assert made.status_code == 201, made.content
+    assert made.json()["format"] == "phone"
+    assert case.sessions.get(number=made.json()["number"]).format == "phone"
+    unrecorded = call("post", "/api/sessions/", {"case": case.pk, "date": today})
+    assert unrecorded.status_code == 201 and unrecorded.json()["format"] == ""
+    listed = call("get", f"/api/sessions/{made.json()['id']}/").json()
+    assert listed["format"] == "phone"
+    refused = call("post", "/api/sessions/", {"case": case.pk, "date": today, "format": "fax"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "format"

@@ -61,7 +61,7 @@ def test_a_supervisor_changing_a_supervisees_case_is_recorded_as_refused(login, 
 def test_recording_a_session_writes_one_create_event_and_no_read(login, therapist, case,
                                                                  new_events):
     response = login(therapist).post(reverse("care:session_new", args=[case.pk]),
-                                     {"date": "2026-01-12", "status": "attended"})
+                                     {"date": "2026-01-12", "status": "attended", "format": "in_person"})
     assert response.status_code == 302
     session = case.sessions.get(number=2)
     assert summary(new_events()) == [("create", "success", "care.session", str(session.pk))]

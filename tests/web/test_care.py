@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import override_settings
@@ -59,19 +60,49 @@ def test_sessions_are_numbered_in_order_and_unique_per_case(case):
 def test_recording_a_session_from_the_case_page(login, therapist, case):
     client = login(therapist)
     response = client.post(f"/cases/{case.pk}/sessions/new/",
-                           {"date": "2026-01-12", "status": "no_show"})
+                           {"date": "2026-01-12", "status": "no_show", "format": "video"})
     assert response.status_code == 302
     session = case.sessions.get(number=2)
     assert session.status == Session.Status.NO_SHOW
+    assert session.format == Session.Format.VIDEO
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert "Did not attend" in page
 
 
 def test_a_session_before_the_start_of_the_case_is_refused(login, therapist, case):
     response = login(therapist).post(f"/cases/{case.pk}/sessions/new/",
-                                     {"date": "2025-12-01", "status": "attended"})
+                                     {"date": "2025-12-01", "status": "attended",
+                                      "format": "phone"})
     assert response.status_code == 200
     assert "cannot be before the case started" in response.content.decode()
+
+
+def test_the_session_form_asks_how_it_took_place_with_nothing_chosen(login, therapist, case):
+    client = login(therapist)
+    html = client.get(f"/cases/{case.pk}/sessions/new/").content.decode()
+    for value in ("in_person", "video", "phone", "text"):
+        assert f'value="{value}"' in html
+    assert not re.search(r'name="format"[^>]*checked', html)
+    response = client.post(f"/cases/{case.pk}/sessions/new/",
+                           {"date": "2026-01-12", "status": "attended"})
+    assert response.status_code == 200 and not case.sessions.filter(number=2).exists()
+    assert "This field is required" in response.content.decode()
+    response = client.post(f"/cases/{case.pk}/sessions/new/",
+                           {"date": "2026-01-12", "status": "attended", "format": "fax"})
+    assert response.status_code == 200 and not case.sessions.filter(number=2).exists()
+    response = client.post(f"/cases/{case.pk}/sessions/new/",
+                           {"date": "2026-01-12", "status": "attended", "format": "text"},
+                           follow=True)
+    assert case.sessions.get(number=2).format == "text"
+    assert "attended · text (chat or messages)" in response.content.decode()
+
+
+def test_a_session_recorded_without_a_format_is_not_recorded_not_guessed(case):
+    session = services.record_session(case, date=dt.date(2026, 1, 12), status="attended")
+    assert session.format == ""
+    with pytest.raises(services.CareError, match="Unknown session format 'fax'"):
+        services.record_session(case, date=dt.date(2026, 1, 19), status="attended",
+                                format="fax")
 
 
 def test_ending_a_case_and_no_more_sessions_after(login, therapist, case):

@@ -67,6 +67,16 @@ def test_submitting_stores_answers_with_scores_computed_by_core_and_consumes_the
     assert administration.scores["total"] == 7.0
     assert administration.scores["pomp"]["total"] == 70.0
     assert CheckinLink.objects.get().used_at is not None
+    # The form was shown in the active language (the only shipped one: English).
+    assert Administration.objects.get(pk=administration.pk).language == "en"
+
+
+def test_the_language_recorded_is_the_one_the_form_was_shown_in(client_answers, issued):
+    from django.utils import translation
+
+    with translation.override("de"):
+        administration = services.submit_link(issued.token, client_answers, {})
+    assert Administration.objects.get(pk=administration.pk).language == "de"
 
 
 def test_a_used_link_cannot_be_used_again_and_changes_nothing(client_answers, issued):

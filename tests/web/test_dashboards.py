@@ -363,7 +363,7 @@ def test_recording_a_session_still_works_from_the_case_page(login, therapist):
     assert f'href="/cases/{case.pk}/sessions/new/"' in client.get(f"/cases/{case.pk}/")\
         .content.decode()
     response = client.post(f"/cases/{case.pk}/sessions/new/",
-                           {"date": "2026-01-12", "status": "attended"})
+                           {"date": "2026-01-12", "status": "attended", "format": "video"})
     assert response.status_code == 302
     assert case.sessions.count() == 2
 

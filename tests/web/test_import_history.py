@@ -241,3 +241,56 @@ def test_extra_columns_up_to_the_limit_are_left_alone(clinic, therapist, tmp_pat
     widened += [line + "," * extra for line in lines[1:]]
     path.write_text("\n".join(widened) + "\n")
     assert history.import_history(path, clinic).clients == 2
+
+
+def test_optional_format_and_language_columns_are_stored_and_checked(clinic, therapist,
+                                                                    tmp_path):
+    email = therapist.user.email
+    header = ("client,therapist,session,date,session_status,format,instrument,item,value,"
+              "language\n")
+    rows = [f"FMT-1,{email},1,2025-03-03,attended,video,alliance-client,{item},{value},de"
+            for item, value in (("bond1", 8), ("bond2", 9), ("goals1", 6), ("goals2", 7),
+                                ("tasks1", 5), ("tasks2", 7))]
+    rows += [f"FMT-1,{email},1,2025-03-03,attended,,wellbeing,total,6.5,",
+             f"FMT-1,{email},2,2025-03-10,no_show,,,,,"]
+    result = history.import_history(write(tmp_path, header + "\n".join(rows) + "\n"), clinic)
+    assert result.sessions == 2
+    case = Case.objects.get(client__code="FMT-1")
+    # A blank cell on one row of the session does not undo the format given on another.
+    assert case.sessions.get(number=1).format == Session.Format.VIDEO
+    assert case.sessions.get(number=2).format == ""                 # not recorded
+    forms = Administration.objects.filter(session__case=case)
+    assert forms.get(instrument_id="alliance-client").language == "de"
+    assert forms.get(instrument_id="wellbeing").language == ""
+
+    bad = [f"FMT-2,{email},1,2025-03-03,attended,fax,wellbeing,total,6.5,en",
+           f"FMT-3,{email},1,2025-03-03,attended,phone,wellbeing,total,6.5,english!",
+           f"FMT-4,{email},1,2025-03-03,attended,phone,wellbeing,total,6.5,en",
+           f"FMT-4,{email},1,2025-03-03,attended,video,phq-9,total,10,en"]
+    with pytest.raises(history.HistoryImportError) as caught:
+        history.import_history(write(tmp_path, header + "\n".join(bad) + "\n"), clinic)
+    problems = [str(p) for p in caught.value.problems]
+    assert problems == [
+        "history.csv, line 2, column 'format': 'fax' is not one of in_person, phone, text, "
+        "video (or blank: not recorded)",
+        "history.csv, line 3, column 'language': 'english!' is not a language tag such as "
+        "en, de or pt-BR",
+        "history.csv, line 5, column 'format': session 1 of this case is 'phone' on line 4"]
+    assert not Client.objects.filter(code__in=["FMT-2", "FMT-3", "FMT-4"]).exists()
+
+
+def test_a_format_given_later_fills_in_sessions_without_one_and_never_overwrites(
+        clinic, therapist, tmp_path):
+    history.import_history(good_file(tmp_path, therapist), clinic)
+    email = therapist.user.email
+    header = "client,therapist,session,date,session_status,format,instrument,item,value\n"
+    text = header + f"OLD-2,{email},1,2025-04-01,attended,phone,phq-9,total,14\n"
+    result = history.import_history(write(tmp_path, text, "formats.csv"), clinic)
+    assert (result.sessions, result.administrations, result.unchanged, result.formats) == \
+        (0, 0, 1, 1)
+    assert "recorded the format of 1 sessions already there" in result.summary()
+    assert Session.objects.get(case__client__code="OLD-2", number=1).format == "phone"
+    other = header + f"OLD-2,{email},1,2025-04-01,attended,video,phq-9,total,14\n"
+    with pytest.raises(history.HistoryImportError, match="already recorded as 'phone'"):
+        history.import_history(write(tmp_path, other, "other.csv"), clinic)
+    assert Session.objects.get(case__client__code="OLD-2", number=1).format == "phone"

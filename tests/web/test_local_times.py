@@ -112,7 +112,8 @@ def test_a_session_recorded_now_gets_the_clinics_date_not_utcs(login, clinic, th
     page = client.get(reverse("care:session_new", args=[case.pk]))
     assert f'value="{local_today.isoformat()}"' in page.content.decode()
     response = client.post(reverse("care:session_new", args=[case.pk]),
-                           {"date": local_today.isoformat(), "status": "attended"})
+                           {"date": local_today.isoformat(), "status": "attended",
+                            "format": "in_person"})
     assert response.status_code == 302
     assert case.sessions.get(number=2).date == local_today
     # The services, outside any request, count in the clinic's days too.

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from alliance.web import demo
 from alliance.web.audit.models import Event
 from alliance.web.care.models import Case
+from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
 from alliance.web.dashboards import casepage
 from alliance.web.dashboards.text import score
@@ -332,3 +333,55 @@ def test_the_therapist_comparison_of_a_large_clinic_prints_in_parts_on_one_scale
     document = pdf.build(story, pdf.Page(clinic="Large clinic", title="Clinic report",
                                          date=dt.date(2026, 12, 7)))
     assert len(PdfReader(io.BytesIO(document)).pages) >= 2
+
+
+def test_the_clinic_report_compares_the_alliance_by_session_format_per_client(clinic):
+    from alliance.core.category_means import category_means
+    from alliance.web.care.models import Session
+
+    # Formats recorded for the demo's sessions: video for every third client, phone for
+    # one client's sessions (too few for an estimate), one client's left unrecorded.
+    sessions = Session.objects.filter(case__client__clinic=clinic).select_related("case")
+    clients = sorted({s.case.client_id for s in sessions})
+    phone, unrecorded = clients[0], clients[1]
+    for session in sessions:
+        client_id = session.case.client_id
+        session.format = ("" if client_id == unrecorded else "phone" if client_id == phone
+                          else "video" if client_id % 3 == 0 else "in_person")
+    Session.objects.bulk_update(sessions, ["format"])
+
+    admin = staff(clinic, demo.ADMIN_EMAIL)
+    report = clinic_report.load(admin, today=TODAY)
+    rated = clinic_report.session_alliance(clinic_report.scope_cases(admin), report.measures)
+    assert report.formats == category_means(rated, "alliance", "format", "client")
+    client_rated = Administration.objects.filter(
+        session__case__client__clinic=clinic, respondent="client", submitted_at__isnull=False,
+        instrument_id=report.measures.client.id)
+    for name in ("in_person", "video", "phone"):
+        assert report.formats.category(name).n_sessions == client_rated.filter(
+            session__format=name).count()
+    assert report.formats_unrecorded == client_rated.filter(session__format="").count() > 0
+    video, in_person = report.formats.category("video"), report.formats.category("in_person")
+    assert video.estimate is not None and in_person.estimate is not None
+    assert report.formats.category("phone").estimate is None
+
+    content = clinic_report.render(report)
+    words = flat(text_of(content))
+    assert characters_outside_margins(content) == []
+    save_pages(content, "clinic-formats")
+    assert "Alliance by session format" in words
+    for item in (video, in_person):
+        label = dict(Session.Format.choices)[item.category]
+        assert (f"{label} {item.n_sessions} {item.n_clients} {score(item.estimate)} "
+                f"{score(item.ci_low)} to {score(item.ci_high)}") in words
+    phone_row = report.formats.category("phone")
+    assert f"Phone {phone_row.n_sessions} {phone_row.n_clients} too few to estimate" in words
+    assert "A format needs at least 10 rated sessions for an estimate" in words
+    assert f"{report.formats_unrecorded} rated sessions without a recorded format" in words
+
+
+def test_the_clinic_report_says_so_when_no_format_is_recorded(clinic):
+    report = clinic_report.load(staff(clinic, demo.ADMIN_EMAIL), today=TODAY)
+    assert report.formats is None and report.formats_unrecorded > 0
+    words = flat(text_of(clinic_report.render(report)))
+    assert "Too few client-rated sessions with a recorded format for a comparison yet" in words

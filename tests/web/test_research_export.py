@@ -171,3 +171,21 @@ def test_open_answers_that_could_run_as_formulas_are_neutralised_in_the_csv(clin
     # Scores stay numbers; Parquet is not for spreadsheets and keeps the text as typed.
     assert pd.read_csv(tmp_path / "x" / "sessions.csv")["alliance_client_total"].dtype.kind == "f"
     assert set(formulas.values()) <= set(pd.read_parquet(tmp_path / "x" / "answers.parquet")["text"])
+
+
+def test_the_session_format_and_the_form_language_are_exported(clinic, year):
+    from alliance.web.care.models import Session
+
+    first = Session.objects.filter(case__client__clinic=clinic).order_by("pk").first()
+    first.format = Session.Format.VIDEO
+    first.save()
+    Administration.objects.filter(session=first).update(language="de")
+    export = research.build_export(clinic)
+    assert set(export.sessions["session_format"]) == {"video", ""}
+    assert (export.sessions["session_format"] == "video").sum() == 1
+    assert set(export.items["language"]) == {"de", ""}
+    answered = Administration.objects.filter(session=first, responses__isnull=False)
+    assert (export.items["language"] == "de").sum() == sum(len(a.responses) for a in answered)
+    described = export.dictionary.set_index(["table", "column"])
+    assert "not recorded" in described.loc[("sessions", "session_format"), "description"]
+    assert "BCP 47" in described.loc[("items", "language"), "description"]

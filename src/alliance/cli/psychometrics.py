@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 
 from alliance.cli.output import format_cell, print_json, print_pairs, print_table
 from alliance.core.change import clinical_cutoff, clinically_significant, reliable_change
-from alliance.core.psychometrics import MISSING, reliability
+from alliance.core.columns import read_numeric_columns
+from alliance.core.psychometrics import MISSING, reliability, reliability_by_group
 from alliance.core.errors import InputError, NotEnoughDataError
-from alliance.core.tables import file_line, read_csv
 
 
 def _names(text: str) -> list[str]:
@@ -26,9 +27,13 @@ def _names(text: str) -> list[str]:
 @click.option("--missing", type=click.Choice(MISSING), default="listwise", show_default=True,
               help="Missing answers: leave out rows with any (listwise), or compute each "
                    "covariance on the rows that answered both items (pairwise, psych's default).")
+@click.option("--group", "group", default=None, metavar="COLUMN",
+              help="Also compute everything within each value of this column (a language, "
+                   "a site), e.g. to check a translation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
-                  maximum: float | None, missing: str, as_json: bool) -> None:
+                  maximum: float | None, missing: str, group: str | None,
+                  as_json: bool) -> None:
     """Reliability of a scale: Cronbach's alpha with its 95% interval, omega total,
     and per item the corrected item–total correlation and alpha if deleted.
 
@@ -40,10 +45,15 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
     whole file (pairwise covariances; the Feldt interval's n counts every row
     with an answer). The output states which was used.
 
+    With --group COLUMN the same numbers are also computed on the rows of each
+    value of COLUMN; a group too small for them gets a note instead, and rows
+    with a blank COLUMN count only in the whole-file numbers.
+
     \b
     Example:
       alliance psychometrics waisr.csv --items wai01,wai02,wai03,wai04 --reverse wai03 --min 1 --max 5
       alliance psychometrics waisr.csv --items wai01,wai02,wai03,wai04 --missing pairwise
+      alliance psychometrics waisr.csv --items wai01,wai02,wai03,wai04 --group language
     """
     names = _names(items)
     to_reverse = _names(reverse)
@@ -51,12 +61,30 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
         raise click.UsageError("--reverse needs --min and --max (reversed answer = min + max − answer)")
     if minimum is not None and maximum is not None and not maximum > minimum:
         raise click.UsageError(f"--max ({maximum:g}) must be greater than --min ({minimum:g})")
-    frame = read_csv(file, required=names, numeric=names)
+    if group is not None and group in names:
+        raise click.UsageError(f"--group {group} is also one of the --items")
+    data = read_numeric_columns(file, names) if group is None else None
+    if data is None:
+        # Not a plain file, or groups wanted: pandas reads it (or says what is wrong,
+        # where). Imported here, as it takes longer than the whole command on a plain file.
+        from alliance.core.tables import file_line, read_csv
+
+        frame = read_csv(file, required=names + ([group] if group is not None else []),
+                         numeric=names)
+        data = {name: frame[name].to_numpy(dtype=float) for name in names}
+        line = lambda row: file_line(frame, row)  # noqa: E731
+    else:
+        line = lambda row: row + 2  # noqa: E731 (a plain file: the header, then a row a line)
     if minimum is not None and maximum is not None:
-        _check_range(frame, names, minimum, maximum, file)
+        _check_range(data, names, minimum, maximum, file, line)
     try:
-        result = reliability(frame, names, reverse=to_reverse, min=minimum, max=maximum,
-                             missing=missing)
+        if group is None:
+            result = reliability(data, names, reverse=to_reverse, min=minimum, max=maximum,
+                                 missing=missing)
+        else:
+            by_group = reliability_by_group(frame, group, names, reverse=to_reverse,
+                                            min=minimum, max=maximum, missing=missing)
+            result = by_group.overall
     except InputError as exc:
         # Name the file in problems of its data (a column); option problems stay as they are.
         if exc.column is None or exc.file is not None:
@@ -65,7 +93,7 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
     except NotEnoughDataError as exc:
         raise NotEnoughDataError(f"{file}: {exc}") from None
     if as_json:
-        print_json(result)
+        print_json(result if group is None else by_group)
         return
     if missing == "listwise":
         counts = [("missing answers", "listwise (rows with any missing answer left out)"),
@@ -90,18 +118,49 @@ def psychometrics(file: str, items: str, reverse: str, minimum: float | None,
                   "loading": s.loading} for s in result.items])
     for note in result.notes:
         click.echo(f"note: {note}")
+    if group is not None:
+        _print_groups(by_group)
 
 
-def _check_range(frame, names, minimum, maximum, file) -> None:
+def _print_groups(by_group) -> None:
+    """One summary row per group, then the item statistics of every group."""
+    click.echo()
+    summary, items, notes = [], [], []
+    for g in by_group.groups:
+        r = g.result
+        summary.append({by_group.column: g.group, "rows": g.rows,
+                        "n": None if r is None else r.n,
+                        "alpha": None if r is None else r.alpha,
+                        "alpha_95%_interval": None if r is None else list(r.alpha_ci),
+                        "omega_total": None if r is None else r.omega_total})
+        if r is None:
+            notes.append(f"{by_group.column} {g.group}: {g.note}")
+            continue
+        items += [{by_group.column: g.group,
+                   "item": f"{s.item} (reversed)" if s.reversed else s.item,
+                   "r_drop": s.r_drop, "alpha_if_deleted": s.alpha_if_deleted,
+                   "loading": s.loading} for s in r.items]
+        notes += [f"{by_group.column} {g.group}: {note}" for note in r.notes]
+    print_table(summary, title=f"By {by_group.column}")
+    if items:
+        click.echo()
+        print_table(items)
+    if by_group.rows_without_group:
+        notes.append(f"{by_group.rows_without_group} row(s) with a blank {by_group.column} "
+                     "count only in the whole-file numbers")
+    for note in notes:
+        click.echo(f"note: {note}")
+
+
+def _check_range(data, names, minimum, maximum, file, line) -> None:
     """Point at the first answer outside the scale range by file, line and column."""
     for name in names:
-        values = frame[name]
-        outside = values.notna() & ((values < minimum) | (values > maximum))
+        values = data[name]
+        outside = ~np.isnan(values) & ((values < minimum) | (values > maximum))
         if outside.any():
-            row = int(outside.to_numpy().nonzero()[0][0])
-            raise InputError(f"{values.iloc[row]:g} is outside the scale range "
-                             f"{minimum:g}–{maximum:g}", file=file,
-                             line=file_line(frame, row), column=name)
+            row = int(np.flatnonzero(outside)[0])
+            raise InputError(f"{values[row]:g} is outside the scale range "
+                             f"{minimum:g}–{maximum:g}", file=file, line=line(row), column=name)
 
 
 @click.command("rci", short_help="Reliable change index of one client.")

@@ -123,7 +123,7 @@ def signals(file: str, score: str, client: str, session: str, rule: str, referen
         return
 
     frame = _read(file, score, client, session, all_signals, outcome)
-    result = detect_ruptures(frame[client].to_numpy(), frame[session].to_numpy(),
+    result = detect_ruptures(frame[client].array, frame[session].to_numpy(),
                              frame[score].to_numpy(), rule=rule, reference=reference,
                              window=window, pooled_sd=pooled_sd, sd=sd, reliability=reliability)
     report = {"file": file, "score": score, **result.to_dict()}
@@ -240,8 +240,10 @@ def _read(file: str, score: str, client: str, session: str, all_signals: bool,
         numeric += [c for c in (THERAPIST, ATTENDED) if c in header]
         numeric += [outcome] if outcome else []
     numeric = list(dict.fromkeys(c for c in numeric if c not in (client, session)))
+    # Without --all only the three columns are used: the others are not kept in memory.
     frame = read_table(file, required=[client, session, score], numeric=numeric,
-                       integer=[session], allow_missing=numeric)
+                       integer=[session], allow_missing=numeric,
+                       columns=None if all_signals else [client, session, score])
     if frame[score].isna().all():
         raise InputError("no rated sessions (every cell is empty)", file=file, column=score)
     negative = (frame[session] < 0).to_numpy()

@@ -9,12 +9,11 @@ psych on the complete rows. The tests compare them with stored R output in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from scipy import optimize, stats
+from scipy.special import fdtri
 
 from .errors import InputError, NotEnoughDataError, ScoringError
 
@@ -120,9 +119,10 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
 
     Parameters
     ----------
-    data : pandas.DataFrame or 2-D array-like
+    data : pandas.DataFrame, 2-D array-like, or a mapping of item name to numbers
         One row per respondent, one column per item. Arrays get the item names
-        ``item1`` … ``itemk``.
+        ``item1`` … ``itemk``. A mapping of columns (e.g. read by
+        `alliance.core.tables.read_numeric_columns`) needs no pandas.
     items : the item columns to use (default: every column).
     reverse : items to reverse-key as ``min + max − x`` before anything else.
     min, max : the lowest and highest possible answer. Required with ``reverse``;
@@ -195,8 +195,10 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
     Revelle, W. (2022). psych: Procedures for psychological, psychometric, and
     personality research (R package version 2.2.9).
     """
-    frame = _as_frame(data)
-    names = list(frame.columns) if items is None else [str(i) for i in items]
+    # Columns already parsed as numbers skip pandas (the command line starts faster).
+    frame = None if isinstance(data, Mapping) else _as_frame(data)
+    columns = [str(c) for c in (data if frame is None else frame.columns)]
+    names = columns if items is None else [str(i) for i in items]
     if len(set(names)) != len(names):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         raise InputError(f"item{'s' if len(duplicated) > 1 else ''} listed twice: "
@@ -204,12 +206,12 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
     if len(names) < MIN_ITEMS:
         raise InputError(f"reliability needs at least {MIN_ITEMS} items, got {len(names)}"
                          + (f" ({names[0]})" if names else ""))
-    unknown = [n for n in names if n not in frame.columns]
+    unknown = [n for n in names if n not in columns]
     if unknown:
         raise InputError(
             f"no item column{'s' if len(unknown) > 1 else ''} "
             f"{', '.join(repr(u) for u in unknown)} (the data has: "
-            f"{', '.join(map(str, frame.columns))})")
+            f"{', '.join(columns)})")
     reverse = [str(r) for r in reverse]
     not_selected = [r for r in reverse if r not in names]
     if not_selected:
@@ -226,7 +228,7 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
     if missing not in MISSING:
         raise InputError(f"missing must be one of {', '.join(MISSING)}, got {missing!r}")
 
-    values = _numeric_items(frame, names)
+    values = _numeric_items(frame, names) if frame is not None else _mapped_items(data, names)
     if min is not None:
         _check_range(values, names, min, max)
     answered = ~np.isnan(values)
@@ -275,6 +277,8 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
     else:
         # R's cov(x, use = "pairwise") and cor(x, use = "pairwise"): each entry on the
         # rows that answered both items (a correlation with the two SDs of those rows).
+        import pandas as pd
+
         table = pd.DataFrame(values)
         covariance = table.cov(ddof=1).to_numpy()
         correlation = table.corr().to_numpy()
@@ -322,6 +326,92 @@ def reliability(data, items: Sequence[str] | None = None, reverse: Iterable[str]
                     for j in range(k)),
         confidence=confidence, notes=tuple(notes), missing=missing, n_complete=n_complete,
         n_pairwise_min=pair_min)
+
+
+@dataclass(frozen=True)
+class GroupReliability:
+    """Reliability within one group (e.g. one language); ``result`` is None with a ``note``
+    when the group's rows cannot carry the statistics."""
+
+    group: str
+    rows: int
+    result: Reliability | None
+    note: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "rows": self.rows,
+                "result": None if self.result is None else self.result.to_dict(),
+                "note": self.note}
+
+
+@dataclass(frozen=True)
+class ReliabilityByGroup:
+    """Reliability of all rows and of each group of a column, groups in sorted order."""
+
+    column: str
+    overall: Reliability
+    groups: tuple[GroupReliability, ...]
+    rows_without_group: int = 0
+
+    def to_dict(self) -> dict:
+        return {"group_column": self.column, "overall": self.overall.to_dict(),
+                "groups": [g.to_dict() for g in self.groups],
+                "rows_without_group": self.rows_without_group}
+
+
+def reliability_by_group(data, group: str, items: Sequence[str] | None = None,
+                         reverse: Iterable[str] = (), min: float | None = None,  # noqa: A002
+                         max: float | None = None, confidence: float = 0.95,  # noqa: A002
+                         missing: str = "listwise") -> ReliabilityByGroup:
+    """:func:`reliability` of all rows and separately of the rows of each value of ``group``
+    (a language, a site), to see whether a translation or a place behaves like the rest.
+
+    Each group's numbers are exactly :func:`reliability` on that group's rows. A group
+    whose rows cannot carry the statistics (fewer than 3 complete rows, or an item with
+    one answer throughout the group) gets a ``note`` instead of a result; rows with no
+    group value are counted in ``rows_without_group`` and used only in ``overall``.
+
+    Raises
+    ------
+    InputError
+        No column ``group``, ``group`` is also an item, or any problem
+        :func:`reliability` raises for the whole data.
+    """
+    frame = _as_frame(data)
+    group = str(group)
+    if group not in frame.columns:
+        raise InputError(f"no group column {group!r} (the data has: "
+                         f"{', '.join(map(str, frame.columns))})")
+    names = [c for c in frame.columns if c != group] if items is None else [str(i) for i in items]
+    if group in names:
+        raise InputError(f"{group!r} cannot be both an item and the group column", column=group)
+    # The whole data first: every option and column problem is an error for the run.
+    overall = reliability(frame, names, reverse=reverse, min=min, max=max,
+                          confidence=confidence, missing=missing)
+    labels = frame[group].map(_group_label)
+    results = []
+    for label in sorted(labels.dropna().unique()):
+        rows = frame[(labels == label).to_numpy()]
+        try:
+            result = reliability(rows, names, reverse=reverse, min=min, max=max,
+                                 confidence=confidence, missing=missing)
+        except (NotEnoughDataError, InputError) as exc:
+            # Only the group's size or its answers can fail here (the whole data passed).
+            results.append(GroupReliability(label, len(rows), None,
+                                            f"too little data in this group: {exc}"))
+            continue
+        results.append(GroupReliability(label, len(rows), result))
+    return ReliabilityByGroup(group, overall, tuple(results), int(labels.isna().sum()))
+
+
+def _group_label(value) -> str | None:
+    """A group value as text; blank means no group; 2.0 read from a file is "2"."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
 
 
 def cronbach_alpha_from_covariance(covariance) -> float:
@@ -391,8 +481,10 @@ def alpha_confidence_interval(alpha: float, n: int, k: int,
         raise InputError(f"the alpha interval needs at least 2 rows and 2 items (got {n} and {k})")
     p = 1.0 - confidence
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - p / 2.0, df1, df2)
-    high = 1.0 - (1.0 - alpha) * stats.f.ppf(p / 2.0, df1, df2)
+    # fdtri is the F quantile (what scipy.stats.f.ppf computes), without importing
+    # scipy.stats (most of the command's start-up).
+    low = 1.0 - (1.0 - alpha) * fdtri(df1, df2, 1.0 - p / 2.0)
+    high = 1.0 - (1.0 - alpha) * fdtri(df1, df2, p / 2.0)
     return float(low), float(high)
 
 
@@ -448,6 +540,8 @@ def one_factor_minres(correlation) -> OneFactorModel:
     Revelle, W. (2022). psych: Procedures for psychological, psychometric, and
     personality research (R package version 2.2.9), function ``fa``.
     """
+    from scipy import optimize  # here: `alliance rci` and `cutoff` need none of it
+
     correlation = np.asarray(correlation, dtype=float)
     k = correlation.shape[0]
     if k < 3:
@@ -492,6 +586,8 @@ def _correlation(covariance: np.ndarray) -> np.ndarray:
 
 
 def _as_frame(data) -> pd.DataFrame:
+    import pandas as pd
+
     if isinstance(data, pd.DataFrame):
         frame = data.copy()
         frame.columns = [str(c) for c in frame.columns]
@@ -508,7 +604,20 @@ def _as_frame(data) -> pd.DataFrame:
     return pd.DataFrame(array, columns=[f"item{j + 1}" for j in range(array.shape[1])])
 
 
+def _mapped_items(data: Mapping, names: list[str]) -> np.ndarray:
+    """Columns given as numbers (NaN for a missing answer), as a rows × items array."""
+    try:
+        values = np.column_stack([np.asarray(data[name], dtype=float) for name in names])
+    except (TypeError, ValueError):
+        raise InputError("item columns must hold numbers, all of the same length") from None
+    for j in np.flatnonzero(np.isinf(values).any(axis=0)):
+        raise InputError("holds an infinite value", column=names[j])
+    return values
+
+
 def _numeric_items(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    import pandas as pd
+
     columns = []
     for name in names:
         column = frame[name]

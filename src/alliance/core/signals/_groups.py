@@ -54,7 +54,12 @@ class Groups:
 
 def client_codes(client) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (first-appearance order) and the distinct client identifiers."""
-    codes, labels = pd.factorize(np.asarray(client), use_na_sentinel=True)
+    if not (isinstance(client, pd.api.extensions.ExtensionArray)
+            and pd.api.types.is_string_dtype(client.dtype)):
+        # Text held by pyarrow (a string column as read from a file) is factorised as it
+        # is: as Python objects a million identifiers would take about 150 MB more.
+        client = np.asarray(client)
+    codes, labels = pd.factorize(client, use_na_sentinel=True)
     if len(codes) and codes.min() < 0:
         row = int(np.flatnonzero(codes < 0)[0])
         raise InputError(f"row {row + 1} has no client identifier")

@@ -40,7 +40,7 @@ class CaseSerializer(serializers.ModelSerializer):
 class SessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Session
-        fields = ["id", "case", "number", "date", "status", "created_at"]
+        fields = ["id", "case", "number", "date", "status", "format", "created_at"]
 
 
 class SessionRecordSerializer(serializers.Serializer):
@@ -48,6 +48,9 @@ class SessionRecordSerializer(serializers.Serializer):
     date = serializers.DateField(help_text="The day of the session.")
     status = serializers.ChoiceField(choices=Session.Status.choices,
                                      default=Session.Status.ATTENDED)
+    format = serializers.ChoiceField(
+        choices=Session.Format.choices, required=False, allow_blank=True, default="",
+        help_text="How the session took place; leave out or blank when not recorded.")
 
 
 class AdministrationSerializer(serializers.ModelSerializer):
@@ -64,8 +67,8 @@ class AdministrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Administration
         fields = ["id", "case", "session", "session_number", "instrument",
-                  "instrument_version", "respondent", "via", "responses", "scores", "answers",
-                  "created_at", "submitted_at"]
+                  "instrument_version", "respondent", "via", "language", "responses", "scores",
+                  "answers", "created_at", "submitted_at"]
 
 
 class AdministrationSubmitSerializer(serializers.Serializer):

@@ -121,7 +121,8 @@ class SessionViewSet(ScopedViewSet):
         if not scoping.cases_for(request.user).filter(pk=data["case"]).exists():
             return _no_such("case", "No such case.")
         case = self._for_change(data["case"])
-        session = record_session(case, date=data["date"], status=data["status"])
+        session = record_session(case, date=data["date"], status=data["status"],
+                                 format=data["format"])
         _audit(request, "create", session, detail=f"session {session.number} recorded")
         return self._created(session)
 

@@ -37,6 +37,9 @@ class SessionForm(Form):
     date = forms.DateField(widget=DateInput, initial=timezone.localdate)
     status = forms.ChoiceField(choices=Session.Status.choices, initial=Session.Status.ATTENDED,
                                widget=forms.RadioSelect, label="The client")
+    # Asked every time, nothing pre-selected: a format is stored only when someone gave it.
+    format = forms.ChoiceField(choices=Session.Format.choices, widget=forms.RadioSelect,
+                               label="How the session took place (or was planned)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -150,10 +150,19 @@ class Session(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "Did not attend"
 
+    class Format(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video"
+        PHONE = "phone", "Phone"
+        TEXT = "text", "Text (chat or messages)"
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sessions")
     number = models.PositiveIntegerField()
     date = models.DateField(default=timezone.localdate)   # the clinic's day, as start_date
     status = models.CharField(max_length=12, choices=Status, default=Status.ATTENDED)
+    # How the session took place. Blank is "not recorded" (sessions from before the
+    # field, imports without it); the session form asks for it with nothing pre-selected.
+    format = models.CharField(max_length=10, choices=Format, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -61,9 +61,13 @@ def open_case(client: Client, therapist: StaffMember, *, modality: str, start_da
 
 
 def record_session(case: Case, *, date=None, status: str,
-                   number: int | None = None) -> Session:
+                   number: int | None = None, format: str = "") -> Session:  # noqa: A002
     """Add the next session of a case (numbered 1, 2, … unless a number is given), on
-    `date` or today where the clinic is."""
+    `date` or today where the clinic is; `format` (in person, video, …) blank when not
+    recorded."""
+    if format and format not in Session.Format.values:
+        raise CareError(f"Unknown session format {format!r}; one of "
+                        f"{', '.join(Session.Format.values)}.")
     if not case.is_active:
         raise CareError("Sessions can only be recorded for an active case.")
     date = date or localtime.today(case.clinic)
@@ -73,7 +77,7 @@ def record_session(case: Case, *, date=None, status: str,
         with transaction.atomic():
             session = Session.objects.create(case=case,
                                              number=number or case.next_session_number(),
-                                             date=date, status=status)
+                                             date=date, status=status, format=format)
     except IntegrityError:
         raise CareError("This session number is already recorded for the case.") from None
     transaction.on_commit(lambda: session_recorded.send(sender=Session, session=session))

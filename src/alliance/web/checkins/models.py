@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from django.db import models
 from django.utils import timezone
@@ -43,6 +44,10 @@ class Administration(models.Model):
     created_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The language the form was shown in, a BCP 47 tag ("en", "pt-BR"); blank when not
+    # recorded (answers from before the field, imports without a language column).
+    # Psychometrics split by it to check a translation.
+    language = models.CharField(max_length=35, blank=True, default="")
 
     class Meta:
         ordering = ["session", "instrument_id"]
@@ -59,6 +64,16 @@ class Administration(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def language_tag_problem(text: str) -> str | None:
+    """Why `text` is not a BCP 47 language tag of the usual shape ("en", "pt-BR"), or None."""
+    if len(text) > 35 or not _LANGUAGE_TAG.fullmatch(text):
+        return f"{text!r} is not a language tag such as en, de or pt-BR"
+    return None
 
 
 def hash_token(token: str) -> str:

@@ -17,9 +17,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alliance.core.errors import AllianceError
 from alliance.web import instruments
@@ -249,12 +250,18 @@ def _score(instrument, responses: dict) -> dict:
         raise InvalidAnswers(str(exc)) from None
 
 
+def shown_language() -> str:
+    """The language the form being answered was shown in: the active one of the request."""
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
 def _store(administration_id: int, instrument, responses, answers, scores, now) -> int:
     """Fill in a pending administration; returns the number of rows changed (0 or 1)."""
     return (Administration.objects
             .filter(pk=administration_id, submitted_at__isnull=True)
             .update(responses=responses, answers=answers, scores=scores,
-                    instrument_version=instrument.version, submitted_at=now))
+                    instrument_version=instrument.version, submitted_at=now,
+                    language=shown_language()))
 
 
 def submit_link(token: str, responses: dict, answers: dict, now=None, *,

@@ -30,12 +30,12 @@ from alliance.core.tables import file_line, read_csv
 from alliance.web import instruments as web_instruments
 from alliance.web import localtime
 from alliance.web.care.models import Case, Client, Session, client_code_problem
-from alliance.web.checkins.models import Administration
+from alliance.web.checkins.models import Administration, language_tag_problem
 from alliance.web.clinics.models import Clinic, StaffMember
 
 REQUIRED = ("client", "therapist", "session", "date", "instrument", "item", "value")
 OPTIONAL = ("case", "case_start", "case_end", "case_status", "modality", "session_status",
-            "respondent")
+            "format", "respondent", "language")
 #: Columns a history file may have: the format's and others an old system wrote, which are
 #: left alone. A wider file is refused after its header line (one upload of a few hundred
 #: kilobytes could otherwise hold 20,000 columns).
@@ -66,6 +66,7 @@ _SESSION_STATUS = {s.value for s in Session.Status}
 _CASE_STATUS = {s.value for s in Case.Status}
 _MODALITY = {m.value for m in Case.Modality}
 _RESPONDENT = {r.value for r in Administration.Respondent}
+_FORMAT = {f.value for f in Session.Format}
 
 
 class HistoryImportError(InputError):
@@ -88,6 +89,8 @@ class ImportResult:
     sessions: int = 0
     administrations: int = 0
     unchanged: int = 0
+    #: Sessions already there whose format (not recorded before) the file gave.
+    formats: int = 0
     rows: int = 0
     dry_run: bool = False
     recomputed: int = 0
@@ -98,6 +101,9 @@ class ImportResult:
                 f"{self.sessions} sessions, {self.administrations} answered forms")
         if self.unchanged:
             text += f"; {self.unchanged} forms were already there"
+        if self.formats:
+            text += (f"; {'would record' if self.dry_run else 'recorded'} the format of "
+                     f"{self.formats} sessions already there")
         return text + "."
 
 
@@ -108,6 +114,7 @@ class _Form:
     instrument: Instrument
     respondent: str
     line: int
+    language: str = ""
     items: dict[str, float] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
 
@@ -145,6 +152,7 @@ class _Session:
     date: dt.date
     status: str
     line: int
+    format: str = ""
     forms: dict[tuple[str, str], _Form] = field(default_factory=dict)
 
 
@@ -293,15 +301,25 @@ def _row_session(cell, line, case: _Case, problems) -> _Session | None:
         problems.add(f"{status!r} is not one of {', '.join(sorted(_SESSION_STATUS))}", line,
                      "session_status")
         return None
+    session_format = cell.get("format", "")
+    if session_format and session_format not in _FORMAT:
+        problems.add(f"{session_format!r} is not one of {', '.join(sorted(_FORMAT))} (or blank: "
+                     "not recorded)", line, "format")
+        return None
     session = case.sessions.get(number)
     if session is None:
-        session = case.sessions[number] = _Session(number, date, status, line)
+        session = case.sessions[number] = _Session(number, date, status, line, session_format)
     elif session.date != date:
         problems.add(f"session {number} of this case is dated {session.date} on line "
                      f"{session.line}", line, "date")
     elif session.status != status:
         problems.add(f"session {number} of this case is {session.status!r} on line "
                      f"{session.line}", line, "session_status")
+    elif session_format and session.format and session.format != session_format:
+        problems.add(f"session {number} of this case is {session.format!r} on line "
+                     f"{session.line}", line, "format")
+    elif session_format:
+        session.format = session_format
     return session
 
 
@@ -320,6 +338,10 @@ def _row_answer(cell, line, session: _Session, bundled, problems) -> None:
     if session.status != Session.Status.ATTENDED:
         problems.add(f"answers for a session that is {session.status!r}", line, "session_status")
         return
+    language = cell.get("language", "")
+    if language and (problem := language_tag_problem(language)):
+        problems.add(problem, line, "language")
+        return
     item = cell["item"]
     try:
         value = float(cell["value"])
@@ -332,7 +354,13 @@ def _row_answer(cell, line, session: _Session, bundled, problems) -> None:
         return
     form = session.forms.get((instrument_id, respondent))
     if form is None:
-        form = session.forms[(instrument_id, respondent)] = _Form(instrument, respondent, line)
+        form = session.forms[(instrument_id, respondent)] = _Form(instrument, respondent, line,
+                                                                  language)
+    elif language and form.language and form.language != language:
+        problems.add(f"this form is in {form.language!r} on line {form.line}", line, "language")
+        return
+    elif language:
+        form.language = language
     if item in instrument.item_ids:
         scale = instrument.scale_of(item)
         if not scale.accepts(value):
@@ -436,19 +464,28 @@ def _write(plan: list[_Case], clinic: Clinic, file: str, result: ImportResult) -
 
     case_ids = [case.pk for _, case in cases]
     sessions = {(s.case_id, s.number): s for s in Session.objects.filter(case_id__in=case_ids)}
-    new_sessions = []
+    new_sessions, formats_added = [], []
     for planned, case in cases:
         for number, planned_session in planned.sessions.items():
             found = sessions.get((case.pk, number))
             if found is None:
                 found = Session(case=case, number=number, date=planned_session.date,
-                                status=planned_session.status)
+                                status=planned_session.status, format=planned_session.format)
                 new_sessions.append(found)
                 sessions[(case.pk, number)] = found
             elif found.date != planned_session.date:
                 problems.add(f"session {number} of {planned.client}'s case is already recorded "
                              f"on {found.date}", planned_session.line, "date")
+            elif planned_session.format and found.format != planned_session.format:
+                if found.format:
+                    problems.add(f"session {number} of {planned.client}'s case is already "
+                                 f"recorded as {found.format!r}", planned_session.line, "format")
+                else:  # not recorded until now: the file says how it took place
+                    found.format = planned_session.format
+                    formats_added.append(found)
     problems.raise_if_any()
+    Session.objects.bulk_update(formats_added, ["format"], batch_size=1000)
+    result.formats = len(formats_added)
     Session.objects.bulk_create(new_sessions, batch_size=1000)
     result.sessions = len(new_sessions)
 
@@ -476,7 +513,7 @@ def _write(plan: list[_Case], clinic: Clinic, file: str, result: ImportResult) -
                                            tzinfo=localtime.zone(clinic))
                 fields = dict(instrument_version=form.instrument.version, responses=answers,
                               scores=form.stored_scores(), answers={}, submitted_at=when,
-                              via=Administration.Via.STAFF)
+                              via=Administration.Via.STAFF, language=form.language)
                 if found is not None:  # a check-in sent and never answered: fill it in
                     for name, value in fields.items():
                         setattr(found, name, value)
@@ -487,7 +524,7 @@ def _write(plan: list[_Case], clinic: Clinic, file: str, result: ImportResult) -
     problems.raise_if_any()
     Administration.objects.bulk_create(new_forms, batch_size=1000)
     Administration.objects.bulk_update(filled, ["instrument_version", "responses", "scores",
-                                                "answers", "submitted_at", "via"])
+                                                "answers", "submitted_at", "via", "language"])
     result.administrations = len(new_forms) + len(filled)
     # Old answers at a risk threshold are marked as risk signals, and nobody is told: the
     # moment to act on them has passed (docs/safety.md).

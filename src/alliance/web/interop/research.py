@@ -51,6 +51,8 @@ _SESSION_COLUMNS = [
     ("attended", "integer", "1 when the client attended, 0 when the session was cancelled or "
                             "missed."),
     ("session_status", "text", "attended, cancelled or no_show."),
+    ("session_format", "text", "How the session took place: in_person, video, phone or text; "
+                               "empty when not recorded."),
     ("case_status", "text", "The case's status at export: active, closed or dropped_out."),
     ("modality", "text", "Therapy modality: cbt, psychodynamic, humanistic, integrative, other."),
     ("risk_answer", "integer", "1 when a form of this session has an answer at or above a risk "
@@ -143,13 +145,14 @@ def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection
     if selection.date_to:
         sessions = sessions.filter(date__lte=selection.date_to)
     session_rows = list(sessions.order_by("case_id", "number")
-                        .values("pk", "case_id", "number", "date", "status"))
+                        .values("pk", "case_id", "number", "date", "status", "format"))
     forms = Administration.objects.filter(session_id__in=[s["pk"] for s in session_rows],
                                           submitted_at__isnull=False)
     if selection.instrument_ids:
         forms = forms.filter(instrument_id__in=selection.instrument_ids)
     form_rows = list(forms.values("session_id", "instrument_id", "instrument_version",
-                                  "respondent", "responses", "scores", "answers"))
+                                  "respondent", "language", "responses", "scores",
+                                  "answers"))
 
     clients = research_codes(clinic, key, "client", {c["client_id"] for c in case_rows.values()})
     case_codes = research_codes(clinic, key, "case", case_rows)
@@ -172,7 +175,8 @@ def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection
         row = {**ids(session["case_id"], session["number"]),
                "days_since_start": (session["date"] - case["start_date"]).days,
                "attended": int(session["status"] == Session.Status.ATTENDED),
-               "session_status": session["status"], "case_status": case["status"],
+               "session_status": session["status"], "session_format": session["format"],
+               "case_status": case["status"],
                "modality": case["modality"], "risk_answer": 0}
         for form in by_session.get(session["pk"], ()):
             instrument = instruments.setdefault(
@@ -189,7 +193,8 @@ def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection
                 items.append({**ids(session["case_id"], session["number"]),
                               "instrument": instrument.id,
                               "instrument_version": form["instrument_version"],
-                              "respondent": form["respondent"], "item": item_id,
+                              "respondent": form["respondent"],
+                              "language": form["language"], "item": item_id,
                               "value": value})
             if include_text:
                 for question, text in (form["answers"] or {}).items():
@@ -208,7 +213,8 @@ def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection
         column = _column(instrument.id, score_id)
         sessions_frame[column] = pd.to_numeric(sessions_frame[column], errors="coerce")
     item_columns = [c for c, _, _ in _ID_COLUMNS] + ["instrument", "instrument_version",
-                                                     "respondent", "item", "value"]
+                                                     "respondent", "language", "item",
+                                                     "value"]
     items_frame = pd.DataFrame(items, columns=item_columns)
     items_frame["value"] = pd.to_numeric(items_frame["value"], errors="coerce")
     answers_frame = (pd.DataFrame(answers, columns=[c for c, _, _ in _ID_COLUMNS]
@@ -247,6 +253,8 @@ def _dictionary(score_columns, versions, instruments, include_text) -> pd.DataFr
                                "instruments show ID)."),
         ("instrument_version", "text", "Version of the instrument definition answered."),
         ("respondent", "text", "client or therapist."),
+        ("language", "text", "The language the form was shown in (a BCP 47 tag such as en); "
+                             "empty when not recorded."),
         ("item", "text", "Item id within the instrument."),
     ]
     for column, kind, meaning in item_rows:

@@ -13,7 +13,11 @@ Sections:
   whose signals follow the rules in force);
 - therapists compared on the change in outcome adjusted for intake severity, as BLUPs with
   intervals (`alliance.core.benchmarking.therapist_effects`), in a caterpillar plot listed
-  by name, never ranked.
+  by name, never ranked;
+- the client-rated alliance by session format (in person, video, phone, text): each
+  format's estimated mean with its interval from a model with a random intercept per
+  client (`alliance.core.category_means`), so a client with many sessions of one format
+  counts as one client.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from alliance.core.benchmarking import TherapistComparison, therapist_effects
+from alliance.core.category_means import MIN_SESSIONS, CategoryMeans, category_means
 from alliance.core.errors import AllianceError
 from alliance.web import localtime
-from alliance.web.care.models import Case
+from alliance.web.care.models import Case, Session
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import StaffMember
 from alliance.web.dashboards.charts import STYLES
@@ -78,6 +83,24 @@ def case_figures(cases, measures: Measures) -> pd.DataFrame:
     return frame
 
 
+def session_alliance(cases, measures: Measures) -> pd.DataFrame:
+    """One row per client-rated session: client, session format (blank: not recorded) and
+    the alliance score."""
+    if measures.client is None:
+        return pd.DataFrame(columns=["client", "format", "alliance"])
+    rows = (Administration.objects
+            .filter(session__case__in=cases, submitted_at__isnull=False, respondent="client",
+                    instrument_id=measures.client.id)
+            .values_list("session__case__client_id", "session__format", "instrument_id",
+                         "scores"))
+    found = []
+    for client_id, session_format, instrument_id, scores in rows:
+        value = measures.read(instrument_id, "client", scores).get("alliance")
+        if value is not None:
+            found.append({"client": client_id, "format": session_format, "alliance": value})
+    return pd.DataFrame(found, columns=["client", "format", "alliance"])
+
+
 @dataclass
 class ClinicReport:
     staff: StaffMember
@@ -91,6 +114,10 @@ class ClinicReport:
     scope: str
     n_cases: int
     n_active: int
+    formats: CategoryMeans | None = None
+    formats_note: str = ""
+    #: Client-rated sessions whose format was not recorded (left out of the comparison).
+    formats_unrecorded: int = 0
 
 
 def load(staff: StaffMember, *, today: dt.date | None = None) -> ClinicReport:
@@ -108,13 +135,22 @@ def load(staff: StaffMember, *, today: dt.date | None = None) -> ClinicReport:
     except AllianceError as exc:
         note = (f"Too few cases for a comparison of therapists yet ({exc}). It needs cases "
                 f"with at least two {measures.outcome_title.lower()} ratings.")
+    rated = session_alliance(cases, measures)
+    formats, formats_note = None, ""
+    try:
+        formats = category_means(rated, "alliance", "format", "client")
+    except AllianceError as exc:
+        formats_note = (f"Too few client-rated sessions with a recorded format for a comparison "
+                        f"yet ({exc}). A format needs at least {MIN_SESSIONS} rated sessions.")
     scope = ("all therapists of the clinic" if staff.is_admin
              else "the therapists you supervise")
     return ClinicReport(staff=staff, date=today or localtime.today(staff.clinic),
                         measures=measures, figures=figures, signals=repair.clinic_report(staff),
                         comparison=comparison, comparison_note=note, names=names, scope=scope,
                         n_cases=cases.count(),
-                        n_active=cases.filter(status=Case.Status.ACTIVE).count())
+                        n_active=cases.filter(status=Case.Status.ACTIVE).count(),
+                        formats=formats, formats_note=formats_note,
+                        formats_unrecorded=int((rated["format"] == "").sum()))
 
 
 # --- the PDF ---------------------------------------------------------------------------
@@ -249,6 +285,50 @@ def _therapists(report: ClinicReport) -> list:
     return story
 
 
+def _formats(report: ClinicReport) -> list:
+    story = [pdf.heading("Alliance by session format")]
+    unrecorded = (f" {report.formats_unrecorded} rated session"
+                  f"{'s' if report.formats_unrecorded != 1 else ''} without a recorded format "
+                  f"{'are' if report.formats_unrecorded != 1 else 'is'} left out."
+                  if report.formats_unrecorded else "")
+    result = report.formats
+    if result is None:
+        return [pdf.keep(*story, pdf.para(report.formats_note + unrecorded))]
+    level = round(result.confidence * 100)
+    story.append(pdf.para(
+        f"The client-rated alliance of sessions held in person, by video, by phone or by "
+        f"text, from {result.n_sessions} rated sessions of {result.n_clients} clients. Each "
+        f"figure is the format's estimated mean with its {level}% interval; every client "
+        f"counts as one client however many sessions they had, so a few clients with many "
+        f"sessions of one format do not decide it. Overlapping intervals are not "
+        f"differences, and clients who choose a format may differ in other ways. A format "
+        f"needs at least {MIN_SESSIONS} rated sessions for an estimate.{unrecorded}"))
+    labels = dict(Session.Format.choices)
+    rows = []
+    for item in result.categories:
+        label = labels.get(item.category, item.category)
+        if item.estimate is None:
+            rows.append([label, item.n_sessions, item.n_clients,
+                         "too few to estimate", ""])
+        else:
+            rows.append([label, item.n_sessions, item.n_clients, score(item.estimate),
+                         f"{score(item.ci_low)} to {score(item.ci_high)}"])
+    story.append(pdf.space(3))
+    story.append(pdf.table(["Format", "Rated sessions", "Clients", "Estimated mean",
+                            f"{level}% interval"], rows,
+                           [34 * pdf.mm, 28 * pdf.mm, 20 * pdf.mm, 48 * pdf.mm, 32 * pdf.mm],
+                           numeric={1, 2, 3, 4}))
+    story.append(pdf.space(3))
+    notes = " ".join(result.notes)
+    story.append(pdf.para(
+        f"Model: alliance = format mean + client + error, fitted by REML with a random "
+        f"intercept per client; variance between clients {result.client_variance:.3f}, within "
+        f"{result.residual_variance:.3f}. Intervals use Satterthwaite degrees of freedom."
+        + (f" {notes[0].upper()}{notes[1:]}." if notes else ""), "small"))
+    # The heading stays with the paragraph that explains it (never alone at a page's foot).
+    return [pdf.keep(story[0], story[1]), *story[2:]]
+
+
 def _rules(report: ClinicReport) -> list:
     return [pdf.heading("Rules in force"),
             pdf.facts([(label, value) for label, value in report.signals.rules],
@@ -276,5 +356,6 @@ def _render(report: ClinicReport) -> bytes:
     story += _distributions(report)
     story += _signals(report)
     story += _therapists(report)
+    story += _formats(report)
     story += _rules(report)
     return pdf.build(story, page, subject=f"Clinic report of {clinic.name}")
