@@ -406,6 +406,8 @@ def reliability_by_group(data, group: str, items: Sequence[str] | None = None,
 
 def _group_label(value) -> str | None:
     """A group value as text; blank means no group; 2.0 read from a file is "2"."""
+    import pandas as pd
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, float) and value.is_integer():
