@@ -354,22 +354,22 @@ def test_alliance_demo_seeds_serves_and_the_therapist_signs_in_to_the_caseload(t
         base = f"http://127.0.0.1:{port}"
         jar = http.cookiejar.CookieJar()
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        login = browser.open(f"{base}/login/", timeout=30).read().decode()
+        login = browser.open(f"{base}/login/", timeout=90).read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login).group(1)
         form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "password": password,
                                        "username": "therapist@demo.alliance"}).encode()
         request = urllib.request.Request(f"{base}/login/", data=form,
                                          headers={"Referer": f"{base}/login/"})
-        with browser.open(request, timeout=30) as page:   # follows to the caseload
+        with browser.open(request, timeout=90) as page:   # follows to the caseload
             assert page.status == 200
             assert page.url.endswith("/cases/")
             assert re.search(r"C-[A-Z2-9]{5}", page.read().decode())
-        with urllib.request.urlopen(base + link, timeout=30) as page:
+        with urllib.request.urlopen(base + link, timeout=90) as page:
             assert page.status == 200
     finally:
         # `alliance demo` becomes gunicorn (exec), so this stops the server itself.
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=90)
         server.stdout.close()
 
 
