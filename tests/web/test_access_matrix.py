@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from alliance.web.clinics import services as clinic_services
 from alliance.web.goals import services as goals
+from alliance.web.interop import exports, research
 from alliance.web.portal import services as portal_services
 
 # Roles that change something (the therapist, the admin) come after those whose access
@@ -331,6 +332,18 @@ MATRIX: dict[str, Row] = {
                                     "other_therapist": 403, "supervisor": 200, "admin": 200,
                                     "other_admin": 200, "portal_client": 403,
                                     "other_portal_client": 403}),
+    # A research export the worker prepared: only the administrator who asked for it sees
+    # its page and downloads it (another supervisor or administrator: 404).
+    "interop:export_job": Row(lambda w: reverse("interop:export_job", args=[w.export_job.pk]),
+                              {"anonymous": LOGIN, "therapist": 403, "other_therapist": 403,
+                               "supervisor": 404, "admin": 200, "other_admin": 404,
+                               "portal_client": 403, "other_portal_client": 403}),
+    "interop:export_download": Row(lambda w: reverse("interop:export_download",
+                                                     args=[w.export_job.pk]),
+                                   {"anonymous": LOGIN, "therapist": 403,
+                                    "other_therapist": 403, "supervisor": 404, "admin": 200,
+                                    "other_admin": 404, "portal_client": 403,
+                                    "other_portal_client": 403}),
     "monitoring:supervision": Row(lambda w: reverse("monitoring:supervision"),
                                   {"anonymous": LOGIN, "therapist": 403,
                                    "other_therapist": 403, "supervisor": 200, "admin": 403,
@@ -473,6 +486,7 @@ class World:
     running_task: object = None  # agreed by both: the client reports on it
     sign_in_token: str = ""
     removable: object = None     # another case whose client has portal access
+    export_job: object = None    # a research export the admin asked for, ready
 
 
 @pytest.fixture
@@ -526,7 +540,10 @@ def world(request, therapist, other_therapist, supervisor, admin, other_admin, c
     portal_services.invite(removable, by=therapist)
     portal_services.request_sign_in_link(case.client.contact_email)
     token = mail.outbox[-1].body.split("/portal/sign-in/")[1].split("/")[0]
-    return World(case=case, therapist=therapist, issued=issued,
+    job = exports.new_job(admin, research.Selection(), key="research", fmt="csv",
+                          include_text=False, description="")
+    exports.run(job.pk)
+    return World(case=case, therapist=therapist, issued=issued, export_job=job,
                  goal=goals.propose_goal(case, "Sleep through the night", by=therapist),
                  task=goals.propose_task(agreed, "Note one good moment each day", by=therapist),
                  running_task=running, sign_in_token=token, removable=removable)

@@ -132,7 +132,7 @@ def test_an_admin_downloads_a_zip_and_a_supervisor_only_their_supervisees(
                                                              "key": "research"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert set(archive.namelist()) == {"sessions.csv", "items.csv", "dictionary.csv",
                                        "dictionary.md"}
     everyone = pd.read_csv(archive.open("sessions.csv"))
@@ -141,7 +141,7 @@ def test_an_admin_downloads_a_zip_and_a_supervisor_only_their_supervisees(
     client.logout()
     response = login(supervisor).post("/clinic/research-export/", {"format": "csv",
                                                                   "key": "research"})
-    theirs = pd.read_csv(zipfile.ZipFile(io.BytesIO(response.content)).open("sessions.csv"))
+    theirs = pd.read_csv(zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).open("sessions.csv"))
     assert theirs["therapist"].nunique() == 1
     assert Event.objects.filter(action="export").count() == 2
 

@@ -136,14 +136,14 @@ def export_research_command(clinic_ref, out, fmt, key, therapists, date_from, da
         therapist_ids=therapist_ids, instrument_ids=tuple(instrument_ids) or None,
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None)
-    export = research.build_export(clinic, key=key, selection=selection,
-                                   include_text=include_text)
     description = (f"Research export of {clinic.name} ({selection.describe()}), key "
                    f"'{key}', {dt.date.today().isoformat()}.")
-    paths = research.write_export(export, out, fmt, description=description)
+    written = research.write_files(out, clinic, fmt, key=key, selection=selection,
+                                   include_text=include_text, description=description)
+    paths = written.paths
     record(None, "export", clinic=clinic, actor="command line",
            detail=f"research export ({selection.describe()}; key {key}; "
-                  f"{len(export.sessions)} sessions"
+                  f"{written.rows['sessions']} sessions"
                   f"{'; with free text' if include_text else ''})")
     for path in paths:
         click.echo(f"wrote {path}")

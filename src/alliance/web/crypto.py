@@ -25,7 +25,9 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.db.models.lookups import Exact, IsNull
 
 from alliance.web.privacy.keys import FILE_VARIABLE, GENERATE, KEYS_VARIABLE
@@ -40,13 +42,31 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
+#: The keys object of the current settings. Looking the keys up in the settings for every
+#: value cost more than decrypting it (a clinic's recomputation decrypts a hundred thousand
+#: values), so it is kept here and dropped when the setting changes (`setting_changed`:
+#: tests and rotation checks that override ENCRYPTION_KEYS).
+_current: MultiFernet | None = None
+
+
 def fernet() -> MultiFernet:
+    global _current
+    if _current is not None:
+        return _current
     keys = tuple(getattr(settings, "ENCRYPTION_KEYS", None) or ())
     if not keys:
         raise EncryptionKeyError(
             f"no encryption key: set {KEYS_VARIABLE} or {FILE_VARIABLE} (see docs/privacy.md); "
             f"generate a key with: {GENERATE}")
-    return _fernet(keys)
+    _current = _fernet(keys)
+    return _current
+
+
+@receiver(setting_changed)
+def _keys_changed(setting, **kwargs) -> None:
+    global _current
+    if setting == "ENCRYPTION_KEYS":
+        _current = None
 
 
 def encrypt(text: str) -> str:

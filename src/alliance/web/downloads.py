@@ -13,7 +13,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 
 _NOT_PLAIN = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -34,6 +34,15 @@ def content_disposition(filename: str) -> str:
 def attachment(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
     """A download of client data: never kept by a browser or a shared cache."""
     response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def file_attachment(handle, content_type: str, filename: str) -> FileResponse:
+    """`attachment` for content in an open binary file, sent in blocks (a large export is
+    never held in memory); the response closes the file when sent."""
+    response = FileResponse(handle, content_type=content_type)
     response["Content-Disposition"] = content_disposition(filename)
     response["Cache-Control"] = "private, no-store"
     return response

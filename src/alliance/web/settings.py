@@ -135,6 +135,12 @@ TEMPLATES = [
 SQLITE_PATH = DATA_DIR / "var" / "alliance.sqlite3"
 # The audit trail's latest event, kept outside the database (alliance/web/audit/anchors.py).
 AUDIT_ANCHOR_FILE = DATA_DIR / "var" / "audit-anchor"
+# Research exports the background worker prepares (owner-only files, docs/interop.md): an
+# export of more sessions than this is not written while the browser waits; its file is
+# deleted after EXPORT_KEEP_DAYS.
+EXPORT_DIR = DATA_DIR / "var" / "exports"
+EXPORT_IN_WORKER_SESSIONS = env_int("ALLIANCE_EXPORT_IN_WORKER_SESSIONS", 20_000, minimum=0)
+EXPORT_KEEP_DAYS = 7
 
 # WAL lets readers work while one writer writes; IMMEDIATE makes every transaction take the
 # write lock when it starts, so two writers queue behind the busy timeout instead of

@@ -30,6 +30,8 @@ TOKEN_INVALID_PER_HOUR = 100_000
 LOCKOUT_ADDRESS_FAILURES = 100_000
 # Test processes share a temporary folder: the anchor is kept only by the tests of it.
 AUDIT_ANCHOR_FILE = None
+# Research exports prepared by the worker: a folder per test process, not the checkout's.
+EXPORT_DIR = os.path.join(tempfile.gettempdir(), f"alliance-test-exports-{os.getpid()}")
 # Asking for a sign-in or reset link answers at once here; the tests of that floor set it.
 PASSWORD_RESET_ANSWER_SECONDS = 0
 STORAGES = {**STORAGES,

@@ -71,14 +71,26 @@ class _Placer:
     """Places moments at sessions, per case (the last session dated on or before)."""
 
     def __init__(self, frame: pd.DataFrame):
-        self._by_case: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if frame.empty:
-            return
-        for case_id, rows in frame.groupby("client_id", sort=False):
-            order = np.argsort(rows["date"].to_numpy(), kind="stable")
-            dates = rows["date"].to_numpy()[order].astype("datetime64[D]")
-            numbers = np.maximum.accumulate(rows["session"].to_numpy()[order])
-            self._by_case[case_id] = (dates, numbers)
+        # Built for a case when first asked: a clinic's recomputation holds thousands of
+        # cases, most of them without a goal to place.
+        self._frame = frame
+        self._rows: dict[str, np.ndarray] | None = None
+        self._by_case: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+
+    def _case(self, case_id: str):
+        if case_id not in self._by_case:
+            if self._rows is None:
+                self._rows = ({} if self._frame.empty else
+                              self._frame.groupby("client_id", sort=False).indices)
+            index = self._rows.get(case_id)
+            if index is None:
+                self._by_case[case_id] = None
+            else:
+                dates = self._frame["date"].to_numpy()[index]
+                order = np.argsort(dates, kind="stable")
+                numbers = np.maximum.accumulate(self._frame["session"].to_numpy()[index][order])
+                self._by_case[case_id] = (dates[order].astype("datetime64[D]"), numbers)
+        return self._by_case[case_id]
 
     def session(self, case_id: str, moment, *, between: bool = False) -> float:
         """The last session dated on or before `moment` (0 before the first).
@@ -92,9 +104,10 @@ class _Placer:
         day = np.datetime64(moment if isinstance(moment, dt.date)
                             and not isinstance(moment, dt.datetime)
                             else timezone.localdate(moment), "D")
-        dates, numbers = self._by_case.get(case_id, (None, None))
-        if dates is None:
+        found = self._case(case_id)
+        if found is None:
             return 0
+        dates, numbers = found
         k = int(np.searchsorted(dates, day, side="right"))
         if not k:
             return 0.5 if between else 0

@@ -6,3 +6,11 @@ class InteropConfig(AppConfig):
 
     name = "alliance.web.interop"
     label = "interop"
+
+    def ready(self) -> None:
+        from alliance.web.interop import exports
+        from alliance.web.outreach import jobs
+
+        if not any(job.name == exports.EXPIRY_JOB for job in jobs.PERIODIC):
+            jobs.PERIODIC.append(jobs.Periodic(exports.EXPIRY_JOB, exports.EXPIRY_EVERY,
+                                               exports.expire))

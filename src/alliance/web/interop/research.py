@@ -17,12 +17,16 @@ the case started.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
+import itertools
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from django.db import IntegrityError, transaction
@@ -128,100 +132,177 @@ def research_codes(clinic: Clinic, key: str, kind: str, ids: Iterable[int]) -> d
     return found
 
 
-def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection = Selection(),
-                 include_text: bool = False,
-                 case_ids: Iterable[int] | None = None) -> ResearchExport:
-    """Build the export tables. `case_ids` limits it to the cases a user may see."""
+#: Cases read, turned into rows and written at a time: what bounds an export's memory.
+CHUNK_CASES = 200
+
+
+@dataclass
+class _Plan:
+    """What every chunk of an export shares: the cases, their codes and the columns."""
+
+    clinic: Clinic
+    case_rows: dict[int, dict]
+    codes: dict[str, dict[int, str]]
+    selection: Selection
+    include_text: bool
+    instruments: dict[str, Instrument]
+    versions: dict[str, set[str]]
+
+    @property
+    def score_columns(self) -> list[tuple[Instrument, str]]:
+        return [(instrument, score_id) for instrument in
+                sorted(self.instruments.values(), key=lambda i: i.id)
+                for score_id in instrument.score_ids]
+
+    def columns(self) -> dict[str, list[str]]:
+        ids = [c for c, _, _ in _ID_COLUMNS]
+        columns = {"sessions": ids + [c for c, _, _ in _SESSION_COLUMNS]
+                   + [_column(i.id, s) for i, s in self.score_columns],
+                   "items": ids + ["instrument", "instrument_version", "respondent",
+                                   "language", "item", "value"]}
+        if self.include_text:
+            columns["answers"] = ids + ["instrument", "question", "text"]
+        return columns
+
+    def sessions(self, case_ids):
+        sessions = Session.objects.filter(case_id__in=case_ids)
+        if self.selection.date_from:
+            sessions = sessions.filter(date__gte=self.selection.date_from)
+        if self.selection.date_to:
+            sessions = sessions.filter(date__lte=self.selection.date_to)
+        return sessions
+
+    def forms(self, sessions):
+        forms = Administration.objects.filter(session__in=sessions, submitted_at__isnull=False)
+        if self.selection.instrument_ids:
+            forms = forms.filter(instrument_id__in=self.selection.instrument_ids)
+        return forms
+
+
+def _cases(clinic: Clinic, selection: Selection, case_ids: Iterable[int] | None):
     cases = Case.objects.filter(client__clinic=clinic)
     if case_ids is not None:
         cases = cases.filter(pk__in=list(case_ids))
     if selection.therapist_ids is not None:
         cases = cases.filter(therapist_id__in=selection.therapist_ids)
-    case_rows = {c["pk"]: c for c in cases.values("pk", "client_id", "therapist_id",
-                                                   "start_date", "status", "modality")}
-    sessions = Session.objects.filter(case_id__in=list(case_rows))
+    return cases
+
+
+def session_count(clinic: Clinic, selection: Selection = Selection(),
+                  case_ids: Iterable[int] | None = None) -> int:
+    """How many sessions (rows of the sessions table) the export would have."""
+    sessions = Session.objects.filter(case__in=_cases(clinic, selection, case_ids))
     if selection.date_from:
         sessions = sessions.filter(date__gte=selection.date_from)
     if selection.date_to:
         sessions = sessions.filter(date__lte=selection.date_to)
-    session_rows = list(sessions.order_by("case_id", "number")
-                        .values("pk", "case_id", "number", "date", "status", "format"))
-    forms = Administration.objects.filter(session_id__in=[s["pk"] for s in session_rows],
-                                          submitted_at__isnull=False)
-    if selection.instrument_ids:
-        forms = forms.filter(instrument_id__in=selection.instrument_ids)
-    form_rows = list(forms.values("session_id", "instrument_id", "instrument_version",
-                                  "respondent", "language", "responses", "scores",
-                                  "answers"))
+    return sessions.count()
 
-    clients = research_codes(clinic, key, "client", {c["client_id"] for c in case_rows.values()})
-    case_codes = research_codes(clinic, key, "case", case_rows)
-    therapists = research_codes(clinic, key, "therapist",
-                                {c["therapist_id"] for c in case_rows.values()})
+
+def _plan(clinic: Clinic, key: str, selection: Selection, include_text: bool,
+          case_ids: Iterable[int] | None) -> _Plan:
+    cases = _cases(clinic, selection, case_ids)
+    case_rows = {c["pk"]: c for c in cases.order_by("pk").values(
+        "pk", "client_id", "therapist_id", "start_date", "status", "modality")}
+    codes = {"client": research_codes(clinic, key, "client",
+                                      {c["client_id"] for c in case_rows.values()}),
+             "case": research_codes(clinic, key, "case", case_rows),
+             "therapist": research_codes(clinic, key, "therapist",
+                                         {c["therapist_id"] for c in case_rows.values()})}
+    plan = _Plan(clinic, case_rows, codes, selection, include_text, {}, {})
+    # The instruments (and versions) answered decide the sessions table's columns, which
+    # the first chunk written must already have: one query over the whole selection.
+    answered = (plan.forms(plan.sessions(cases)).order_by()
+                .values_list("instrument_id", "instrument_version").distinct())
+    for instrument_id, version in answered:
+        plan.instruments.setdefault(instrument_id, web_instruments.get_instrument(instrument_id))
+        plan.versions.setdefault(instrument_id, set()).add(version)
+    return plan
+
+
+def _chunk(plan: _Plan, case_ids: list[int]) -> dict[str, pd.DataFrame]:
+    """The rows of these cases, as frames with the plan's columns (three queries)."""
+    case_rows, codes = plan.case_rows, plan.codes
+    sessions = plan.sessions(case_ids)
+    session_rows = list(sessions.order_by("case_id", "number")
+                        .values_list("pk", "case_id", "number", "date", "status", "format"))
+    by_session: dict[int, list[tuple]] = {}
+    for form in plan.forms(sessions).values_list(
+            "session_id", "instrument_id", "instrument_version", "respondent", "language",
+            "responses", "scores", *(("answers",) if plan.include_text else ())):
+        by_session.setdefault(form[0], []).append(form)
 
     def ids(case_id: int, number: int) -> dict:
         case = case_rows[case_id]
-        return {"client": clients[case["client_id"]], "case": case_codes[case_id],
-                "therapist": therapists[case["therapist_id"]], "session": number}
+        return {"client": codes["client"][case["client_id"]], "case": codes["case"][case_id],
+                "therapist": codes["therapist"][case["therapist_id"]], "session": number}
 
-    by_session: dict[int, list[dict]] = {}
-    for form in form_rows:
-        by_session.setdefault(form["session_id"], []).append(form)
-    instruments: dict[str, Instrument] = {}
-    versions: dict[str, set[str]] = {}
     rows, items, answers = [], [], []
-    for session in session_rows:
-        case = case_rows[session["case_id"]]
-        row = {**ids(session["case_id"], session["number"]),
-               "days_since_start": (session["date"] - case["start_date"]).days,
-               "attended": int(session["status"] == Session.Status.ATTENDED),
-               "session_status": session["status"], "session_format": session["format"],
-               "case_status": case["status"],
-               "modality": case["modality"], "risk_answer": 0}
-        for form in by_session.get(session["pk"], ()):
-            instrument = instruments.setdefault(
-                form["instrument_id"], web_instruments.get_instrument(form["instrument_id"]))
-            versions.setdefault(instrument.id, set()).add(form["instrument_version"])
-            scores = form["scores"] or {}
-            if instrument.risk_answers(form["responses"] or {}):
+    for pk, case_id, number, date, status, session_format in session_rows:
+        case = case_rows[case_id]
+        key = ids(case_id, number)
+        row = {**key, "days_since_start": (date - case["start_date"]).days,
+               "attended": int(status == Session.Status.ATTENDED),
+               "session_status": status, "session_format": session_format,
+               "case_status": case["status"], "modality": case["modality"], "risk_answer": 0}
+        for _, instrument_id, version, respondent, language, responses, scores, *text in \
+                by_session.get(pk, ()):
+            instrument = plan.instruments[instrument_id]
+            scores = scores or {}
+            if instrument.risk_answers(responses or {}):
                 row["risk_answer"] = 1
             for score_id in instrument.score_ids:
                 value = (scores.get("total") if score_id == TOTAL
                          else (scores.get("subscales") or {}).get(score_id))
                 row[_column(instrument.id, score_id)] = value
-            for item_id, value in (form["responses"] or {}).items():
-                items.append({**ids(session["case_id"], session["number"]),
-                              "instrument": instrument.id,
-                              "instrument_version": form["instrument_version"],
-                              "respondent": form["respondent"],
-                              "language": form["language"], "item": item_id,
+            for item_id, value in (responses or {}).items():
+                items.append({**key, "instrument": instrument.id, "instrument_version": version,
+                              "respondent": respondent, "language": language, "item": item_id,
                               "value": value})
-            if include_text:
-                for question, text in (form["answers"] or {}).items():
-                    if text:
-                        answers.append({**ids(session["case_id"], session["number"]),
-                                        "instrument": instrument.id, "question": question,
-                                        "text": text})
+            for question, answer in ((text[0] or {}).items() if text else ()):
+                if answer:
+                    answers.append({**key, "instrument": instrument.id, "question": question,
+                                    "text": answer})
         rows.append(row)
-    score_columns = [(instrument, score_id) for instrument in
-                     sorted(instruments.values(), key=lambda i: i.id)
-                     for score_id in instrument.score_ids]
-    base = [c for c, _, _ in _ID_COLUMNS + _SESSION_COLUMNS]
-    sessions_frame = pd.DataFrame(rows, columns=base + [_column(i.id, s)
-                                                        for i, s in score_columns])
-    for instrument, score_id in score_columns:
+    columns = plan.columns()
+    frames = {"sessions": pd.DataFrame(rows, columns=columns["sessions"]),
+              "items": pd.DataFrame(items, columns=columns["items"])}
+    for instrument, score_id in plan.score_columns:
         column = _column(instrument.id, score_id)
-        sessions_frame[column] = pd.to_numeric(sessions_frame[column], errors="coerce")
-    item_columns = [c for c, _, _ in _ID_COLUMNS] + ["instrument", "instrument_version",
-                                                     "respondent", "language", "item",
-                                                     "value"]
-    items_frame = pd.DataFrame(items, columns=item_columns)
-    items_frame["value"] = pd.to_numeric(items_frame["value"], errors="coerce")
-    answers_frame = (pd.DataFrame(answers, columns=[c for c, _, _ in _ID_COLUMNS]
-                                  + ["instrument", "question", "text"])
-                     if include_text else None)
-    dictionary = _dictionary(score_columns, versions, instruments, include_text)
-    return ResearchExport(sessions_frame, items_frame, answers_frame, dictionary)
+        frames["sessions"][column] = pd.to_numeric(frames["sessions"][column],
+                                                   errors="coerce").astype(float)
+    # Numbers as floats in every chunk (a chunk's own missing values must not decide it).
+    frames["items"]["value"] = pd.to_numeric(frames["items"]["value"],
+                                             errors="coerce").astype(float)
+    if plan.include_text:
+        frames["answers"] = pd.DataFrame(answers, columns=columns["answers"])
+    return frames
+
+
+def _chunks(plan: _Plan):
+    ids = list(plan.case_rows)
+    for start in range(0, len(ids), CHUNK_CASES):
+        yield _chunk(plan, ids[start:start + CHUNK_CASES])
+
+
+def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection = Selection(),
+                 include_text: bool = False,
+                 case_ids: Iterable[int] | None = None) -> ResearchExport:
+    """The export's tables in memory (for a selection; a whole clinic is better written with
+    `write_files` or `write_zip`, which hold one chunk of cases at a time).
+
+    `case_ids` limits it to the cases a user may see.
+    """
+    plan = _plan(clinic, key, selection, include_text, case_ids)
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in plan.columns()}
+    for frames in _chunks(plan):
+        for name, frame in frames.items():
+            parts[name].append(frame)
+    tables = {name: (pd.concat(frames, ignore_index=True) if frames else
+                     _chunk(plan, [])[name]) for name, frames in parts.items()}
+    dictionary = _dictionary(plan.score_columns, plan.versions, plan.instruments, include_text)
+    return ResearchExport(tables["sessions"], tables["items"], tables.get("answers"),
+                          dictionary)
 
 
 def _dictionary(score_columns, versions, instruments, include_text) -> pd.DataFrame:
@@ -278,14 +359,18 @@ def _dictionary(score_columns, versions, instruments, include_text) -> pd.DataFr
 
 
 def dictionary_markdown(export: ResearchExport, *, description: str = "") -> str:
+    return _markdown(export.dictionary, {name: len(frame) for name, frame in
+                                         export.tables().items()}, description)
+
+
+def _markdown(dictionary: pd.DataFrame, counts: dict[str, int], description: str) -> str:
     lines = ["# Data dictionary", ""]
     if description:
         lines += [description, ""]
     lines += ["Missing values are empty cells (CSV) or nulls (Parquet). Identifiers are research "
               "codes, not the clinic's own codes.", ""]
-    for table, rows in export.dictionary.groupby("table", sort=False):
-        count = len(export.tables()[table])
-        lines += [f"## {table} ({count} rows)", "",
+    for table, rows in dictionary.groupby("table", sort=False):
+        lines += [f"## {table} ({counts[table]} rows)", "",
                   "| column | type | unit | range | description | instrument (versions) |",
                   "|---|---|---|---|---|---|"]
         for row in rows.itertuples():
@@ -316,21 +401,103 @@ def export_files(export: ResearchExport, fmt: str = "csv", *,
     return files
 
 
-def write_export(export: ResearchExport, directory: str | Path, fmt: str = "csv", *,
-                 description: str = "") -> list[Path]:
-    """Write the export's files into `directory` (created if needed); return their paths."""
+@dataclass(frozen=True)
+class Written:
+    """What `write_files` wrote: the files in order, and the rows of each table."""
+
+    paths: list[Path]
+    rows: dict[str, int]
+
+
+#: Each table's Parquet column types (the others are text), fixed before the first chunk.
+_INTEGER_COLUMNS = {"session", "days_since_start", "attended", "risk_answer"}
+
+
+def _arrow_schema(columns: list[str], numbers: set[str]):
+    import pyarrow as pa
+
+    return pa.schema([(c, pa.int64() if c in _INTEGER_COLUMNS else
+                       pa.float64() if c in numbers else pa.string()) for c in columns])
+
+
+def write_files(directory: str | Path, clinic: Clinic, fmt: str = "csv", *,
+                key: str = DEFAULT_KEY, selection: Selection = Selection(),
+                include_text: bool = False, case_ids: Iterable[int] | None = None,
+                description: str = "") -> Written:
+    """Write the export's files into `directory` (created if needed), a chunk of
+    `CHUNK_CASES` cases at a time, so that memory stays bounded however large the clinic.
+
+    The same tables as `build_export`.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
     directory = Path(directory)
-    written = []
-    for name, content in export_files(export, fmt, description=description).items():
-        path = directory / name
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-        except OSError as exc:
-            raise InputError(f"cannot write the file ({exc.strerror or exc})",
-                             file=str(path)) from None
-        written.append(path)
-    return written
+    plan = _plan(clinic, key, selection, include_text, case_ids)
+    columns = plan.columns()
+    numbers = {"value", *(_column(i.id, s) for i, s in plan.score_columns)}
+    paths: list[Path] = []
+    rows = dict.fromkeys(columns, 0)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with contextlib.ExitStack() as stack:
+            csvs, parquets = {}, {}
+            for name, names in columns.items():
+                if fmt in ("csv", "both"):
+                    paths.append(directory / f"{name}.csv")
+                    csvs[name] = stack.enter_context(
+                        paths[-1].open("w", encoding="utf-8", newline=""))
+                if fmt in ("parquet", "both"):
+                    import pyarrow.parquet as pq
+
+                    paths.append(directory / f"{name}.parquet")
+                    parquets[name] = stack.enter_context(pq.ParquetWriter(
+                        paths[-1], _arrow_schema(names, numbers)))
+            first = True
+            for frames in itertools.chain(_chunks(plan), [_chunk(plan, [])]):
+                for name, frame in frames.items():
+                    if not first and frame.empty:
+                        continue
+                    rows[name] += len(frame)
+                    if name in csvs:
+                        _write_csv(frame, csvs[name], header=first)
+                    if name in parquets:
+                        _write_parquet(frame, parquets[name])
+                first = False
+        dictionary = _dictionary(plan.score_columns, plan.versions, plan.instruments,
+                                 include_text)
+        paths.append(directory / "dictionary.csv")
+        paths[-1].write_bytes(neutralise_formulas(dictionary).to_csv(index=False)
+                              .encode("utf-8"))
+        paths.append(directory / "dictionary.md")
+        paths[-1].write_bytes(_markdown(dictionary, rows, description).encode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot write the file ({exc.strerror or exc})",
+                         file=str(getattr(exc, "filename", None) or directory)) from None
+    return Written(paths, rows)
+
+
+def _write_csv(frame: pd.DataFrame, handle, *, header: bool) -> None:
+    # Open answers are the client's own text: none may run as a spreadsheet formula.
+    neutralise_formulas(frame).to_csv(handle, index=False, header=header)
+
+
+def _write_parquet(frame: pd.DataFrame, writer) -> None:
+    import pyarrow as pa
+
+    frame = frame.astype({c: float for c in frame.columns
+                          if writer.schema.field(c).type == pa.float64()})
+    writer.write_table(pa.Table.from_pandas(frame, schema=writer.schema, preserve_index=False))
+
+
+def write_zip(out: BinaryIO, clinic: Clinic, fmt: str = "csv", **options) -> Written:
+    """The export as one ZIP file written to `out` (its files made one after the other in a
+    temporary folder; see `write_files`)."""
+    with tempfile.TemporaryDirectory(prefix="alliance-export-") as folder:
+        written = write_files(folder, clinic, fmt, **options)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in written.paths:
+                archive.write(path, path.name)
+    return Written([Path(p.name) for p in written.paths], written.rows)
 
 
 def zip_export(files: dict[str, bytes]) -> bytes:

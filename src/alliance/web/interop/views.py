@@ -4,7 +4,9 @@
 - the history upload is an administrator's task: it brings a whole clinic's records in and
   shows only counts and the file's problems;
 - the research export is pseudonymised data, which fits what administrators see (docs/design.md
-  section 7): administrators export the clinic, supervisors their supervisees' cases.
+  section 7): administrators export the clinic, supervisors their supervisees' cases. An
+  export of more than `settings.EXPORT_IN_WORKER_SESSIONS` sessions is prepared by the
+  worker (`exports`); its page and its download are for the person who asked only.
 Every download and import is recorded in the audit trail.
 """
 
@@ -14,17 +16,20 @@ import json
 import tempfile
 from pathlib import Path
 
-from django.shortcuts import render
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.web import localtime, scoping
 from alliance.web.access import admin_required, role_required, staff_required
 from alliance.web.audit.services import record
 from alliance.web.clinics.models import StaffMember
-from alliance.web.downloads import attachment
-from alliance.web.interop import history, research
+from alliance.web.downloads import attachment, file_attachment
+from alliance.web.interop import exports, history, research, tasks
 from alliance.web.interop.fhir import case_bundle
 from alliance.web.interop.forms import HistoryUploadForm, ResearchExportForm
+from alliance.web.interop.models import ExportJob
 
 
 @staff_required
@@ -100,17 +105,52 @@ def research_export(request):
         selection = form.selection(scope)
         key = form.cleaned_data["key"]
         include_text = form.cleaned_data["include_text"]
-        export = research.build_export(staff.clinic, key=key, selection=selection,
-                                       include_text=include_text)
+        fmt = form.cleaned_data["format"]
         today = localtime.today(staff.clinic).isoformat()
-        files = research.export_files(
-            export, form.cleaned_data["format"],
-            description=f"Research export of {staff.clinic.name} ({selection.describe()}), "
-                        f"key '{key}', {today}.")
+        description = (f"Research export of {staff.clinic.name} ({selection.describe()}), "
+                       f"key '{key}', {today}.")
+        if research.session_count(staff.clinic, selection) > settings.EXPORT_IN_WORKER_SESSIONS:
+            # Too large to write while the browser waits: the worker prepares it.
+            job = exports.new_job(staff, selection, key=key, fmt=fmt,
+                                  include_text=include_text, description=description)
+            tasks.research_export.enqueue(job.pk)
+            return redirect("interop:export_job", pk=job.pk)
+        # Written to a temporary file a chunk of cases at a time, then sent from it.
+        handle = tempfile.TemporaryFile()
+        written = research.write_zip(handle, staff.clinic, fmt, key=key, selection=selection,
+                                     include_text=include_text, description=description)
+        handle.seek(0)
         record(request, "export", None, clinic=staff.clinic,
                detail=f"research export ({selection.describe()}; key {key}; "
-                      f"{len(export.sessions)} sessions"
+                      f"{written.rows['sessions']} sessions"
                       f"{'; with free text' if include_text else ''})")
-        return attachment(research.zip_export(files), "application/zip",
-                         f"research-export-{today}.zip")
-    return render(request, "interop/research_export.html", {"form": form})
+        return file_attachment(handle, "application/zip", f"research-export-{today}.zip")
+    jobs = ExportJob.objects.filter(requested_by=staff)[:10]
+    return render(request, "interop/research_export.html", {"form": form, "jobs": jobs})
+
+
+def _own_job(request, pk) -> ExportJob:
+    """A job of the signed-in staff member's (404 for anyone else's, as if it did not exist)."""
+    return get_object_or_404(ExportJob, pk=pk, requested_by=request.staff)
+
+
+@role_required(StaffMember.Role.ADMIN, StaffMember.Role.SUPERVISOR)
+@require_GET
+def export_job(request, pk):
+    return render(request, "interop/export_job.html", {
+        "job": _own_job(request, pk), "keep_days": settings.EXPORT_KEEP_DAYS})
+
+
+@role_required(StaffMember.Role.ADMIN, StaffMember.Role.SUPERVISOR)
+@require_GET
+def export_download(request, pk):
+    job = _own_job(request, pk)
+    path = exports.path_of(job) if job.status == ExportJob.Status.DONE else None
+    if path is None or not path.is_file():
+        raise Http404("This export is not ready, failed or has been deleted.")
+    handle = path.open("rb")
+    record(request, "export", job, clinic=job.clinic,
+           detail=f"research export ({job.summary}; key {job.key}; {job.sessions} sessions"
+                  f"{'; with free text' if job.include_text else ''}; prepared by the worker)")
+    day = localtime.local(job.created_at, job.clinic).date().isoformat()
+    return file_attachment(handle, "application/zip", f"research-export-{day}.zip")

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from alliance.core.instruments import Instrument
@@ -129,6 +131,14 @@ def _number(value) -> float:
     return number if math.isfinite(number) else math.nan
 
 
+def _asking() -> set[str]:
+    """The instruments with open questions (the others' forms have no open answers)."""
+    return {i.id for i in web_instruments.all_instruments() if i.open_questions}
+
+
+_SUBMITTED = ExpressionWrapper(Q(submitted_at__isnull=False), output_field=BooleanField())
+
+
 def load_cases(case_ids, instruments: ClinicInstruments) -> CaseData:
     """The long-format table of these cases (three queries, however many sessions: the
     sessions, their forms, and what the clients wrote in the portal).
@@ -141,38 +151,50 @@ def load_cases(case_ids, instruments: ClinicInstruments) -> CaseData:
                     .values_list("id", "case_id", "number", "date", "status"))
     wanted = [i.id for i in (instruments.client, instruments.therapist, instruments.outcome)
               if i is not None]
+    forms = Administration.objects.filter(session__case_id__in=case_ids)
+    client_id = instruments.client.id if instruments.client else None
+    # Only the numbers wanted, read from the stored JSON by the database as text (not
+    # every score parsed in Python), and whether the form was submitted rather than when.
+    # Open answers come as the stored token and are decrypted only where there can be
+    # some: the client's submitted forms of instruments that ask open questions.
+    subscales = list(instruments.subscales.items())
+    paths = ["total", *(f"subscales__{sid}" for _, sid in subscales)]
     live = CheckinLink.objects.live().filter(administration=OuterRef("pk"))
-    administrations = (Administration.objects
-                       .filter(session__case_id__in=case_ids)
-                       .annotate(has_live_link=Exists(live))
-                       .values_list("session_id", "instrument_id", "respondent", "scores",
-                                    "answers", "submitted_at", "has_live_link"))
+    administrations = (forms.annotate(submitted=_SUBMITTED, has_live_link=Exists(live),
+                                      token=Cast("answers", output_field=TextField()),
+                                      **{f"score_{k}": KT(f"scores__{path}")
+                                         for k, path in enumerate(paths)})
+                       .values_list("session_id", "instrument_id", "respondent", "submitted",
+                                    "has_live_link", "token",
+                                    *(f"score_{k}" for k in range(len(paths)))))
+    asking = _asking()
+    answers_field = Administration._meta.get_field("answers")
     by_session: dict[int, dict[str, object]] = {}
     feedback_by_session: dict[int, list[tuple[str, str, str]]] = {}
     checkin_state: dict[int, str] = {}
-    client_id = instruments.client.id if instruments.client else None
-    for session_id, instrument_id, respondent, scores, answers, submitted, has_live in \
+    for session_id, instrument_id, respondent, submitted, has_live, token, total, *parts in \
             administrations:
-        if respondent == Administration.Respondent.CLIENT and submitted and answers:
-            for question_id, text in answers.items():
+        by_client = respondent == Administration.Respondent.CLIENT
+        if by_client and submitted and token and instrument_id in asking:
+            answers = answers_field.from_db_value(token, None, None)
+            for question_id, text in (answers or {}).items():
                 if isinstance(text, str) and text.strip():
                     feedback_by_session.setdefault(session_id, []).append(
                         (instrument_id, question_id, text.strip()))
-        if instrument_id == client_id and respondent == Administration.Respondent.CLIENT:
+        if instrument_id == client_id and by_client:
             checkin_state[session_id] = (ANSWERED if submitted else
                                          WAITING if has_live else UNANSWERED)
-        if not submitted or instrument_id not in wanted or not scores:
+        if not submitted or instrument_id not in wanted:
             continue
         values = by_session.setdefault(session_id, {})
-        if instrument_id == client_id and respondent == Administration.Respondent.CLIENT:
-            values["alliance"] = _number(scores.get("total"))
-            subscales = scores.get("subscales") or {}
-            for column, subscale_id in instruments.subscales.items():
-                values[column] = _number(subscales.get(subscale_id))
+        if instrument_id == client_id and by_client:
+            values["alliance"] = _number(total)
+            for (column, _), value in zip(subscales, parts):
+                values[column] = _number(value)
         elif instruments.therapist and instrument_id == instruments.therapist.id:
-            values["therapist_alliance"] = _number(scores.get("total"))
+            values["therapist_alliance"] = _number(total)
         elif instruments.outcome and instrument_id == instruments.outcome.id:
-            values["wellbeing"] = _number(scores.get("total"))
+            values["wellbeing"] = _number(total)
 
     columns: dict[str, list] = {"client_id": [], "session": [], "date": [], "attended": []}
     columns.update({name: [] for name in SCORE_COLUMNS})

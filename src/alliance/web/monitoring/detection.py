@@ -6,6 +6,7 @@ Nothing is stored here (see `recompute`).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,7 +36,20 @@ class Found:
 
 
 def _json(value):
-    # Exactly what the JSON column will give back, so that "unchanged" compares equal.
+    """Exactly what the JSON column will give back, so that "unchanged" compares equal.
+
+    The plain values the core gives (text keys, lists, finite numbers) are copied as they
+    are, which is what a JSON round trip does to them without its cost (tens of thousands
+    of signals in a clinic's recomputation); anything else takes the round trip.
+    """
+    kind = type(value)
+    if kind is dict and all(type(k) is str for k in value):
+        return {k: _json(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_json(v) for v in value]
+    if kind is str or kind is int or kind is bool or value is None or (
+            kind is float and math.isfinite(value)):
+        return value
     return json.loads(json.dumps(value, allow_nan=False))
 
 

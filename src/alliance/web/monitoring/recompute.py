@@ -74,7 +74,7 @@ def _apply(case_ids: list[int], found: Iterable[Found]) -> RecomputeResult:
     # recomputation never deletes, reopens or rewrites them.
     existing = {(s.case_id, s.type, s.subject, s.session_id): s
                 for s in Signal.objects.filter(case_id__in=case_ids)
-                .exclude(type=Signal.Type.RISK)}
+                .exclude(type=Signal.Type.RISK).defer("dismiss_reason")}
     create, update, delete = [], [], []
     unchanged = kept = updated = 0
     fields = ("rule", "parameters", "data", "explanation", "repair_state", "client_returned",
@@ -108,15 +108,92 @@ def _apply(case_ids: list[int], found: Iterable[Found]) -> RecomputeResult:
             if row.is_current:
                 row.is_current, row.updated_at = False, now
                 update.append(row)
-    if create:
+    if len(create) >= RAW_INSERT_FROM:
+        _insert(create, now)
+    elif create:  # a case's few: one statement that gives back the ids
         Signal.objects.bulk_create(create)
+    if create:
         transaction.on_commit(lambda: signals_found.send(sender=Signal, signals=create))
     if update:
-        Signal.objects.bulk_update(update, [*fields, "updated_at"], batch_size=500)
+        _update(update, [*fields, "updated_at"])
     if delete:
         Signal.objects.filter(pk__in=delete).delete()
     return RecomputeResult(cases=len(case_ids), created=len(create), updated=updated,
                            unchanged=unchanged, removed=len(delete), kept=kept)
+
+
+# A clinic-wide recomputation writes tens of thousands of rows: `bulk_create` and
+# `bulk_update` spend most of their time building SQL value by value (and `bulk_update` one
+# CASE per field and row), so the rows go through `executemany` of one plain statement.
+_INSERTED = ("case_id", "session_id", "type", "subject", "rule", "parameters", "data",
+             "explanation", "state", "dismiss_reason", "repair_state", "is_current",
+             "client_returned", "changed_by_id", "created_at", "updated_at")
+_PREPARED = {"parameters", "data", "explanation", "dismiss_reason"}  # JSON, encrypted
+_BATCH = 2000
+#: From how many new signals `_insert` is used (below, `bulk_create`, which gives back the
+#: ids in the same statement: a check-in's recomputation stays at its few queries).
+RAW_INSERT_FROM = 200
+
+
+def _columns(names):
+    meta = Signal._meta
+    fields = [meta.get_field(name.removesuffix("_id")) if name.endswith("_id")
+              else meta.get_field(name) for name in names]
+    return fields
+
+
+def _row(signal: Signal, fields, prepared_now, connection) -> list:
+    row = []
+    for field in fields:
+        if field.name in ("created_at", "updated_at"):
+            row.append(prepared_now)
+        elif field.name in _PREPARED:
+            row.append(field.get_db_prep_save(getattr(signal, field.attname), connection))
+        else:
+            row.append(getattr(signal, field.attname))
+    return row
+
+
+def _insert(signals: list[Signal], now) -> None:
+    """Insert new signals and give them their ids (for the notices sent on commit)."""
+    connection = transaction.get_connection()
+    fields = _columns(_INSERTED)
+    prepared_now = fields[-1].get_db_prep_save(now, connection)
+    for signal in signals:
+        signal.created_at = signal.updated_at = now
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(Signal._meta.db_table)} "
+           f"({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with connection.cursor() as cursor:
+        for start in range(0, len(signals), _BATCH):
+            cursor.executemany(sql, [_row(s, fields, prepared_now, connection)
+                                     for s in signals[start:start + _BATCH]])
+    ids = {(case_id, kind, subject, session_id): pk
+           for pk, case_id, kind, subject, session_id in
+           Signal.objects.filter(case_id__in={s.case_id for s in signals}, created_at=now)
+           .values_list("pk", "case_id", "type", "subject", "session_id")}
+    for signal in signals:
+        signal.pk = ids.get((signal.case_id, signal.type, signal.subject, signal.session_id))
+
+
+def _update(signals: list[Signal], names: list[str]) -> None:
+    connection = transaction.get_connection()
+    fields = _columns(names)
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(Signal._meta.db_table)} SET "
+           f"{', '.join(f'{quote(f.column)} = %s' for f in fields)} WHERE id = %s")
+    prepared = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(signals), _BATCH):
+            rows = []
+            for signal in signals[start:start + _BATCH]:
+                if signal.updated_at not in prepared:
+                    prepared[signal.updated_at] = fields[-1].get_db_prep_save(
+                        signal.updated_at, connection)
+                rows.append([*_row(signal, fields, prepared[signal.updated_at], connection),
+                             signal.pk])
+            cursor.executemany(sql, rows)
 
 
 def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> RecomputeResult:
