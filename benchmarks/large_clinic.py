@@ -347,9 +347,15 @@ def run_one(args) -> None:
     built = prepare(database, args.size, args.rebuild)
     from django.db import connection
 
-    result = {"database": database, "server": f"{connection.vendor} "
-              f"{connection.cursor().connection.server_version if database == 'postgresql' else __import__('sqlite3').sqlite_version}",
-              "build": built, "clinic": describe()}
+    if database == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            server = f"PostgreSQL {cursor.fetchone()[0]}"
+    else:
+        import sqlite3
+
+        server = f"SQLite {sqlite3.sqlite_version}"
+    result = {"database": database, "server": server, "build": built, "clinic": describe()}
     print(f"{database}: {result['clinic']}", file=sys.stderr, flush=True)
     only = {p.strip() for p in args.pages.split(",") if p.strip()}
     result["pages"] = time_pages(args.repeat, only)
