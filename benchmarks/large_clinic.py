@@ -266,12 +266,18 @@ def pages() -> list[tuple[str, str, str]]:
 
     from alliance.web.care.models import Case
 
+    from alliance.web.clinics.models import StaffMember
+
     long_case = Case.objects.get(client__code=LONG_CASE_CODE)
+    therapist_pk = StaffMember.objects.get(user__username=email("therapist", 0)).pk
     case = reverse("care:case", args=[long_case.pk])
     return [
         ("caseload (200 cases)", email("therapist", 0), reverse("care:caseload")),
-        ("caseload, search", email("therapist", 0), reverse("care:caseload") + "?q=C0"),
+        ("caseload, search", email("therapist", 0), reverse("care:caseload") + "?q=C01"),
+        ("caseload, last page", email("therapist", 0), reverse("care:caseload") + "?page=4"),
         ("supervision (20 therapists)", email("supervisor"), reverse("monitoring:supervision")),
+        ("supervision, one therapist opened", email("supervisor"),
+         reverse("monitoring:supervision") + f"?therapist={therapist_pk}"),
         ("signals report (admin)", email("admin"), reverse("monitoring:report")),
         ("signals report (supervisor)", email("supervisor"), reverse("monitoring:report")),
         ("clinic practice page (admin)", email("admin"), reverse("practice:clinic")),
@@ -379,9 +385,10 @@ def main(argv=None) -> None:
         try:
             subprocess.run(command, check=True, cwd=ROOT)
             results.append(json.loads(out.read_text()))
+            results[-1]["load_average_after"] = os.getloadavg()
         finally:
             out.unlink(missing_ok=True)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for result in results:
