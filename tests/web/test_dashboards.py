@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from alliance.core.expected import COEFFICIENTS, ExpectedResponseModel
 from alliance.web.care import services as care
+from alliance.web.care.views import CASELOAD_PAGE
 from alliance.web.dashboards import attention
 from alliance.web.monitoring.models import ClinicBaseline, Signal
 
@@ -166,12 +167,32 @@ def test_the_caseload_takes_the_same_number_of_queries_for_5_or_200_cases(
     many_cases(therapist, 5, prefix="C-A")
     many_cases(other_therapist, 200, prefix="C-B")
     few = caseload_queries(login(therapist))
-    page = login(other_therapist).get("/cases/").content.decode()
-    assert len(caseload_codes(page)) == 200
-    assert caseload_queries(login(other_therapist)) == few
+    client = login(other_therapist)
+    page = client.get("/cases/").content.decode()
+    # A page shows CASELOAD_PAGE cases; the order runs over all of them.
+    assert len(caseload_codes(page)) == CASELOAD_PAGE and "200 active cases" in page
+    assert "page 1 of 4" in page
+    shown = [code for n in range(1, 5)
+             for code in caseload_codes(client.get(f"/cases/?page={n}").content.decode())]
+    assert sorted(shown) == [f"C-B{k:04d}" for k in range(200)]
+    assert caseload_queries(client) == few
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/cases/?page=4")
+    assert len(queries) == few
     # The login session, the user, the staff member; the page's five; the header's worklist
     # count; and the page's one audit event.
     assert few <= 3 + 5 + 1 + audit_queries()
+
+
+def test_the_caseloads_search_and_filters_find_cases_on_every_page(login, therapist):
+    many_cases(therapist, 120, prefix="C-P")
+    client = login(therapist)
+    last = caseload_codes(client.get("/cases/?page=3").content.decode())[-1]
+    found = client.get(f"/cases/?q={last}").content.decode()
+    assert caseload_codes(found) == [last] and "1 of 120 active cases" in found
+    # A filter's pages keep the filter in their links.
+    page = client.get("/cases/?modality=cbt").content.decode()
+    assert "modality=cbt&amp;page=2" in page
 
 
 def test_a_supervisors_caseload_takes_a_bounded_number_of_queries(login, therapist,

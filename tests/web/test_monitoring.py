@@ -363,10 +363,34 @@ def test_the_supervisor_overview_shows_only_supervisees(
     [shown] = row["cases"]
     assert shown.ruptures == 1 and shown.attention == 1  # one drop at session 4, one signal
     assert "Possible rupture" in shown.attention_types
-    # The login session, the user, the staff member; the page's nine (two of them the
-    # supervisees' practice foci and the cases to bring, one the open risk answers); the
-    # header's worklist count; and the page's audit event.
-    assert len(queries) <= 3 + 9 + 1 + audit_queries()
+    # The login session, the user, the staff member; the page's ten (the supervisees, the
+    # scope, the cases, their signals needing attention and unrepaired ruptures, two for the
+    # ruptures followed, the supervisees' practice foci and the cases to bring, the open
+    # risk answers); the header's worklist count; and the page's audit event.
+    assert len(queries) <= 3 + 10 + 1 + audit_queries()
+
+
+def test_a_large_supervision_overview_opens_one_supervisees_cases_at_a_time(
+        login, monkeypatch, supervisor, therapist, case, open_case, after_commit):
+    from alliance.web.monitoring import views
+
+    ratings(case, after_commit, [8, 8, 8, 5])
+    quiet = open_case(therapist, "C-QUIET")
+    client = login(supervisor)
+    with CaptureQueriesContext(connection) as full:
+        client.get(reverse("monitoring:supervision"))
+    monkeypatch.setattr(views, "SUPERVISION_ALL_CASES", 1)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("monitoring:supervision")).content.decode()
+    # The figures stay; the cases are one link away, and no more queries are made.
+    assert "2 active cases · 1 signal needing attention · 1 session with a rupture" in html
+    assert case.client.code not in html and quiet.client.code not in html
+    assert f"?therapist={therapist.pk}#supervisee-{therapist.pk}" in html
+    assert f"/cases/?therapist={therapist.pk}" in html
+    opened = client.get(reverse("monitoring:supervision") + f"?therapist={therapist.pk}")
+    assert case.client.code in opened.content.decode()
+    assert quiet.client.code in opened.content.decode()
+    assert len(queries) <= len(full)
 
 
 def test_the_supervisor_overview_says_a_rupture_left_the_attention_count_by_being_acknowledged(

@@ -378,7 +378,7 @@ def test_supervisors_see_repair_actions_and_outcomes_of_their_supervisees(
     assert case.client.code in section and "Pending" in section
     assert "Done: Changed approach (session 4)" in section
     assert other_therapist_case.client.code not in html
-    assert len(queries) <= 3 + 9 + 1 + audit_queries()  # as in test_monitoring's overview
+    assert len(queries) <= 3 + 10 + 1 + audit_queries()  # as in test_monitoring's overview
     with after_commit():
         checkin(case, answers(8))
     # A repaired rupture stays in view for eight weeks after its session.

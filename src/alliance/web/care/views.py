@@ -6,6 +6,7 @@ Every record is fetched through `alliance.web.scoping`; out-of-scope ids answer 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,35 +21,49 @@ from alliance.web.care.forms import (CaseloadFilter, ClientNameForm, EndCaseForm
                                      SessionForm)
 from alliance.web.care.models import Case
 from alliance.web.dashboards import attention, brief, casepage, charts
-from alliance.web.dashboards.caseload import caseload_rows, filter_rows
+from alliance.web.dashboards.caseload import add_trends, caseload_rows, filter_rows
 from alliance.web.errors import DomainError
 from alliance.web.goals import services as goal_services
 from alliance.web.monitoring.actions import VERBS
 from alliance.web.monitoring.models import Signal
 
 
+#: Cases on one page of the caseload: the order, search and filters run over all of them.
+CASELOAD_PAGE = 50
+
+
 def _caseload_filter(request, rows) -> CaseloadFilter:
     staff = request.staff
     therapists = sorted({r.case.therapist for r in rows}, key=lambda t: t.display_name) \
         if staff.is_supervisor else ()
-    return CaseloadFilter(request.GET or None, signal_types=Signal.Type.choices,
+    data = request.GET.copy()
+    data.pop("page", None)
+    return CaseloadFilter(data or None, signal_types=Signal.Type.choices,
                           therapists=therapists)
 
 
 @treating_staff_required
 def caseload(request):
-    all_rows = caseload_rows(request.user, request.staff.clinic)
+    all_rows = caseload_rows(request.user, request.staff.clinic, trends=False)
     form = _caseload_filter(request, all_rows)
     rows = all_rows
     if form.is_bound:
         rows = filter_rows(all_rows, **{
             "needs_attention" if k == "attention" else k: v
             for k, v in form.cleaned_data.items()}) if form.is_valid() else []
+    page = Paginator(rows, CASELOAD_PAGE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    add_trends(shown, request.staff.clinic)
+    query = request.GET.copy()
+    query.pop("page", None)
     # One event for the page (not one per case): whose caseload, how many cases it showed.
-    record(request, "read", request.staff, detail=f"caseload: {len(rows)} cases")
+    record(request, "read", request.staff, detail=f"caseload: {len(shown)} cases")
     return render(request, "care/caseload.html", {
-        "rows": rows,
+        "rows": shown,
+        "count": len(rows),
         "all_count": len(all_rows),
+        "page": page,
+        "query": query.urlencode(),
         "filter": form,
         "filtered": form.is_bound,
         "needing_attention": sum(1 for r in rows if r.signals),

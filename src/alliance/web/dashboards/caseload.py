@@ -2,10 +2,12 @@
 how much attention it needs (see `attention`).
 
 Four queries (plus one per scoping call for a supervisor, to find the supervisees),
-however many cases: the cases, their recent sessions, those sessions' forms, and the
-signals needing attention. Sparklines are drawn per row from numbers already loaded.
-Each query asks for what the page shows and no more: it is the page a therapist opens
-most, many times a day.
+however many cases: the cases, their recent sessions, the signals needing attention, and
+the forms of the shown rows' recent sessions. Ordering, search and filters need only the
+first three, so they run over every case of the user's scope; the scores, trends and
+sparklines (the forms' query and most of a row's cost) are loaded for the rows a page
+shows (`add_trends`). Each query asks for what the page shows and no more: it is the page
+a therapist opens most, many times a day.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.db.models import F, OuterRef, Subquery
 from alliance.core.trends import FALLING, RISING, Trend
 from alliance.web import scoping
 from alliance.web.care.models import Case, Session
+from alliance.web.checkins.models import Administration
 from alliance.web.dashboards import attention, charts, text
 from alliance.web.dashboards.series import (RECENT_SESSIONS, CaseSeries, Measures,
                                             SessionScores, mark_signals)
@@ -47,11 +50,13 @@ class Trendline:
 class CaseloadRow:
     case: Case
     recent: CaseSeries
-    alliance: Trendline
-    wellbeing: Trendline
     signals: list = field(default_factory=list)  # needing attention, most important first
     level: attention.Level = attention.NONE
     new_comments: int = 0  # the client's comments nobody has marked read yet
+    session_ids: list[int] = field(default_factory=list)  # of `recent`'s sessions, in order
+    # The scores' trends, once `add_trends` has loaded the recent sessions' forms.
+    alliance: Trendline | None = None
+    wellbeing: Trendline | None = None
 
     @property
     def last_session(self) -> SessionScores | None:
@@ -92,9 +97,13 @@ def _trendline(recent: CaseSeries, measure: str, label: str, scale,
                                          text.sparkline_alt(label, recent, measure)))
 
 
-def caseload_rows(user, clinic) -> list[CaseloadRow]:
-    """The user's active cases (through `scoping`), most in need of attention first."""
-    measures = Measures.of(clinic)
+def caseload_rows(user, clinic, *, trends: bool = True) -> list[CaseloadRow]:
+    """The user's active cases (through `scoping`), most in need of attention first.
+
+    Without `trends`, the rows have their sessions' numbers, dates and signals but no
+    scores yet: enough to order, search and filter them; `add_trends` completes the rows
+    a page shows.
+    """
     cases = list(scoping.cases_for(user)
                  .filter(status=Case.Status.ACTIVE)
                  .select_related("client", "therapist"))
@@ -110,25 +119,13 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
                        .annotate(case_last=Subquery(last_number))
                        .filter(number__gt=F("case_last") - RECENT_SESSIONS))
     rows_by_session: dict[int, SessionScores] = {}
-    sessions_by_case: dict[int, list[SessionScores]] = defaultdict(list)
+    sessions_by_case: dict[int, list[tuple[int, SessionScores]]] = defaultdict(list)
     for pk, case_id, number, date, status in (recent_sessions.order_by("case_id", "number")
                                               .values_list("pk", "case_id", "number", "date",
                                                            "status")):
         row = SessionScores(number=number, date=date, status=status)
         rows_by_session[pk] = row
-        sessions_by_case[case_id].append(row)
-
-    # The sessions' ids as a list rather than the subquery again: with the correlated
-    # subquery nested inside, PostgreSQL could choose a plan that runs it per row.
-    forms = (scoping.administrations_for(user)
-             .filter(session_id__in=list(rows_by_session), submitted_at__isnull=False,
-                     instrument_id__in=measures.instrument_ids)
-             .order_by()  # not the model's order, which joins the cases to sort
-             .values_list("session_id", "instrument_id", "respondent", "scores"))
-    for session_id, instrument_id, respondent, scores in forms:
-        row = rows_by_session.get(session_id)
-        if row is not None:
-            row.add(measures, instrument_id, respondent, scores)
+        sessions_by_case[case_id].append((pk, row))
 
     signals_by_case: dict[int, list] = defaultdict(list)
     # The caseload shows a signal's kind, part and session only: the encrypted
@@ -143,21 +140,46 @@ def caseload_rows(user, clinic) -> list[CaseloadRow]:
     comments = comment_counts(ids)
     mark_signals(rows_by_session, (s for group in signals_by_case.values() for s in group))
 
+    measures = Measures.of(clinic)
     rows = []
     for case in cases:
-        recent = CaseSeries(sessions_by_case.get(case.pk, []), measures)
         signals = attention.most_important(signals_by_case.get(case.pk, []))
+        recent = sessions_by_case.get(case.pk, [])
         rows.append(CaseloadRow(
-            case=case, recent=recent,
-            alliance=_trendline(recent, "alliance", "Client-rated alliance",
-                                measures.alliance_scale),
-            wellbeing=_trendline(recent, "wellbeing", measures.outcome_title,
-                                 measures.outcome_scale, measures.outcome_higher_is_better),
+            case=case, recent=CaseSeries([s for _, s in recent], measures),
             signals=signals, level=attention.case_level(signals),
-            new_comments=comments.get(case.pk, 0)))
+            new_comments=comments.get(case.pk, 0), session_ids=[pk for pk, _ in recent]))
     rows.sort(key=lambda r: attention.attention_key(
         r.level, r.last_session.date if r.last_session else None, r.case.client.code))
+    if trends:
+        add_trends(rows, clinic)
     return rows
+
+
+def add_trends(rows: list[CaseloadRow], clinic) -> None:
+    """Load the forms of the rows' recent sessions (one query) and add each row's latest
+    scores, trends and sparklines."""
+    if not rows:
+        return
+    measures = Measures.of(clinic)
+    rows_by_session = {pk: s for row in rows
+                       for pk, s in zip(row.session_ids, row.recent.sessions)}
+    # The sessions came through the user's scope (`caseload_rows`): their ids are the
+    # scope here. Joining the cases again made SQLite walk every session of every case
+    # in scope for each id of the list (a tenth of a second at 200 cases).
+    forms = (Administration.objects
+             .filter(session_id__in=list(rows_by_session), submitted_at__isnull=False,
+                     instrument_id__in=measures.instrument_ids)
+             .order_by()  # not the model's order, which joins the cases to sort
+             .values_list("session_id", "instrument_id", "respondent", "scores"))
+    for session_id, instrument_id, respondent, scores in forms:
+        rows_by_session[session_id].add(measures, instrument_id, respondent, scores)
+    for row in rows:
+        recent = row.recent
+        row.alliance = _trendline(recent, "alliance", "Client-rated alliance",
+                                  measures.alliance_scale)
+        row.wellbeing = _trendline(recent, "wellbeing", measures.outcome_title,
+                                   measures.outcome_scale, measures.outcome_higher_is_better)
 
 
 def filter_rows(rows: list[CaseloadRow], *, q: str = "", needs_attention: bool = False,

@@ -58,14 +58,9 @@ def attention_counts(case_ids: Iterable[int], clinic) -> dict[int, int]:
     return {row["case_id"]: row["n"] for row in rows}
 
 
-def attention_types(case_ids: Iterable[int], clinic) -> dict[int, list[str]]:
-    """Case id → the kinds of signal needing attention, in kind words (one query)."""
+def type_labels(kinds: Iterable[str]) -> list[str]:
+    """Signal kinds in words, each once, in the order of `Signal.Type`."""
     labels = dict(Signal.Type.choices)
     rank = {kind: i for i, kind in enumerate(labels)}
-    kinds: dict[int, set[str]] = {}
-    rows = (Signal.objects.for_attention(clinic).filter(case_id__in=list(case_ids))
-            .order_by().values_list("case_id", "type").distinct())
-    for case_id, kind in rows:
-        kinds.setdefault(case_id, set()).add(kind)
-    return {case_id: [labels.get(k, k) for k in sorted(found, key=lambda k: rank.get(k, 99))]
-            for case_id, found in kinds.items()}
+    return [labels.get(k, k) for k in sorted(set(kinds), key=lambda k: rank.get(k, 99))]
+

@@ -9,7 +9,6 @@ changes are POST only, with Django's CSRF check.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,11 +17,10 @@ from django.views.decorators.http import require_POST
 from alliance.web import scoping
 from alliance.web.access import role_required, staff_required
 from alliance.web.audit.services import record
-from alliance.web.care.models import Case
 from alliance.web.clinics.models import StaffMember
 from alliance.web.flow import act, safe_next
 from alliance.web.monitoring import repair as repair_reading
-from alliance.web.monitoring import actions, queries
+from alliance.web.monitoring import actions, overview
 from alliance.web.monitoring.forms import DismissForm, RepairForm
 from alliance.web.monitoring.models import Signal
 from alliance.web.monitoring.prompts import REPAIRABLE
@@ -127,6 +125,12 @@ def report(request):
                    "repairable": REPAIRABLE})
 
 
+#: Above this many active cases across the supervisees, the supervision page shows each
+#: supervisee's figures and opens one supervisee's cases at a time (`?therapist=`): a
+#: table of every case of twenty therapists was most of a second to draw.
+SUPERVISION_ALL_CASES = 150
+
+
 @role_required(StaffMember.Role.SUPERVISOR)
 def supervision(request):
     """Each supervisee's active cases, with what needs attention and unrepaired ruptures."""
@@ -134,42 +138,26 @@ def supervision(request):
     supervisees = list(supervisor.supervisees.filter(clinic_id=supervisor.clinic_id,
                                                      is_active=True)
                        .order_by("display_name"))
-    attention = Signal.objects.for_attention(supervisor.clinic)
-    ruptures = Signal.objects.unrepaired_ruptures()
-    cases = (scoping.cases_for(request.user)
-             .filter(status=Case.Status.ACTIVE, therapist__in=supervisees)
-             .select_related("client")
-             .annotate(session_count=Count("sessions", distinct=True),
-                       last_session=Max("sessions__date"),
-                       attention=Count("signals", distinct=True,
-                                       filter=Q(signals__in=attention)),
-                       # A drop in the total and its parts at one session is one rupture.
-                       ruptures=Count("signals__session", distinct=True,
-                                      filter=Q(signals__in=ruptures)),
-                       # Of those, the ones the therapist acknowledged: no longer needing
-                       # attention, but not yet repaired by the client's later ratings.
-                       ruptures_acknowledged=Count(
-                           "signals__session", distinct=True,
-                           filter=Q(signals__in=ruptures.exclude(state=Signal.State.OPEN))))
-             .order_by("-ruptures", "-attention", "client__code"))
-    by_therapist: dict[int, list] = {member.pk: [] for member in supervisees}
-    for case in cases:
-        by_therapist[case.therapist_id].append(case)
-    case_ids = [c.pk for cs in by_therapist.values() for c in cs]
-    open_types = queries.attention_types(case_ids, supervisor.clinic)
-    followed = repair_reading.supervision_ruptures(case_ids)
+    by_therapist = overview.supervisee_cases(request.user, supervisees, supervisor.clinic)
+    total = sum(len(cases) for cases in by_therapist.values())
+    summarised = total > SUPERVISION_ALL_CASES
+    chosen = request.GET.get("therapist", "")
     rows = []
     for member in supervisees:
         member_cases = by_therapist[member.pk]
-        for case in member_cases:
-            case.attention_types = open_types.get(case.pk, [])
-            case.followed_ruptures = followed.get(case.pk, [])
         rows.append({"therapist": member, "cases": member_cases,
+                     "open": not summarised or chosen == str(member.pk),
                      "attention": sum(c.attention for c in member_cases),
                      "ruptures": sum(c.ruptures for c in member_cases),
                      "ruptures_acknowledged": sum(c.ruptures_acknowledged
-                                                  for c in member_cases),
-                     "followed": [c for c in member_cases if c.followed_ruptures]})
+                                                  for c in member_cases)})
+    # The ruptures a supervisor follows, with what was done, for the cases shown.
+    followed = repair_reading.supervision_ruptures(
+        [c.pk for row in rows if row["open"] for c in row["cases"]])
+    for row in rows:
+        for case in row["cases"] if row["open"] else ():
+            case.followed_ruptures = followed.get(case.pk, [])
+        row["followed"] = [c for c in row["cases"] if row["open"] and c.followed_ruptures]
     # Each supervisee's open risk answers (no response recorded yet), first in their section.
     risks: dict[int, list] = {}
     for alert in open_alerts_for_supervisor(supervisor):
@@ -179,5 +167,7 @@ def supervision(request):
     # Each supervisee's practice focus and the cases to bring (alliance.web.practice).
     add_practice(rows)
     # One event for the page (not one per case): whose overview, how many cases it showed.
-    record(request, "read", supervisor, detail=f"supervision overview: {len(case_ids)} cases")
-    return render(request, "monitoring/supervision.html", {"rows": rows})
+    shown = sum(len(row["cases"]) for row in rows if row["open"])
+    record(request, "read", supervisor, detail=f"supervision overview: {shown} cases")
+    return render(request, "monitoring/supervision.html",
+                  {"rows": rows, "summarised": summarised, "total": total})
