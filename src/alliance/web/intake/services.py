@@ -89,6 +89,20 @@ def update(case: Case, answers: dict) -> Intake:
     return intake
 
 
+def current(case: Case) -> Intake | None:
+    return Intake.objects.filter(case=case).first()
+
+
+def initial(intake: Intake | None) -> dict:
+    """The stored answers, to show the client their own (nothing when there are none)."""
+    if intake is None:
+        return {}
+    names = ("hopes", "past_therapy", "past_therapy_text", *PREFERENCES, "readiness",
+             "culture")
+    return {name: getattr(intake, name) for name in names
+            if getattr(intake, name) not in ("", None)}
+
+
 # -- What the therapist reads ------------------------------------------------------------------
 
 @dataclass

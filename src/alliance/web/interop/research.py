@@ -6,6 +6,10 @@ Tables (long format, as `alliance analyze` and R read them):
   (``<instrument>_<score>``, e.g. ``alliance_client_total``);
 - ``items``: one row per item answer;
 - ``answers``: the free-text answers, only when asked for (`include_text`);
+- ``intake``: one row per case whose intake was answered at an exported session: past
+  experience of therapy, the paired preferences and readiness; with `include_text` also the
+  hopes and what the client wrote about past therapy, and what they wrote about their
+  culture only when the clinic allows it (`Clinic.research_export_cultural_text`);
 - ``dictionary``: every column of the tables above: meaning, type, unit, range, instrument
   and version.
 
@@ -34,6 +38,7 @@ from alliance.web import instruments as web_instruments
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic
+from alliance.web.intake.models import PREFERENCES, Intake
 from alliance.web.interop.models import ResearchCode
 
 FORMATS = ("csv", "parquet", "both")
@@ -59,6 +64,41 @@ _SESSION_COLUMNS = [
                                "item's threshold (e.g. PHQ-9 item 9, the safety question), "
                                "else 0."),
 ]
+
+
+_INTAKE_COLUMNS = [
+    ("past_therapy", "text", "Therapy before: none, helpful, mixed or unhelpful; empty when not "
+                             "answered."),
+    ("prefer_structure", "text", "Preferred: structure, explore or either (no preference); "
+                                 "empty when not answered."),
+    ("prefer_focus", "text", "Preferred: present, past or either; empty when not answered."),
+    ("prefer_tasks", "text", "Tasks between sessions: tasks, no_tasks or either; empty when not "
+                             "answered."),
+    ("prefer_lead", "text", "The therapist: directive, client_led (follows the client's lead) "
+                            "or either; empty when not answered."),
+    ("readiness", "integer", "Readiness for change, 0 (not ready yet) to 10 (completely "
+                             "ready); empty when not answered."),
+]
+_INTAKE_TEXT_COLUMNS = [
+    ("hopes", "text", "What the client hopes for from therapy, as written: free text, may "
+                      "identify people."),
+    ("past_therapy_text", "text", "What helped or did not in earlier therapy, as written: free "
+                                  "text, may identify people."),
+]
+_INTAKE_CULTURE_COLUMN = ("culture", "text", "What the client wrote about their culture, "
+                                             "identity, faith or language: free text, sensitive, "
+                                             "may identify people.")
+
+
+def intake_columns(clinic: Clinic, include_text: bool) -> list[tuple[str, str, str]]:
+    """The intake table's columns after the identifiers. The cultural text only with free
+    text and only when the clinic allows it."""
+    columns = list(_INTAKE_COLUMNS)
+    if include_text:
+        columns += _INTAKE_TEXT_COLUMNS
+        if clinic.research_export_cultural_text:
+            columns.append(_INTAKE_CULTURE_COLUMN)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -87,11 +127,13 @@ class ResearchExport:
     items: pd.DataFrame
     answers: pd.DataFrame | None
     dictionary: pd.DataFrame
+    intake: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"sessions": self.sessions, "items": self.items}
         if self.answers is not None:
             tables["answers"] = self.answers
+        tables["intake"] = self.intake
         return tables
 
 
@@ -220,14 +262,36 @@ def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection
     answers_frame = (pd.DataFrame(answers, columns=[c for c, _, _ in _ID_COLUMNS]
                                   + ["instrument", "question", "text"])
                      if include_text else None)
-    dictionary = _dictionary(score_columns, versions, instruments, include_text)
-    return ResearchExport(sessions_frame, items_frame, answers_frame, dictionary)
+    intake_frame = _intake(clinic, session_rows, ids, include_text)
+    dictionary = _dictionary(score_columns, versions, instruments, include_text,
+                             intake_columns(clinic, include_text))
+    return ResearchExport(sessions_frame, items_frame, answers_frame, dictionary, intake_frame)
 
 
-def _dictionary(score_columns, versions, instruments, include_text) -> pd.DataFrame:
+def _intake(clinic: Clinic, session_rows: list[dict], ids, include_text: bool) -> pd.DataFrame:
+    """One row per intake answered at an exported session (intakes given first in the
+    portal belong to no session and are not exported)."""
+    columns = intake_columns(clinic, include_text)
+    numbers = {s["pk"]: (s["case_id"], s["number"]) for s in session_rows}
+    names = {"prefer_" + name: name for name in PREFERENCES}
     rows = []
-    for table in ("sessions", "items", *(("answers",) if include_text else ())):
+    for intake in Intake.objects.filter(session_id__in=list(numbers)).order_by("case_id"):
+        case_id, number = numbers[intake.session_id]
+        rows.append({**ids(case_id, number),
+                     **{column: getattr(intake, names.get(column, column))
+                        for column, _, _ in columns}})
+    frame = pd.DataFrame(rows, columns=[c for c, _, _ in _ID_COLUMNS + columns])
+    frame["readiness"] = frame["readiness"].astype("Int64")
+    return frame
+
+
+def _dictionary(score_columns, versions, instruments, include_text,
+                intake_columns) -> pd.DataFrame:
+    rows = []
+    for table in ("sessions", "items", *(("answers",) if include_text else ()), "intake"):
         for column, kind, meaning in _ID_COLUMNS:
+            if table == "intake" and column == "session":
+                meaning = "The session whose check-in carried the intake."
             rows.append({"table": table, "column": column, "type": kind, "unit": "",
                          "range": "≥ 1" if column == "session" else "", "description": meaning,
                          "instrument": "", "versions": ""})
@@ -274,6 +338,11 @@ def _dictionary(score_columns, versions, instruments, include_text) -> pd.DataFr
             rows.append({"table": "answers", "column": column, "type": "text", "unit": "",
                          "range": "", "description": meaning, "instrument": "",
                          "versions": ""})
+    for column, kind, meaning in intake_columns:
+        rows.append({"table": "intake", "column": column, "type": kind, "unit": "",
+                     "range": "0–10" if column == "readiness" else "",
+                     "description": meaning,
+                     "instrument": "", "versions": ""})
     return pd.DataFrame(rows)
 
 
