@@ -153,7 +153,7 @@ def test_the_case_page_summarises_the_intake_and_prompts_where_preferences_diffe
     assert "At the start: hopes and preferences" in section
     assert HOPES in section and CULTURE in section and PAST in section
     assert "Had therapy before; mostly not helpful." in section
-    assert "more room to explore; a focus on the present; no tasks between sessions" in section
+    assert "More room to explore; a focus on the present; no tasks between sessions" in section
     assert "4 out of 10" in section
     # CBT is structured; the case has a task between sessions; a present focus fits.
     assert ("The client would prefer more room to explore, which CBT does not usually offer"
@@ -162,7 +162,7 @@ def test_the_case_page_summarises_the_intake_and_prompts_where_preferences_diffe
             "between-session task in its goals" in section)
     assert "attention to the past" not in section
     brief = html[html.index('id="brief-heading"'):html.index('class="case-nav"')]
-    assert "The client hopes:" in brief and "Monday mornings" in brief
+    assert "The client hopes:" in brief and "Monday mornings" in brief and "Would like:" in brief
     assert "more room to explore, which CBT does not usually offer" in brief
 
 
