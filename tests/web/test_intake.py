@@ -319,3 +319,16 @@ def test_the_clients_data_export_holds_the_intake_and_erasure_removes_its_text(
     intake = Intake.objects.get(case=case)
     assert (intake.hopes, intake.past_therapy_text, intake.culture) == ("", "", "")
     assert intake.readiness == 9 and intake.tasks == "tasks"
+
+
+def test_two_open_check_ins_both_ask_and_the_first_answer_is_kept(client, case, therapist,
+                                                                   issued, client_answers):
+    second = checkins.issue_link(next_session(case), "alliance-client", by=therapist)
+    assert "Getting started" in client.get(second.path).content.decode()
+    assert client.post(second.path, intake_post(client_answers, hopes="First")).status_code == 302
+    # Sent afterwards, the first session's check-in no longer carries the intake: what was
+    # stored is kept, not overwritten.
+    assert client.post(issued.path, intake_post(client_answers, hopes="Second")).status_code \
+        == 302
+    intake = Intake.objects.get(case=case)
+    assert intake.hopes == "First" and intake.session.number == 2
