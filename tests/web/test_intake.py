@@ -332,3 +332,47 @@ def test_two_open_check_ins_both_ask_and_the_first_answer_is_kept(client, case, 
         == 302
     intake = Intake.objects.get(case=case)
     assert intake.hopes == "First" and intake.session.number == 2
+
+
+# -- Safety: the clinic's listed phrases -------------------------------------------------------
+
+CRISIS = "Call 112 now, or the duty line 0800 123 456."
+
+
+@pytest.fixture
+def phrases(clinic, other_therapist):
+    from alliance.web.safety.models import ClinicSafety
+
+    settings = ClinicSafety.objects.create(clinic=clinic, crisis_text=CRISIS,
+                                           keywords_enabled=True, keywords="hopeless",
+                                           on_call_emails="duty@riverside.example")
+    settings.on_call_staff.set([other_therapist])
+    return settings
+
+
+def risk_signals(case):
+    from alliance.web.monitoring.models import Signal
+
+    return Signal.objects.filter(case=case, type=Signal.Type.RISK)
+
+
+def test_a_listed_phrase_in_the_intake_raises_an_alert_and_shows_the_crisis_text(
+        client, case, issued, client_answers, phrases, after_commit):
+    with after_commit():
+        response = client.post(issued.path, intake_post(
+            client_answers, hopes="I feel hopeless about work", culture="Nothing hopeless"))
+    assert response.status_code == 302
+    assert CRISIS in client.get(response.url).content.decode()
+    [signal] = risk_signals(case)  # one alert for the intake's words together
+    assert signal.session.number == 1 and "hopeless" in signal.explanation
+    assert len(mail.outbox) == 3  # the therapist and the two on call
+
+
+def test_a_listed_phrase_written_in_the_portal_shows_the_crisis_text(
+        client, case, account, phrases, after_commit):
+    client.force_login(account.user)
+    with after_commit():
+        assert client.post(reverse("portal:intake"), {"hopes": "Hopeless"}).status_code == 302
+    assert CRISIS in client.get(reverse("portal:intake")).content.decode()
+    assert CRISIS not in client.get(reverse("portal:intake")).content.decode()  # once
+    assert risk_signals(case).count() == 1

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from alliance.web.care.models import Case, Session
 from alliance.web.intake.models import NO_PREFERENCE, PREFERENCES, Intake
+from alliance.web.safety import services as safety
 
 #: The intake is asked in the check-in of the case's first sessions (up to this session
 #: number) while the case has none: a client who missed the first check-in is asked at the
@@ -69,10 +70,24 @@ def store_from_checkin(case: Case, session: Session, answers: dict) -> Intake | 
     now = timezone.now()
     try:
         with transaction.atomic():
-            return Intake.objects.create(case=case, session=session, via=Intake.Via.CHECKIN,
-                                         submitted_at=now, updated_at=now, **answers)
+            intake = Intake.objects.create(case=case, session=session, via=Intake.Via.CHECKIN,
+                                           submitted_at=now, updated_at=now, **answers)
     except IntegrityError:
         return None
+    _check_words(intake, session=session)
+    return intake
+
+
+def _check_words(intake: Intake, *, session=None) -> None:
+    """The client's words go through the clinic's list of phrases to read at once, as a
+    check-in's comments do (docs/safety.md): a listed phrase raises a risk alert, kept in
+    `intake.risk_alerts` (the page then shows the clinic's crisis text). One alert for the
+    intake's texts together: one act of the client's, one set of notices."""
+    text = "\n\n".join(t for t in (intake.hopes, intake.past_therapy_text, intake.culture) if t)
+    alert = text and safety.check_comment(
+        intake.case, text, session=session,
+        key=f"intake:{intake.pk}:{int(intake.updated_at.timestamp())}")
+    intake.risk_alerts = [alert] if alert else []
 
 
 def update(case: Case, answers: dict) -> Intake:
@@ -86,6 +101,7 @@ def update(case: Case, answers: dict) -> Intake:
             setattr(intake, name, value)
         intake.updated_at = now
         intake.save()
+    _check_words(intake)
     return intake
 
 

@@ -318,10 +318,15 @@ def intake(request):
             stored = intake_services.update(case, form.cleaned_answers())
             record(request, "update", stored, detail="portal: intake answers")
         messages.success(request, _("Thank you. Your answers have gone to your therapist."))
+        if stored.risk_alerts:
+            request.session[CRISIS_KEY] = True
         return redirect("portal:intake")
     status = 400 if request.method == "POST" else 200
-    return _page(request, "portal/intake.html", {"case": case, "form": form,
-                                                 "intake": current}, status=status)
+    return _page(request, "portal/intake.html", {
+        "case": case, "form": form, "intake": current,
+        "crisis_text": (safety.crisis_text(account.client.clinic)
+                        if request.session.pop(CRISIS_KEY, False) else ""),
+    }, status=status)
 
 
 @client_required
