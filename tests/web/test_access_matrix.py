@@ -418,6 +418,7 @@ MATRIX: dict[str, Row] = {
     "portal:goals": Row(portal_url("goals"), portal()),
     "portal:goal_new": Row(portal_url("goal_new"), portal()),
     "portal:feedback": Row(portal_url("feedback"), portal()),
+    "portal:intake": Row(portal_url("intake"), portal()),
     "portal:progress": Row(portal_url("progress"), portal()),
     # One client trying another client's goal, task and charts: 404.
     "portal:goal_confirm": Row(portal_url("goal_confirm", "goal"), portal(302, 404),

@@ -118,6 +118,17 @@ def test_some_answers_carry_open_text_in_kind_words(clinic):
     assert any(a.answers["try_next"] for a in notes)
 
 
+def test_active_cases_whose_first_check_in_was_answered_have_an_intake(clinic):
+    from alliance.web.intake.models import Intake
+
+    intakes = Intake.objects.filter(case__client__clinic=clinic)
+    assert intakes.count() >= 10
+    assert set(intakes.values_list("case__status", flat=True)) == {"active"}
+    assert set(intakes.values_list("session__number", flat=True)) == {1}
+    assert {i.structure for i in intakes} >= {"structure", "explore"}
+    assert any(i.culture for i in intakes) and any(not i.focus for i in intakes)
+
+
 def test_recent_sessions_have_pending_links_that_open_the_form(seeded, client):
     assert len(seeded.pending_tokens) == demo.PENDING_LINKS
     for token in seeded.pending_tokens:

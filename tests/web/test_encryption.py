@@ -158,7 +158,9 @@ MIGRATIONS = ["alliance.web.checkins.migrations.0002_encrypt_answers",
 #: migration has anything to convert.
 BORN_ENCRYPTED = {("care_client", "phone"), ("care_client", "name"),
                   ("outreach_clinicmessaging", "sms_webhook_secret"),
-                  ("safety_riskalert", "response_note")}
+                  ("safety_riskalert", "response_note"),
+                  ("intake_intake", "hopes"), ("intake_intake", "past_therapy_text"),
+                  ("intake_intake", "culture")}
 
 
 def test_every_encrypted_field_has_a_migration_that_encrypts_existing_rows():

@@ -148,6 +148,12 @@ FORMS = {
     "portal:task_report": ("portal_client", {"done": ["done", "partly", "not_done"],
                                              "helpful": ["0", "7", ""]}),
     "portal:feedback": ("portal_client", {"text": TEXT}),
+    "portal:intake": ("portal_client", {"hopes": TEXT, "past_therapy": ["none", "mixed", ""],
+                                        "past_therapy_text": TEXT,
+                                        "structure": ["structure", "either", ""],
+                                        "focus": ["past"], "tasks": ["no_tasks"],
+                                        "lead": ["client_led", "either"],
+                                        "readiness": ["0", "7", "10", ""], "culture": TEXT}),
     "accounts:two_factor_setup": ("therapist", {"code": ["123456", "12 34 56"],
                                                 "next": ["/cases/"]}),
     "accounts:two_factor_verify": ("therapist", {"code": ["123456"], "next": ["/cases/"]}),
@@ -220,7 +226,7 @@ def test_every_url_that_accepts_a_post_is_fuzzed():
                 "checkins:form", "clinics:staff_create", "clinics:staff_edit",
                 "clinics:settings", "login", "password_change", "portal:sign_in",
                 "portal:password", "portal:goal_new", "portal:task_report", "portal:feedback",
-                "outreach:plan", "outreach:case", "outreach:notices", "safety:clinic",
+                "portal:intake", "outreach:plan", "outreach:case", "outreach:notices", "safety:clinic",
                 "safety:alert"}
     assert posting - {"logout", "portal:sign_out"} <= FORMS.keys()
 

@@ -79,8 +79,8 @@ def test_the_command_writes_files_that_the_analysis_commands_read(clinic, year, 
                  "--format", "both")
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {
-        "sessions.csv", "sessions.parquet", "items.csv", "items.parquet", "dictionary.csv",
-        "dictionary.md"}
+        "sessions.csv", "sessions.parquet", "items.csv", "items.parquet", "intake.csv",
+        "intake.parquet", "dictionary.csv", "dictionary.md"}
     assert pd.read_parquet(out / "sessions.parquet").shape == \
         pd.read_csv(out / "sessions.csv").shape
     within = run("analyze", "within-between", out / "sessions.csv", "--outcome",
@@ -133,8 +133,8 @@ def test_an_admin_downloads_a_zip_and_a_supervisor_only_their_supervisees(
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert set(archive.namelist()) == {"sessions.csv", "items.csv", "dictionary.csv",
-                                       "dictionary.md"}
+    assert set(archive.namelist()) == {"sessions.csv", "items.csv", "intake.csv",
+                                       "dictionary.csv", "dictionary.md"}
     everyone = pd.read_csv(archive.open("sessions.csv"))
     assert everyone["therapist"].nunique() == 2
 

@@ -62,7 +62,7 @@ def test_files_written_in_chunks_are_those_of_the_tables_in_memory(year, tmp_pat
 
 def test_an_empty_clinic_exports_files_with_their_headers_only(clinic, tmp_path):
     written = research.write_files(tmp_path / "empty", clinic, "both")
-    assert written.rows == {"sessions": 0, "items": 0}
+    assert written.rows == {"sessions": 0, "items": 0, "intake": 0}
     assert (tmp_path / "empty" / "sessions.csv").read_text().startswith("client,case,")
     assert len(pd.read_parquet(tmp_path / "empty" / "items.parquet")) == 0
 
@@ -94,7 +94,8 @@ def test_a_large_export_is_prepared_by_the_worker_and_only_its_requester_downloa
     assert got.status_code == 200 and got["Content-Type"] == "application/zip"
     assert got["Cache-Control"] == "private, no-store"
     files = read_zip(b"".join(got.streaming_content))
-    assert set(files) == {"sessions.csv", "items.csv", "dictionary.csv", "dictionary.md"}
+    assert set(files) == {"sessions.csv", "items.csv", "intake.csv", "dictionary.csv",
+                          "dictionary.md"}
     sessions = pd.read_csv(io.BytesIO(files["sessions.csv"]))
     assert len(sessions) == job.sessions and sessions["therapist"].nunique() == 2
     event = Event.objects.get(action="export")

@@ -93,16 +93,19 @@ def export_group() -> None:
 @click.option("--instrument", "instrument_ids", multiple=True, metavar="ID",
               help="Only this instrument's answers (repeat for several).")
 @click.option("--include-text", is_flag=True,
-              help="Also export free-text answers (answers.csv). They may identify people; "
-                   "the export is recorded in the audit trail as including them.")
+              help="Also export free-text answers (answers.csv, and the intake's hopes in "
+                   "intake.csv; what clients wrote about their culture only when the clinic's "
+                   "settings allow it). They may identify people; the export is recorded in "
+                   "the audit trail as including them.")
 def export_research_command(clinic_ref, out, fmt, key, therapists, date_from, date_to,
                             instrument_ids, include_text) -> None:
     """Export a clinic's data for research: pseudonymised, long format, with a dictionary.
 
     Writes sessions.csv (one row per session, every score as a column, e.g.
-    alliance_client_total), items.csv (one row per item answer), dictionary.csv
-    and dictionary.md (every column: meaning, unit, range, instrument versions),
-    and with --include-text answers.csv. Clients, cases and therapists appear as
+    alliance_client_total), items.csv (one row per item answer), intake.csv (one
+    row per case's intake: preferences, readiness), dictionary.csv and
+    dictionary.md (every column: meaning, unit, range, instrument versions), and
+    with --include-text answers.csv. Clients, cases and therapists appear as
     random research codes, kept per export key; no names, contact details or
     dates (days since the case started instead). See docs/interop.md.
 

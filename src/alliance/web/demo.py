@@ -51,6 +51,7 @@ from alliance.web.checkins.models import Administration, CheckinLink, hash_token
 from alliance.web.clinics.models import Clinic, StaffMember
 from alliance.web.outreach.demo import seed_outreach
 from alliance.web.goals.demo import seed_goals
+from alliance.web.intake.demo import seed_intakes
 from alliance.web.practice.demo import seed_practice_focus
 from alliance.web.safety.models import ClinicSafety
 
@@ -163,6 +164,8 @@ def _seed(password: str, today: dt.date, seed: int, zone: str) -> DemoClinic:
         pending = _create_administrations(plans, sessions, therapists, rng)
         # Goals and tasks agreed along the way, with reviews and reports (goals.demo).
         seed_goals(clinic, pending, seed=seed)
+        # What clients answered at intake, with their first check-in (intake.demo).
+        seed_intakes(clinic, seed=seed)
         seed_portal_accounts(clinic, password)
         # A practice focus of the first therapist, agreed with the supervisor (practice.demo).
         seed_practice_focus(clinic, therapists[0], staff[LOGINS[1].email], today=today)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "alliance.web.checkins",
     "alliance.web.monitoring",
     "alliance.web.goals",
+    "alliance.web.intake",
     "alliance.web.portal",
     "django_otp",
     "django_otp.plugins.otp_totp",

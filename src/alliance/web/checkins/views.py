@@ -24,6 +24,7 @@ from alliance.web.checkins.forms import InstrumentForm
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic
 from alliance.web.goals import checkin as goal_questions
+from alliance.web.intake import checkin as intake_questions
 from alliance.web.safety import services as safety
 
 
@@ -74,15 +75,20 @@ def checkin_form(request, token):
     # Goal ratings, task reports and agreements, when the alliance check-in asks any.
     alliance = next((a for a, _ in parts if goal_questions.is_alliance_form(a)), None)
     goals_form = goal_questions.form_for(alliance, data) if alliance else None
+    # The intake, with the check-in of the case's first sessions while it has none.
+    session = link.administration.session
+    intake_form = intake_questions.form_for(session, data)
     error = None
-    valid = [form.is_valid() for _, form in parts] + [goals_form is None or
-                                                       goals_form.is_valid()]
+    valid = [form.is_valid() for _, form in parts] + [
+        extra is None or extra.is_valid() for extra in (goals_form, intake_form)]
     if request.method == "POST" and all(valid):
         own = dict(parts)[link.administration]
 
         def also(stored):
             if goals_form:
                 goals_form.store(alliance)
+            if intake_form:
+                intake_questions.store(intake_form, session)
             # In the submission's transaction: recorded exactly when the answers are stored,
             # and one commit for both. No one is signed in: the link acted, for its client.
             # One act, one event: about the link's own form, naming every form answered.
@@ -115,11 +121,12 @@ def checkin_form(request, token):
     status = 400 if request.method == "POST" else 200
     forms = [form for _, form in parts]
     return render(request, "checkins/form.html", {
-        "parts": forms, "error": error, "goals_form": goals_form, "clinic": _clinic_of(link),
-        "expires_at": link.expires_at,
-        "has_errors": any(f.errors for f in forms) or bool(goals_form and goals_form.errors),
-        "inputs": sum(len(f.fields) for f in forms) + (len(goals_form.fields) if goals_form
-                                                        else 0),
+        "parts": forms, "error": error, "goals_form": goals_form, "intake_form": intake_form,
+        "clinic": _clinic_of(link), "expires_at": link.expires_at,
+        "has_errors": any(f.errors for f in forms) or any(
+            extra is not None and bool(extra.errors) for extra in (goals_form, intake_form)),
+        "inputs": sum(len(f.fields) for f in forms) + sum(
+            len(extra.fields) for extra in (goals_form, intake_form) if extra is not None),
     }, status=status)
 
 

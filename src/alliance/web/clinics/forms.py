@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from alliance.web import instruments, localtime
 from alliance.web.forms import Form, ModelForm, PlainLabels, RecordChoices
@@ -77,6 +78,7 @@ class ClinicSettingsForm(ModelForm):
             "goal_ratings_apart", "goal_flat_reviews", "goal_flat_tolerance",
             "task_in_a_row", "task_unhelpful_rating",
             "checkin_link_expiry_hours", "clients_see_alliance_scores", "client_portal_enabled",
+            "research_export_cultural_text",
         ]
         labels = {
             "rupture_rule": "How large a drop in the alliance counts as a possible rupture",
@@ -101,6 +103,8 @@ class ClinicSettingsForm(ModelForm):
             "checkin_link_expiry_hours": "Check-in links stay valid (hours)",
             "clients_see_alliance_scores": "Clients may see their alliance scores",
             "client_portal_enabled": "Client portal",
+            "research_export_cultural_text": _("Research exports may include what clients "
+                                               "wrote about their culture"),
         }
         help_texts = {
             "repair_window": "After a possible rupture, the client's rating returning to its "

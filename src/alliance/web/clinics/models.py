@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from alliance.core.signals.ruptures import DEFAULT_RULE, RUPTURE_RULES
 from alliance.web import instruments, localtime
@@ -159,6 +160,14 @@ class Clinic(models.Model):
     clients_see_alliance_scores = models.BooleanField(
         default=False, help_text="Clients may see their own alliance scores in the portal.")
     client_portal_enabled = models.BooleanField(default=False)
+
+    # Research exports
+    # What a client wrote about their culture, identity, faith or language at intake is
+    # left out of research exports, even with free text, unless the clinic allows it here.
+    research_export_cultural_text = models.BooleanField(
+        default=False,
+        help_text=_("Research exports with free text also include what clients wrote at "
+                    "intake about their culture, identity, faith or language."))
 
     class Meta:
         ordering = ["name"]

@@ -6,6 +6,10 @@ Tables (long format, as `alliance analyze` and R read them):
   (``<instrument>_<score>``, e.g. ``alliance_client_total``);
 - ``items``: one row per item answer;
 - ``answers``: the free-text answers, only when asked for (`include_text`);
+- ``intake``: one row per case whose intake was answered at an exported session: past
+  experience of therapy, the paired preferences and readiness; with `include_text` also the
+  hopes and what the client wrote about past therapy, and what they wrote about their
+  culture only when the clinic allows it (`Clinic.research_export_cultural_text`);
 - ``dictionary``: every column of the tables above: meaning, type, unit, range, instrument
   and version.
 
@@ -38,6 +42,7 @@ from alliance.web import instruments as web_instruments
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins.models import Administration
 from alliance.web.clinics.models import Clinic
+from alliance.web.intake.models import PREFERENCES, Intake
 from alliance.web.interop.models import ResearchCode
 
 FORMATS = ("csv", "parquet", "both")
@@ -63,6 +68,41 @@ _SESSION_COLUMNS = [
                                "item's threshold (e.g. PHQ-9 item 9, the safety question), "
                                "else 0."),
 ]
+
+
+_INTAKE_COLUMNS = [
+    ("past_therapy", "text", "Therapy before: none, helpful, mixed or unhelpful; empty when not "
+                             "answered."),
+    ("prefer_structure", "text", "Preferred: structure, explore or either (no preference); "
+                                 "empty when not answered."),
+    ("prefer_focus", "text", "Preferred: present, past or either; empty when not answered."),
+    ("prefer_tasks", "text", "Tasks between sessions: tasks, no_tasks or either; empty when not "
+                             "answered."),
+    ("prefer_lead", "text", "The therapist: directive, client_led (follows the client's lead) "
+                            "or either; empty when not answered."),
+    ("readiness", "integer", "Readiness for change, 0 (not ready yet) to 10 (completely "
+                             "ready); empty when not answered."),
+]
+_INTAKE_TEXT_COLUMNS = [
+    ("hopes", "text", "What the client hopes for from therapy, as written: free text, may "
+                      "identify people."),
+    ("past_therapy_text", "text", "What helped or did not in earlier therapy, as written: free "
+                                  "text, may identify people."),
+]
+_INTAKE_CULTURE_COLUMN = ("culture", "text", "What the client wrote about their culture, "
+                                             "identity, faith or language: free text, sensitive, "
+                                             "may identify people.")
+
+
+def intake_columns(clinic: Clinic, include_text: bool) -> list[tuple[str, str, str]]:
+    """The intake table's columns after the identifiers. The cultural text only with free
+    text and only when the clinic allows it."""
+    columns = list(_INTAKE_COLUMNS)
+    if include_text:
+        columns += _INTAKE_TEXT_COLUMNS
+        if clinic.research_export_cultural_text:
+            columns.append(_INTAKE_CULTURE_COLUMN)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -91,11 +131,13 @@ class ResearchExport:
     items: pd.DataFrame
     answers: pd.DataFrame | None
     dictionary: pd.DataFrame
+    intake: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"sessions": self.sessions, "items": self.items}
         if self.answers is not None:
             tables["answers"] = self.answers
+        tables["intake"] = self.intake
         return tables
 
 
@@ -162,7 +204,12 @@ class _Plan:
                                    "language", "item", "value"]}
         if self.include_text:
             columns["answers"] = ids + ["instrument", "question", "text"]
+        columns["intake"] = ids + [c for c, _, _ in self.intake_columns]
         return columns
+
+    @property
+    def intake_columns(self) -> list[tuple[str, str, str]]:
+        return intake_columns(self.clinic, self.include_text)
 
     def sessions(self, case_ids):
         sessions = Session.objects.filter(case_id__in=case_ids)
@@ -276,7 +323,23 @@ def _chunk(plan: _Plan, case_ids: list[int]) -> dict[str, pd.DataFrame]:
                                              errors="coerce").astype(float)
     if plan.include_text:
         frames["answers"] = pd.DataFrame(answers, columns=columns["answers"])
+    frames["intake"] = _intake(plan, {pk: ids(case_id, number)
+                                      for pk, case_id, number, *_ in session_rows})
     return frames
+
+
+def _intake(plan: _Plan, keys: dict[int, dict]) -> pd.DataFrame:
+    """One row per intake answered at one of these sessions (`keys`: session pk → its
+    identifiers). Intakes given first in the portal belong to no session and are not
+    exported."""
+    names = {"prefer_" + name: name for name in PREFERENCES}
+    rows = [{**keys[intake.session_id],
+             **{column: getattr(intake, names.get(column, column))
+                for column, _, _ in plan.intake_columns}}
+            for intake in Intake.objects.filter(session_id__in=list(keys)).order_by("case_id")]
+    frame = pd.DataFrame(rows, columns=plan.columns()["intake"])
+    frame["readiness"] = frame["readiness"].astype("Int64")
+    return frame
 
 
 def _chunks(plan: _Plan):
@@ -300,15 +363,19 @@ def build_export(clinic: Clinic, *, key: str = DEFAULT_KEY, selection: Selection
             parts[name].append(frame)
     tables = {name: (pd.concat(frames, ignore_index=True) if frames else
                      _chunk(plan, [])[name]) for name, frames in parts.items()}
-    dictionary = _dictionary(plan.score_columns, plan.versions, plan.instruments, include_text)
+    dictionary = _dictionary(plan.score_columns, plan.versions, plan.instruments, include_text,
+                             plan.intake_columns)
     return ResearchExport(tables["sessions"], tables["items"], tables.get("answers"),
-                          dictionary)
+                          dictionary, tables["intake"])
 
 
-def _dictionary(score_columns, versions, instruments, include_text) -> pd.DataFrame:
+def _dictionary(score_columns, versions, instruments, include_text,
+                intake_columns) -> pd.DataFrame:
     rows = []
-    for table in ("sessions", "items", *(("answers",) if include_text else ())):
+    for table in ("sessions", "items", *(("answers",) if include_text else ()), "intake"):
         for column, kind, meaning in _ID_COLUMNS:
+            if table == "intake" and column == "session":
+                meaning = "The session whose check-in carried the intake."
             rows.append({"table": table, "column": column, "type": kind, "unit": "",
                          "range": "≥ 1" if column == "session" else "", "description": meaning,
                          "instrument": "", "versions": ""})
@@ -355,6 +422,11 @@ def _dictionary(score_columns, versions, instruments, include_text) -> pd.DataFr
             rows.append({"table": "answers", "column": column, "type": "text", "unit": "",
                          "range": "", "description": meaning, "instrument": "",
                          "versions": ""})
+    for column, kind, meaning in intake_columns:
+        rows.append({"table": "intake", "column": column, "type": kind, "unit": "",
+                     "range": "0–10" if column == "readiness" else "",
+                     "description": meaning,
+                     "instrument": "", "versions": ""})
     return pd.DataFrame(rows)
 
 
@@ -410,7 +482,7 @@ class Written:
 
 
 #: Each table's Parquet column types (the others are text), fixed before the first chunk.
-_INTEGER_COLUMNS = {"session", "days_since_start", "attended", "risk_answer"}
+_INTEGER_COLUMNS = {"session", "days_since_start", "attended", "risk_answer", "readiness"}
 
 
 def _arrow_schema(columns: list[str], numbers: set[str]):
@@ -464,7 +536,7 @@ def write_files(directory: str | Path, clinic: Clinic, fmt: str = "csv", *,
                         _write_parquet(frame, parquets[name])
                 first = False
         dictionary = _dictionary(plan.score_columns, plan.versions, plan.instruments,
-                                 include_text)
+                                 include_text, plan.intake_columns)
         paths.append(directory / "dictionary.csv")
         paths[-1].write_bytes(neutralise_formulas(dictionary).to_csv(index=False)
                               .encode("utf-8"))

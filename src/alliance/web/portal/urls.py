@@ -20,6 +20,7 @@ urlpatterns = [
     path("portal/tasks/<int:pk>/confirm/", views.task_confirm, name="task_confirm"),
     path("portal/tasks/<int:pk>/report/", views.task_report, name="task_report"),
     path("portal/feedback/", views.feedback, name="feedback"),
+    path("portal/intake/", views.intake, name="intake"),
     path("portal/progress/", views.progress_page, name="progress"),
     path("portal/progress/<int:pk>/wellbeing.svg", views.progress_chart,
          {"chart": "wellbeing"}, name="wellbeing_chart"),

@@ -13,6 +13,8 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
+from django.utils.translation import gettext as _
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.signals import user_login_failed
@@ -29,6 +31,8 @@ from alliance.web.accounts.views import locked_out
 from alliance.web.audit.services import record
 from alliance.web.errors import DomainError
 from alliance.web.flow import act
+from alliance.web.intake import services as intake_services
+from alliance.web.intake.forms import IntakeForm
 from alliance.web.portal import goals as portal_goals
 from alliance.web.portal import progress, scoping, services
 from alliance.web.portal import tasks as portal_tasks
@@ -296,6 +300,32 @@ def feedback(request):
         "crisis_text": (safety.crisis_text(account.client.clinic)
                         if request.session.pop(CRISIS_KEY, False) else ""),
         "sent": [(f, f.signal_subject in discussed) for f in sent],
+    }, status=status)
+
+
+@client_required
+def intake(request):
+    """The client's intake answers, to see and change (the same questions as the check-in's
+    first sessions; every question optional)."""
+    account = request.portal_account
+    case = scoping.current_case(account)
+    if request.method == "POST" and case is None:
+        raise Http404("No current case.")
+    current = intake_services.current(case) if case is not None else None
+    form = IntakeForm(request.POST or None, initial=intake_services.initial(current))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            stored = intake_services.update(case, form.cleaned_answers())
+            record(request, "update", stored, detail="portal: intake answers")
+        messages.success(request, _("Thank you. Your answers have gone to your therapist."))
+        if stored.risk_alerts:
+            request.session[CRISIS_KEY] = True
+        return redirect("portal:intake")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "portal/intake.html", {
+        "case": case, "form": form, "intake": current,
+        "crisis_text": (safety.crisis_text(account.client.clinic)
+                        if request.session.pop(CRISIS_KEY, False) else ""),
     }, status=status)
 
 

@@ -21,6 +21,7 @@ from alliance.web.care.models import Case, Client
 from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.errors import DomainError
 from alliance.web.goals.models import Goal, GoalEvent, ReviewRequest, Task
+from alliance.web.intake.models import PREFERENCES, Intake
 from alliance.web.monitoring.models import RepairAction, Signal
 from alliance.web.portal.models import ClientAccount, ClientFeedback
 from alliance.web.safety.models import RiskAlert
@@ -110,6 +111,21 @@ def _case(case: Case) -> dict:
                     .order_by("created_at", "pk")],
         "portal_feedback": [{"id": f.pk, "text": f.text, "created_at": _at(f.created_at)}
                             for f in case.portal_feedback.order_by("created_at", "pk")],
+        "intake": _intake(case),
+    }
+
+
+def _intake(case: Case) -> dict | None:
+    intake = Intake.objects.filter(case=case).first()
+    if intake is None:
+        return None
+    return {
+        "session": intake.session.number if intake.session else None, "via": intake.via,
+        "hopes": intake.hopes, "past_therapy": intake.past_therapy,
+        "past_therapy_text": intake.past_therapy_text,
+        **{name: getattr(intake, name) for name in PREFERENCES},
+        "readiness": intake.readiness, "culture": intake.culture,
+        "submitted_at": _at(intake.submitted_at), "updated_at": _at(intake.updated_at),
     }
 
 
@@ -289,6 +305,7 @@ def erase_client(client: Client, *, confirm_code: str) -> Erased:
                         "removed at the client's request).", data=_scrub(signal.data),
             parameters={})
     ClientFeedback.objects.filter(case__in=cases).delete()
+    Intake.objects.filter(case__in=cases).update(hopes="", past_therapy_text="", culture="")
     _remove_portal_account(client)
     # The care is over: an active case is closed today (or on its start date, if later).
     today = timezone.localdate()

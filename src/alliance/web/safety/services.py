@@ -152,12 +152,16 @@ def check_submission(administrations, *, notify: bool = True, now: datetime | No
     return [alert for alert in raised if alert is not None]
 
 
-def check_comment(case, text: str, *, key: str, now: datetime | None = None) -> RiskAlert | None:
-    """A client's message outside a check-in (the portal): the clinic's listed phrases."""
+def check_comment(case, text: str, *, key: str, session=None,
+                  now: datetime | None = None) -> RiskAlert | None:
+    """A client's words outside a form's open questions (the portal, the intake): the
+    clinic's listed phrases. With `session`, the alert belongs to it (the check-in's next
+    page then shows the crisis text)."""
     found = matching_phrases(text, settings_for(case.client.clinic).keyword_list)
     if not found:
         return None
-    return _raise_phrases(case, None, f"phrase:{key}", text, found, now or timezone.now(), True)
+    return _raise_phrases(case, session, f"phrase:{key}", text, found, now or timezone.now(),
+                          True)
 
 
 def _raise_phrases(case, session, subject, text, found, now, notify) -> RiskAlert | None:
