@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # English on staff pages, the client's language on client pages.
+    "alliance.web.languages.ClientLanguageMiddleware",
     # The audit trail: the request, for events recorded where only the user is at hand.
     "alliance.web.audit.middleware.AuditRequestMiddleware",
     # Times in the clinic's zone: the staff member's or the portal client's clinic.
@@ -356,7 +358,26 @@ if HTTPS:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Internationalisation -------------------------------------------------------------------
+# The client pages (check-ins, the portal, the client's e-mails) in the client's language;
+# staff pages in English (alliance.web.languages, docs/languages.md).
 LANGUAGE_CODE = "en"
+# Each named in itself, as the language switcher shows them.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("pt", "Português"),
+    ("ar", "العربية"),
+]
+# The catalogues: src/alliance/web/locale/<language>/LC_MESSAGES/django.po, with the
+# compiled .mo beside it (scripts/messages.py).
+LOCALE_PATHS = [WEB_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "alliance_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Moments are stored in UTC, and UTC is the zone outside a clinic's requests. Pages, e-mails,
 # PDFs and exports show a clinic's times in its own zone (Clinic.time_zone, alliance.web.localtime).
 TIME_ZONE = "UTC"
