@@ -40,6 +40,7 @@ CLIENT_FACING = (
     "checkins/forms.py",
     "goals/templates/goals/checkin_fields.html",
     "goals/checkin.py",
+    "goals/services.py",
     "goals/models.py",
     "safety/templates/safety/includes/crisis.html",
     "portal/templates/portal/base.html",
