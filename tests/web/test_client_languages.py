@@ -325,3 +325,24 @@ def test_scores_take_the_decimal_separator_of_the_language():
         assert text.score(7.5) == "7.5"
     with translation.override("de"):
         assert text.score(7.5) == "7,5"
+
+
+def test_a_refused_form_speaks_the_browsers_language(issued):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="es")
+    refused = browser.post(issued.path, {"bond1": "5"})
+    assert refused.status_code == 403
+    assert "Inténtelo de nuevo" in refused.content.decode()
+
+
+def test_a_page_missing_from_the_portal_speaks_the_clients_language(client, case, therapist,
+                                                                    clinic):
+    clinic.client_portal_enabled = True
+    clinic.save(update_fields=["client_portal_enabled"])
+    account = portal_services.invite(case, by=therapist)
+    set_language(case.client, "fr")
+    client.force_login(account.user)
+    missing = client.get(reverse("portal:wellbeing_chart", args=[999_999]))
+    assert missing.status_code == 404
+    assert "Nous n’avons pas trouvé cette page" in missing.content.decode()

@@ -31,6 +31,8 @@ CLIENT_FACING = (
     "templates/base.html",
     "templates/public_base.html",
     "templates/includes/language_switcher.html",
+    "templates/403_csrf.html",
+    "templates/404.html",
     "checkins/templates/checkins/form.html",
     "checkins/templates/checkins/includes/fields.html",
     "checkins/templates/checkins/thanks.html",

@@ -90,11 +90,12 @@ MIDDLEWARE = [
     # Below WhiteNoise: static files keep their long cache, everything else is no-store.
     "alliance.web.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # English on staff pages, the client's language on client pages; before the CSRF check,
+    # so that its "please try again" page is in the client's language too.
+    "alliance.web.languages.ClientLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # English on staff pages, the client's language on client pages.
-    "alliance.web.languages.ClientLanguageMiddleware",
     # The audit trail: the request, for events recorded where only the user is at hand.
     "alliance.web.audit.middleware.AuditRequestMiddleware",
     # Times in the clinic's zone: the staff member's or the portal client's clinic.
