@@ -15,6 +15,7 @@ needs no xgettext either. Babel is a test dependency: nothing here runs in produ
 from __future__ import annotations
 
 import io
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,10 +114,10 @@ def extract():
         source = path.read_text(encoding="utf-8")
         if path.suffix != ".py":
             source = templatize(source, origin=str(path))
-        for line, _function, message, _comments in extract_python(
+        for line, function, message, _comments in extract_python(
                 io.BytesIO(source.encode("utf-8")), _KEYWORDS, [], {"encoding": "utf-8"}):
             context = None
-            if isinstance(message, tuple) and _function.startswith(("pgettext", "npgettext")):
+            if isinstance(message, tuple) and function.startswith(("pgettext", "npgettext")):
                 context, message = message[0], message[1:] if len(message) > 2 else message[1]
             if not message or (isinstance(message, tuple) and not all(message)):
                 continue
@@ -243,8 +244,6 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in ("update", "compile", "check"):
         print("usage: python -m alliance.web.catalogues update|compile|check", file=sys.stderr)
         return 2
-    import os
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.web.test_settings")
     django.setup()
     if argv[0] == "update":

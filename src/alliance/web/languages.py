@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from alliance.web.identity import account_for
 
 #: The portal's pages for the therapist (from the case page); every other portal page is
 #: the client's.
@@ -73,8 +76,7 @@ def activate(request: HttpRequest, client=None) -> str:
 
 
 def portal_client(request: HttpRequest):
-    from alliance.web.identity import account_for
-
+    """The client signed in to the portal, or None."""
     account = account_for(getattr(request, "user", None))
     return account.client if account is not None else None
 
@@ -109,9 +111,6 @@ class ClientLanguageMiddleware:
 def next_page(request: HttpRequest, target: str | None) -> str:
     """Where the switcher goes back to: `target` when it is a page of this site, else the
     portal's home page."""
-    from django.urls import reverse
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return target
