@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench bench-web clean browser
+.PHONY: install demo test lint bench bench-web clean browser messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,14 @@ install: $(BIN)/.installed
 # seeded on the first run). Options go in DEMO_ARGS, e.g. make demo DEMO_ARGS="--reset".
 demo: install
 	$(BIN)/alliance demo $(DEMO_ARGS)
+
+# The client's side in every shipped language (docs/languages.md): new and changed text
+# into each catalogue, then each compiled; the compiled .mo files are committed, so a fresh
+# machine needs no GNU gettext. Translate the new entries, then run it again.
+messages: install
+	$(BIN)/python -m alliance.web.catalogues update
+	$(BIN)/python -m alliance.web.catalogues compile
+	$(BIN)/python -m alliance.web.catalogues check || true
 
 lint: install
 	$(BIN)/lint-imports

@@ -136,7 +136,7 @@ def test_the_check_in_form_can_be_completed_with_the_keyboard_alone(riverside, d
         "radio", name=re.compile(r"^0\W+Not really$"))).to_have_count(1)
     expect(desktop.get_by_role("textbox", name=QUESTION)).to_have_count(1)
     unnamed = re.findall(r"^\s*- (slider|textbox|button|radio|checkbox|combobox|group)\s*(?::|$)",
-                         desktop.locator("form").aria_snapshot(), flags=re.M)
+                         desktop.locator("form.checkin-form").aria_snapshot(), flags=re.M)
     assert unnamed == []
 
     def focused():
@@ -146,6 +146,11 @@ def test_the_check_in_form_can_be_completed_with_the_keyboard_alone(riverside, d
     wanted = {"bond1": 8, "bond2": 9, "goals1": 6, "goals2": 7, "tasks1": 4, "tasks2": 10}
     desktop.keyboard.press("Tab")
     assert focused() == "Skip to the main content"
+    # Then the language switcher in the header: the language, and its button.
+    desktop.keyboard.press("Tab")
+    assert focused() == "language=en"
+    desktop.keyboard.press("Tab")
+    assert focused() == "Change language"
     for item, value in wanted.items():
         # Tab enters the group on its first button; Space chooses it, arrows move on.
         desktop.keyboard.press("Tab")

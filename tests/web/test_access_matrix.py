@@ -288,6 +288,9 @@ MATRIX: dict[str, Row] = {
     # Public: a check-in link is a capability, not a login.
     "checkins:form": Row(lambda w: w.issued.path, everyone(200)),
     "checkins:thanks": Row(lambda w: reverse("checkins:thanks"), everyone(200)),
+    # The client pages' language switcher: anyone may choose a language (a cookie).
+    "set_language": Row(lambda w: reverse("set_language"), everyone(302), method="post",
+                        data={"language": "es", "next": "/portal/"}),
     # Signals: the case's therapist acts on them; the supervisor reads them (403 on changes).
     "monitoring:acknowledge": Row(signal_url("acknowledge"), record(302, 403), method="post"),
     "monitoring:dismiss": Row(signal_url("dismiss"), record(302, 403), method="post",

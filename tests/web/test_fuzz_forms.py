@@ -103,6 +103,7 @@ FORMS = {
     "care:client_name": ("therapist", {"name": ["Sam Rivera", "", "Ané Ñúñez"]}),
     "care:therapist_form": ("therapist", "from the page"),
     "checkins:form": ("anonymous", "from the page"),
+    "set_language": ("anonymous", {"language": ["es", "ar", "xx"], "next": ["/portal/"]}),
     "monitoring:acknowledge": ("therapist", {"next": ["/cases/"]}),
     "monitoring:dismiss": ("therapist", {"reason": TEXT, "next": ["/cases/"]}),
     "monitoring:reopen": ("therapist", {"next": ["/cases/"]}),

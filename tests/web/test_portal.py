@@ -490,7 +490,7 @@ def test_the_progress_page_shows_wellbeing_and_hides_alliance_scores_by_default(
     rated(case)
     as_client(client, account)
     page = client.get(reverse("portal:progress")).content.decode()
-    assert "you rated your wellbeing 6.0 out of 10" in page
+    assert "you rated how life is going 6.0 out of 10" in page
     assert reverse("portal:wellbeing_chart", args=[case.pk]) in page
     assert reverse("portal:alliance_chart", args=[case.pk]) not in page
     assert "How the work with your therapist is going" not in page

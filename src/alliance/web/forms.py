@@ -65,3 +65,16 @@ class NewPassword(PlainLabels, SetPasswordForm):
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
         self.fields["new_password1"].widget.attrs["autofocus"] = True
+
+
+class LanguageForm(Form):
+    """The language switcher of the client pages (alliance.web.languages)."""
+
+    language = forms.ChoiceField(choices=())
+    next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = list(settings.LANGUAGES)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.utils import translation
+
 from alliance.core import instruments as core_instruments
 from alliance.core.errors import AllianceError
 from alliance.core.instruments import Instrument, LikertScale, SliderScale, text_in
 
+#: The staff pages' language (the client pages use the client's: alliance.web.languages).
 LANGUAGE = "en"
 
 
@@ -69,15 +72,24 @@ class FormSpec:
     wording_notice: str
     items: tuple[ItemSpec, ...]
     questions: tuple[QuestionSpec, ...]
+    #: The one language of every text above (a form never mixes languages), and the language
+    #: the respondent reads: they differ when the instrument has no complete text in it.
+    language: str = LANGUAGE
+    wanted_language: str = LANGUAGE
+
+    @property
+    def fell_back(self) -> bool:
+        """True when the form is shown in the source language because the respondent's
+        language is missing (the page says so)."""
+        return self.language.split("-")[0] != self.wanted_language.split("-")[0]
 
 
 def _tidy(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
-def _language(instrument: Instrument) -> str:
-    languages = instrument.administrable_languages()
-    return LANGUAGE if LANGUAGE in languages else (languages[0] if languages else LANGUAGE)
+def _language(instrument: Instrument, wanted: str) -> str:
+    return instrument.form_language(wanted) or LANGUAGE
 
 
 def all_instruments() -> list[Instrument]:
@@ -106,6 +118,9 @@ def instrument_choices() -> list[tuple[str, str]]:
         label = instrument.title
         if not instrument.can_administer:
             label += " — needs the clinic's licensed item text"
+        elif instrument.unvalidated_languages:
+            label += (" — also in " + ", ".join(instrument.unvalidated_languages) +
+                      " (translations not yet validated)")
         choices.append((instrument.id, label))
     return choices
 
@@ -122,10 +137,13 @@ def administrable(ids: list[str], respondent: str) -> list[Instrument]:
     return [i for i in found if i.respondent == respondent and i.can_administer]
 
 
-def form_spec(instrument: Instrument) -> FormSpec:
-    """Describe an instrument as a form: items with their scale, then the open questions."""
+def form_spec(instrument: Instrument, language: str | None = None) -> FormSpec:
+    """Describe an instrument as a form: items with their scale, then the open questions,
+    all in one language: `language` (by default the active one) when the instrument has
+    every text in it, else its source language (`Instrument.form_language`)."""
     instrument.ensure_administrable()
-    language = _language(instrument)
+    wanted = language or translation.get_language() or LANGUAGE
+    language = _language(instrument, wanted)
     items = []
     for item in instrument.items:
         scale = instrument.scale_of(item.id)
@@ -148,7 +166,7 @@ def form_spec(instrument: Instrument) -> FormSpec:
                     heading=text_in(instrument.heading, language) or instrument.title,
                     respondent=instrument.respondent, description=instrument.description,
                     wording_notice=instrument.wording_notice, items=tuple(items),
-                    questions=questions)
+                    questions=questions, language=language, wanted_language=wanted)
 
 
 def accepts(instrument: Instrument, item_id: str, value: float) -> bool:

@@ -6,6 +6,10 @@ clinic's time zone (`Clinic.time_zone`) in one style: "Mon 7 Dec 2026, 14:05" fo
 clinic's UTC offset ("2026-12-07T14:05:00-05:00"), so the same instant reads the same way
 there and on the page.
 
+In a language other than English (a client's page or e-mail) the same styles follow that
+language's own conventions, Django's formats for it: "7 décembre 2026, 14:05" in French,
+"7. Dezember 2026 14:05" in German. English keeps the house styles.
+
 Every function takes the clinic (anything with a `time_zone` name) and an optional `tz`
 that overrides it (an IANA name or a tzinfo, e.g. a client's own zone). With neither, the
 active time zone is used: for a request, the clinic's (`alliance.web.clinics.middleware`).
@@ -19,7 +23,7 @@ import functools
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from django.utils import dateformat, timezone
+from django.utils import dateformat, formats, timezone, translation
 
 #: The house styles, as Django date formats. "date" and "datetime" are the usual ones.
 STYLES = {
@@ -30,6 +34,18 @@ STYLES = {
     "time": "H:i",                # 14:05
     "datetime": "D j M Y, H:i",   # Mon 7 Dec 2026, 14:05
     "seconds": "D j M Y, H:i:s",  # Mon 7 Dec 2026, 14:05:09 (the audit trail)
+}
+
+
+#: The styles in another language: Django's named formats of that language.
+LOCALE_FORMATS = {
+    "date": "DATE_FORMAT",
+    "weekday": "DATE_FORMAT",
+    "short": "MONTH_DAY_FORMAT",
+    "long": "DATE_FORMAT",
+    "time": "TIME_FORMAT",
+    "datetime": "DATETIME_FORMAT",
+    "seconds": "DATETIME_FORMAT",
 }
 
 
@@ -96,6 +112,11 @@ def _format(value, style: str, clinic, tz) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = local(value, clinic, tz)
+    language = translation.get_language()
+    if language and language.split("-")[0] != "en":
+        if style == "seconds":
+            return formats.date_format(value, "DATETIME_FORMAT") + dateformat.format(value, ":s")
+        return formats.date_format(value, LOCALE_FORMATS[style])
     return dateformat.format(value, STYLES[style])
 
 

@@ -91,6 +91,9 @@ MIDDLEWARE = [
     # Below WhiteNoise: static files keep their long cache, everything else is no-store.
     "alliance.web.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # English on staff pages, the client's language on client pages; before the CSRF check,
+    # so that its "please try again" page is in the client's language too.
+    "alliance.web.languages.ClientLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -363,7 +366,26 @@ if HTTPS:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Internationalisation -------------------------------------------------------------------
+# The client pages (check-ins, the portal, the client's e-mails) in the client's language;
+# staff pages in English (alliance.web.languages, docs/languages.md).
 LANGUAGE_CODE = "en"
+# Each named in itself, as the language switcher shows them.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("pt", "Português"),
+    ("ar", "العربية"),
+]
+# The catalogues: src/alliance/web/locale/<language>/LC_MESSAGES/django.po, with the
+# compiled .mo beside it (scripts/messages.py).
+LOCALE_PATHS = [WEB_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "alliance_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Moments are stored in UTC, and UTC is the zone outside a clinic's requests. Pages, e-mails,
 # PDFs and exports show a clinic's times in its own zone (Clinic.time_zone, alliance.web.localtime).
 TIME_ZONE = "UTC"

@@ -10,6 +10,8 @@ from alliance.web.forms import SetPassword
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # The language switcher of the client pages (alliance.web.languages).
+    path("language/", views.set_language, name="set_language"),
     # Staff sign in with Django's own authentication views; a hardening layer can replace
     # the login view (e.g. to add a second factor) here.
     path("login/", auth_views.LoginView.as_view(

@@ -255,6 +255,9 @@ class Instrument(_Model):
     heading: Text = Field(default_factory=dict)
     languages: tuple[Annotated[str, Field(pattern=LANGUAGE_PATTERN)], ...] = Field(min_length=1)
     respondent: Respondent
+    #: False (the default) until the translations (every language after the first) are
+    #: shown to measure what the source wording measures; staff pages say so.
+    translations_validated: StrictBool = False
     higher_is_better: StrictBool
     own_wording: StrictBool
     wording_notice: str = Field(min_length=1)
@@ -412,6 +415,12 @@ class Instrument(_Model):
                     raise FieldProblem(f"open_questions[{i}].text.{language}",
                                        "an instrument in the project's own wording needs the "
                                        "text of every question in every language")
+        for language in self.languages:
+            if any(text.get(language) for text in self._wording()) and any(
+                    any(text.values()) and not text.get(language) for text in self._wording()):
+                raise FieldProblem("languages", f"the '{language}' wording is incomplete (a "
+                                   "heading or scale label is missing): an instrument in the "
+                                   "project's own wording gives every text in every language")
 
     # ------------------------------------------------------------- structure
 
@@ -509,11 +518,70 @@ class Instrument(_Model):
 
     # -------------------------------------------------------- administration
 
+    def _wording(self) -> list[Mapping[str, str]]:
+        """Every piece of text a respondent reads: the heading, the scales' labels, the
+        items and the open questions (each as text per language)."""
+        texts: list[Mapping[str, str]] = [self.heading]
+        for scale in self.scales.values():
+            if isinstance(scale, LikertScale):
+                texts.extend(anchor.label for anchor in scale.anchors)
+            else:
+                texts.extend((scale.low_label, scale.high_label))
+        texts.extend(item.text for item in self.items)
+        texts.extend(q.text for q in self.open_questions)
+        return texts
+
     def administrable_languages(self) -> list[str]:
-        """Languages in which every item and open question has text."""
+        """Languages in which every item and open question has text, and so has every
+        heading or scale label that the instrument gives in any language (a form in such a
+        language would otherwise mix languages or lose a label)."""
+        items = [item.text for item in self.items] + [q.text for q in self.open_questions]
+        labels = [text for text in self._wording() if any(text.values())]
         return [language for language in self.languages
-                if all(item.text.get(language) for item in self.items)
-                and all(q.text.get(language) for q in self.open_questions)]
+                if all(text.get(language) for text in items)
+                and all(text.get(language) for text in labels)]
+
+    @property
+    def source_language(self) -> str:
+        """The language the instrument was written in: the first of `languages`. Every other
+        language is a translation."""
+        return self.languages[0]
+
+    def form_language(self, wanted: str | None) -> str | None:
+        """The one language a form of this instrument is shown in, for a respondent who
+        reads `wanted`: that language when every item and open question has text in it
+        (a regional tag such as "pt-BR" also matches "pt", and "pt" matches "pt-BR"), else
+        the source language, else the first complete language; None when there is none.
+
+        A form never mixes languages: a language with one text missing is not offered.
+
+        Examples
+        --------
+        >>> from alliance.core.instruments import load_bundled
+        >>> load_bundled("wellbeing").form_language("es")
+        'es'
+        >>> load_bundled("wellbeing").form_language("pt-BR")
+        'pt'
+        >>> load_bundled("wellbeing").form_language("ja")
+        'en'
+        """
+        complete = self.administrable_languages()
+        if not complete:
+            return None
+        if wanted:
+            wanted_base = wanted.split("-")[0].lower()
+            for language in complete:
+                if language.lower() == wanted.lower():
+                    return language
+            for language in complete:
+                if language.split("-")[0].lower() == wanted_base:
+                    return language
+        return self.source_language if self.source_language in complete else complete[0]
+
+    @property
+    def unvalidated_languages(self) -> list[str]:
+        """The translations whose equivalence with the source wording is not known."""
+        return [] if self.translations_validated else list(self.languages[1:])
 
     @property
     def can_administer(self) -> bool:

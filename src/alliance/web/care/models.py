@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -26,6 +27,11 @@ CLIENT_CODE_MAX_LENGTH = 32
 _CLIENT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 CLIENT_CODE_RULE = ("use only letters A–Z, digits, '.', '_' and '-' (no spaces), starting with "
                     "a letter or a digit")
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The languages a client's pages can be in (settings.LANGUAGES, each named in itself)."""
+    return list(settings.LANGUAGES)
 
 
 def client_code_problem(code: str) -> str | None:
@@ -67,6 +73,12 @@ class Client(models.Model):
     preferred_contact = models.CharField(max_length=8, choices=Contact, blank=True, default="")
     # Quiet hours are kept in the client's time zone; empty: the clinic's.
     time_zone = models.CharField(max_length=64, blank=True)
+    # The language of the client's check-ins, portal and e-mails; empty: their browser's
+    # (alliance.web.languages).
+    language = models.CharField(
+        max_length=8, blank=True, default="", choices=language_choices,
+        help_text="The language of the client's check-ins, portal and e-mails. Empty: the "
+                  "language of their browser.")
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when the client's data were erased under a pseudonym (docs/privacy.md).
     erased_at = models.DateTimeField(null=True, blank=True)

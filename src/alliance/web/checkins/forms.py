@@ -7,6 +7,7 @@ core definition's own check); scoring is done by the core engine in the service.
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from alliance.web import instruments
 from alliance.web.forms import Form
@@ -27,8 +28,9 @@ class ScaleField(forms.FloatField):
         self.item = item
         low, high = _number(item.minimum), _number(item.maximum)
         kwargs.setdefault("error_messages", {
-            "required": "Please give an answer to this question.",
-            "invalid": f"Please choose a value from {low} to {high}.",
+            "required": _("Please give an answer to this question."),
+            "invalid": _("Please choose a value from %(low)s to %(high)s.") % {
+                "low": low, "high": high},
         })
         super().__init__(**kwargs)
 
@@ -37,17 +39,19 @@ class ScaleField(forms.FloatField):
         if value is not None and not instruments.accepts(self.instrument, self.item.id, value):
             low, high = _number(self.item.minimum), _number(self.item.maximum)
             raise forms.ValidationError(
-                f"{_number(value)} is not on this scale: please choose a value from {low} to "
-                f"{high}.", code="out_of_range")
+                _("%(value)s is not on this scale: please choose a value from %(low)s to "
+                  "%(high)s.") % {"value": _number(value), "low": low, "high": high},
+                code="out_of_range")
 
 
 class InstrumentForm(Form):
     """Fields named after the instrument's item and open-question ids."""
 
-    def __init__(self, *args, instrument, **kwargs):
+    def __init__(self, *args, instrument, language: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instrument = instrument
-        self.spec: FormSpec = instruments.form_spec(instrument)
+        # One language for the whole form: the respondent's, or the instrument's own.
+        self.spec: FormSpec = instruments.form_spec(instrument, language)
         for item in self.spec.items:
             self.fields[item.id] = ScaleField(instrument=instrument, item=item, label=item.text)
         for question in self.spec.questions:

@@ -255,21 +255,26 @@ def shown_language() -> str:
     return translation.get_language() or settings.LANGUAGE_CODE
 
 
-def _store(administration_id: int, instrument, responses, answers, scores, now) -> int:
-    """Fill in a pending administration; returns the number of rows changed (0 or 1)."""
+def _store(administration_id: int, instrument, responses, answers, scores, now,
+           language: str | None = None) -> int:
+    """Fill in a pending administration; returns the number of rows changed (0 or 1).
+    `language` is the one the form was shown in (the instrument's own when the
+    respondent's was missing); by default the request's."""
     return (Administration.objects
             .filter(pk=administration_id, submitted_at__isnull=True)
             .update(responses=responses, answers=answers, scores=scores,
                     instrument_version=instrument.version, submitted_at=now,
-                    language=shown_language()))
+                    language=language or shown_language()))
 
 
 def submit_link(token: str, responses: dict, answers: dict, now=None, *,
-                parts: dict | None = None, also=None) -> Administration:
+                parts: dict | None = None, also=None,
+                language: str | None = None) -> Administration:
     """Store the client's answers and consume the link, exactly once.
 
-    `responses` and `answers` are those of the link's own form; `parts` maps the id of
-    another form the link covers (`parts_of`) to its `(responses, answers)`. `also(
+    `responses` and `answers` are those of the link's own form, shown in `language` (by
+    default the request's); `parts` maps the id of another form the link covers
+    (`parts_of`) to its `(responses, answers)` or `(responses, answers, language)`. `also(
     administration)`, when given, stores what else the page asked (the goal and task
     questions) in the same transaction: all of it is stored once, or nothing.
 
@@ -285,12 +290,12 @@ def submit_link(token: str, responses: dict, answers: dict, now=None, *,
     covered = {a.pk: a for a in Administration.objects.filter(
         session_id=administration.session_id, respondent=Administration.Respondent.CLIENT)}
     others = []
-    for pk, (part_responses, part_answers) in (parts or {}).items():
+    for pk, (part_responses, part_answers, *part_language) in (parts or {}).items():
         if pk not in covered or pk == administration.pk:
             raise InvalidAnswers("These answers belong to another check-in.")
         part = instruments.get_instrument(covered[pk].instrument_id)
         others.append((covered[pk], part, part_responses, part_answers,
-                       _score(part, part_responses)))
+                       _score(part, part_responses), (part_language or [None])[0]))
     now = now or timezone.now()
     with transaction.atomic():
         consumed = (CheckinLink.objects.filter(pk=link.pk).live(now).update(used_at=now))
@@ -300,10 +305,12 @@ def submit_link(token: str, responses: dict, answers: dict, now=None, *,
             if link.state(now) == "used":
                 raise LinkUsed("These answers have already been sent. Thank you.", link=link)
             raise LinkExpired("This check-in link is no longer valid.", link=link)
-        if _store(administration.pk, instrument, responses, answers, scores, now) != 1:
+        if _store(administration.pk, instrument, responses, answers, scores, now,
+                  language) != 1:
             raise LinkUsed("These answers have already been sent. Thank you.", link=link)
-        for other, part, part_responses, part_answers, part_scores in others:
-            if _store(other.pk, part, part_responses, part_answers, part_scores, now) != 1:
+        for other, part, part_responses, part_answers, part_scores, part_language in others:
+            if _store(other.pk, part, part_responses, part_answers, part_scores, now,
+                      part_language) != 1:
                 raise LinkUsed("These answers have already been sent. Thank you.", link=link)
         if also is not None:
             also(administration)

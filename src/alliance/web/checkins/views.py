@@ -14,10 +14,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from alliance.web import instruments, localtime
+from alliance.web import instruments, languages, localtime
 from alliance.web.audit.services import record
 from alliance.web.checkins import services
 from alliance.web.checkins.forms import InstrumentForm
@@ -36,10 +37,16 @@ def _clinic_of(link):
     return link.administration.session.case.client.clinic
 
 
+def _client_of(link):
+    return link.administration.session.case.client
+
+
 def _link_problem(request, exc):
     if isinstance(exc, services.LinkUsed | services.LinkExpired) and exc.link is not None:
         clinic = _clinic_of(exc.link)
+        languages.activate(request, _client_of(exc.link))
     else:
+        # An unknown link knows no client: the browser's language.
         clinic = None
     if isinstance(exc, services.LinkUsed):
         return render(request, "checkins/link_used.html", {"clinic": clinic}, status=410)
@@ -49,15 +56,17 @@ def _link_problem(request, exc):
     return render(request, "checkins/link_not_found.html", status=404)
 
 
-def _part_forms(link, data):
+def _part_forms(link, data, language):
     """One form per part of the check-in: the link's own form with plain field names, the
-    others prefixed with their instrument id (so two parts never share a field name)."""
+    others prefixed with their instrument id (so two parts never share a field name). Each
+    is wholly in `language`, or wholly in its instrument's own language when it has no
+    text in `language`."""
     forms = []
     for administration in services.parts_of(link):
         own = administration.pk == link.administration_id
         forms.append((administration, InstrumentForm(
             data, instrument=instruments.get_instrument(administration.instrument_id),
-            prefix=None if own else administration.instrument_id)))
+            language=language, prefix=None if own else administration.instrument_id)))
     return forms
 
 
@@ -68,10 +77,12 @@ def checkin_form(request, token):
         link = services.open_link(token)
     except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
         return _link_problem(request, exc)
-    # The clinic's local times on the page (the middleware knows no one here).
+    # The clinic's local times and the client's language on the page (the middleware
+    # knows no one here).
     localtime.activate(_clinic_of(link))
+    language = languages.activate(request, _client_of(link))
     data = request.POST or None
-    parts = _part_forms(link, data)
+    parts = _part_forms(link, data, language)
     # Goal ratings, task reports and agreements, when the alliance check-in asks any.
     alliance = next((a for a, _ in parts if goal_questions.is_alliance_form(a)), None)
     goals_form = goal_questions.form_for(alliance, data) if alliance else None
@@ -99,7 +110,8 @@ def checkin_form(request, token):
         try:
             services.submit_link(
                 token, own.responses(), own.answers(), also=also,
-                parts={a.pk: (f.responses(), f.answers()) for a, f in parts
+                language=own.spec.language,
+                parts={a.pk: (f.responses(), f.answers(), f.spec.language) for a, f in parts
                        if a.pk != link.administration_id})
         except (services.LinkNotFound, services.LinkUsed, services.LinkExpired) as exc:
             return _link_problem(request, exc)
@@ -111,8 +123,9 @@ def checkin_form(request, token):
             # After a risk answer the next page shows the clinic's crisis text, never a bare
             # thank-you (docs/safety.md); the signed cookie says so.
             risk = safety.session_has_alert(link.administration.session_id)
+            # The thank-you page follows in the form's language.
             response.set_signed_cookie(
-                THANKS_COOKIE, f"{_clinic_of(link).pk}{':risk' if risk else ''}",
+                THANKS_COOKIE, f"{_clinic_of(link).pk}:{language}{':risk' if risk else ''}",
                 salt=THANKS_COOKIE,
                 max_age=THANKS_COOKIE_SECONDS, path=reverse("checkins:thanks"),
                 secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax")
@@ -134,9 +147,12 @@ def checkin_form(request, token):
 def thanks(request):
     value = request.get_signed_cookie(THANKS_COOKIE, default=None, salt=THANKS_COOKIE,
                                       max_age=THANKS_COOKIE_SECONDS) or ""
-    clinic_id, _, risk = value.partition(":")
+    clinic_id, _, rest = value.partition(":")
+    language, _, risk = rest.partition(":")
     clinic = (Clinic.objects.filter(pk=clinic_id).first()
               if clinic_id and clinic_id.isdigit() else None)
+    if languages.supported(language):
+        translation.activate(languages.supported(language))
     return render(request, "checkins/thanks.html", {
         "in_room": request.GET.get("in_room") == "1", "clinic": clinic,
         "crisis_text": safety.crisis_text(clinic) if risk == "risk" else ""})

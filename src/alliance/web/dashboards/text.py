@@ -7,6 +7,8 @@ Wording and number formatting only; the numbers come from the stored core scores
 
 from __future__ import annotations
 
+from django.utils import formats
+
 from alliance.core.signals.records import bound_text, number
 from alliance.core.trends import FALLING, RISING, STEADY, Trend
 from alliance.web.dashboards.series import SUBSCALES, CaseSeries, SessionScores
@@ -17,7 +19,14 @@ ARROWS = {RISING: "↗", STEADY: "→", FALLING: "↘"}
 def score(value: float | None) -> str:
     """A score as every page, PDF and signal shows it: one decimal (8.0, 7.5, 5.7), by
     the core's `number`; "—" when missing."""
-    return "—" if value is None else number(value)
+    return "—" if value is None else _decimal(number(value))
+
+
+def _decimal(text: str) -> str:
+    """The decimal separator of the active language (7,5 in French): client pages are in
+    the client's language; staff pages in English keep the point."""
+    separator = formats.get_format("DECIMAL_SEPARATOR")
+    return text if separator == "." else text.replace(".", separator)
 
 
 def range_bound(bound: float | None, observed: float | None = None) -> str:

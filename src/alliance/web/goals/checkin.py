@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.web.care.models import Case, Session
 from alliance.web.forms import Form
@@ -35,9 +36,9 @@ logger = logging.getLogger(__name__)
 
 AGREE = "yes"
 NOT_YET = "not_yet"
-AGREE_CHOICES = [(AGREE, "Yes, that fits for me"), (NOT_YET, "Not yet — I'd like to talk about it")]
-DONE_CHOICES = [(TaskReport.Done.DONE, "Done"), (TaskReport.Done.PARTLY, "Partly"),
-                (TaskReport.Done.NOT_DONE, "Not done")]
+AGREE_CHOICES = [(AGREE, _("Yes, that fits for me")), (NOT_YET, _("Not yet — I’d like to talk about it"))]
+DONE_CHOICES = [(TaskReport.Done.DONE, _("Done")), (TaskReport.Done.PARTLY, _("Partly")),
+                (TaskReport.Done.NOT_DONE, _("Not done"))]
 POINTS = list(range(RATING_MIN, RATING_MAX + 1))
 
 
@@ -130,14 +131,17 @@ def _within_budget(part: CheckinPart) -> None:
         left -= keep * cost
 
 
+_RANGE = _("Please choose a value from %(low)s to %(high)s.")
+
+
 class RatingField(forms.IntegerField):
     """An optional 0–10 rating; a value off the scale is a clear error next to the question."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("error_messages", {
-            "invalid": f"Please choose a value from {RATING_MIN} to {RATING_MAX}.",
-            "min_value": f"Please choose a value from {RATING_MIN} to {RATING_MAX}.",
-            "max_value": f"Please choose a value from {RATING_MIN} to {RATING_MAX}.",
+            "invalid": _RANGE % {"low": RATING_MIN, "high": RATING_MAX},
+            "min_value": _RANGE % {"low": RATING_MIN, "high": RATING_MAX},
+            "max_value": _RANGE % {"low": RATING_MIN, "high": RATING_MAX},
         })
         super().__init__(min_value=RATING_MIN, max_value=RATING_MAX, required=False, **kwargs)
 
@@ -159,7 +163,7 @@ class GoalCheckinForm(Form):
         for task in part.report_tasks:
             self.fields[f"task_{task.pk}_done"] = forms.ChoiceField(
                 label=task.what, choices=DONE_CHOICES, required=False, widget=forms.RadioSelect)
-            self.fields[f"task_{task.pk}_helpful"] = RatingField(label="How helpful was it?")
+            self.fields[f"task_{task.pk}_helpful"] = RatingField(label=_("How helpful was it?"))
 
     # Rows for the template --------------------------------------------------------------
     def _slider(self, name: str) -> dict:

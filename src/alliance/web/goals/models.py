@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.web.care.models import Case, Client, Session
 from alliance.web.checkins.models import Administration
@@ -247,9 +248,9 @@ class TaskReport(Rating):
     """Whether a task was done since the last check-in, and how helpful it was (0–10)."""
 
     class Done(models.TextChoices):
-        DONE = "done", "Done"
-        PARTLY = "partly", "Partly"
-        NOT_DONE = "not_done", "Not done"
+        DONE = "done", _("Done")
+        PARTLY = "partly", _("Partly")
+        NOT_DONE = "not_done", _("Not done")
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reports")
     done = models.CharField(max_length=10, choices=Done)

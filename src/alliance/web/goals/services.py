@@ -43,6 +43,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case as Cases
 from django.db.models import IntegerField, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.web.audit.services import record_change
 from alliance.web.care.models import Case, Client, Session
@@ -133,10 +134,11 @@ def _check_actor(case: Case, by: Actor) -> str:
             raise GoalError("not_allowed",
                             "Only the case's therapist can change its goals and tasks.")
     elif by.pk != case.client_id:
-        raise GoalError("not_allowed", "You can only change your own goals and tasks.")
+        # The client's side reads these in the client's language (docs/languages.md).
+        raise GoalError("not_allowed", _("You can only change your own goals and tasks."))
     if case.status != Case.Status.ACTIVE:
         raise GoalError("case_closed",
-                        "This case has ended, so its goals and tasks can no longer change.")
+                        _("This case has ended, so its goals and tasks can no longer change."))
     return side
 
 
@@ -207,8 +209,11 @@ def _status_changed(record, status: str, by: Actor, now) -> None:
 
 
 def _waiting_text(record, side: str, what: str) -> str:
-    other = "the client" if side == Side.THERAPIST else "your therapist"
-    return f"You have already confirmed this {what}; it is waiting for {other}."
+    if side == Side.CLIENT:
+        return (_("You have already confirmed this goal; it is waiting for your therapist.")
+                if what == "goal" else
+                _("You have already confirmed this task; it is waiting for your therapist."))
+    return f"You have already confirmed this {what}; it is waiting for the client."
 
 
 # --------------------------------------------------------------------------- goals
@@ -247,7 +252,7 @@ def confirm_goal(goal: Goal, *, by: Actor) -> Goal:
         fresh = _locked_goal(goal)
         side = _check_actor(fresh.case, by)
         if fresh.status == Goal.Status.AGREED:
-            raise GoalError("already_agreed", "This goal is already agreed by both of you.")
+            raise GoalError("already_agreed", _("This goal is already agreed by both of you."))
         if fresh.status != Goal.Status.PROPOSED:
             raise GoalError("closed", f"This goal is {fresh.get_status_display().lower()}; "
                                       "it cannot be confirmed any more.")
@@ -419,9 +424,9 @@ def confirm_task(task: Task, *, by: Actor) -> Task:
         fresh = _locked_task(task)
         side = _check_actor(fresh.goal.case, by)
         if fresh.status != Task.Status.ACTIVE or not fresh.goal.is_open:
-            raise GoalError("closed", "This task has ended; it cannot be confirmed any more.")
+            raise GoalError("closed", _("This task has ended; it cannot be confirmed any more."))
         if fresh.both_confirmed:
-            raise GoalError("already_agreed", "This task is already agreed by both of you.")
+            raise GoalError("already_agreed", _("This task is already agreed by both of you."))
         if fresh.confirmed_by(side):
             raise GoalError("already_confirmed", _waiting_text(fresh, side, "task"))
         now = timezone.now()
@@ -477,8 +482,8 @@ def report_task(task: Task, *, by: Actor, done: str, helpful: int | None,
         fresh = Task.objects.select_related("goal__case").get(pk=task.pk)
         side = _check_actor(fresh.goal.case, by)
         if not fresh.is_running or not fresh.goal.is_open:
-            raise GoalError("not_running", "Reports are for tasks you have both agreed on and "
-                                           "that are still going.")
+            raise GoalError("not_running", _("Reports are for tasks you have both agreed on "
+                                             "and that are still going."))
         _check_session(session, fresh.goal.case_id)
         report = TaskReport.objects.create(task=fresh, session=session, done=done,
                                            helpful=helpful, side=side,

@@ -108,9 +108,10 @@ class ContactForm(ModelForm):
 
     class Meta:
         model = Client
-        fields = ["contact_email", "phone", "preferred_contact", "time_zone"]
+        fields = ["contact_email", "phone", "preferred_contact", "time_zone", "language"]
         labels = {"contact_email": "E-mail address", "phone": "Mobile number",
-                  "preferred_contact": "How the client wants check-ins"}
+                  "preferred_contact": "How the client wants check-ins",
+                  "language": "The client's language"}
         widgets = {"phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})}
 
     def clean_phone(self):

@@ -17,9 +17,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from alliance.web import localtime
+from alliance.web import languages, localtime
 from alliance.web.care.models import Case, Session
 from alliance.web.checkins import services as checkins
 from alliance.web.checkins.models import Administration
@@ -133,7 +134,13 @@ def _plan_reminders(message: Message, plan, expires_at: datetime, now: datetime)
 
 
 def send_link(issued: checkins.IssuedLink, channel: str, *, reminder: bool = False) -> str:
-    """Send a check-in link to the client on `channel`; returns where it went, in words."""
+    """Send a check-in link to the client on `channel`, in the client's language; returns
+    where it went, in words (for staff)."""
+    with translation.override(languages.of_client(issued.administration.session.case.client)):
+        return _send_link(issued, channel, reminder=reminder)
+
+
+def _send_link(issued: checkins.IssuedLink, channel: str, *, reminder: bool) -> str:
     session = issued.administration.session
     case = session.case
     client = case.client
@@ -149,15 +156,18 @@ def send_link(issued: checkins.IssuedLink, channel: str, *, reminder: bool = Fal
                "reply_to": plans.messaging(client.clinic).reply_to}
     if channel == Channel.SMS:
         settings_ = plans.messaging(client.clinic)
-        text = (f"{context['clinic']}: {'Reminder: ' if reminder else ''}{context['therapist']} "
-                f"asks how your session went. A few questions: {context['url']} "
-                f"(until {context['expires']})")
+        text = (_("%(clinic)s: Reminder: %(therapist)s asks how your session went. A few "
+                  "questions: %(url)s (until %(expires)s)") if reminder else
+                _("%(clinic)s: %(therapist)s asks how your session went. A few questions: "
+                  "%(url)s (until %(expires)s)")) % context
         channels.post_webhook(settings_.sms_webhook_url, settings_.sms_webhook_secret,
                               {"to": client.phone, "text": text, "kind": "checkin",
                                "clinic": client.clinic.name})
         return "Sent as a text message."
-    subject = (f"{'Reminder: ' if reminder else ''}{context['clinic']}: a short check-in "
-               f"about your session with {context['therapist']}")
+    subject = (_("Reminder: %(clinic)s: a short check-in about your session with "
+                 "%(therapist)s") if reminder else
+               _("%(clinic)s: a short check-in about your session with %(therapist)s")
+               ) % context
     channels.send_email(to=client.contact_email, subject=subject,
                         text=render_to_string("outreach/email/checkin.txt", context),
                         html=render_to_string("outreach/email/checkin.html", context),

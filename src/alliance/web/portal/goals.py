@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from alliance.web import localtime
 from alliance.web.goals import services as goal_services
@@ -31,14 +32,14 @@ class TaskItem:
     def status_text(self) -> str:
         task = self.task
         if task.status == Task.Status.DONE:
-            return "Finished"
+            return _("Finished")
         if task.status == Task.Status.STOPPED:
-            return "Stopped"
+            return _("Stopped")
         if self.needs_client:
-            return "Suggested by your therapist: does it suit you?"
+            return _("Suggested by your therapist: does it suit you?")
         if not task.both_confirmed:
-            return "Your suggestion: your therapist will look at it with you."
-        return "Agreed by you both"
+            return _("Your suggestion: your therapist will look at it with you.")
+        return _("Agreed by you both")
 
 
 @dataclass
@@ -60,14 +61,14 @@ class GoalItem:
     def status_text(self) -> str:
         goal = self.goal
         if goal.status == Goal.Status.AGREED:
-            return f"Agreed by you both on {_date(goal.agreed_at)}"
+            return _("Agreed by you both on %(day)s") % {"day": _date(goal.agreed_at)}
         if goal.status == Goal.Status.ACHIEVED:
-            return f"Reached on {_date(goal.status_changed_at)}"
+            return _("Reached on %(day)s") % {"day": _date(goal.status_changed_at)}
         if goal.status == Goal.Status.DROPPED:
-            return f"Set aside on {_date(goal.status_changed_at)}"
+            return _("Set aside on %(day)s") % {"day": _date(goal.status_changed_at)}
         if self.needs_client:
-            return "Suggested by your therapist: does this goal fit for you?"
-        return "Your suggestion: your therapist will look at it with you."
+            return _("Suggested by your therapist: does this goal fit for you?")
+        return _("Your suggestion: your therapist will look at it with you.")
 
 
 def _date(moment) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 
 from alliance.core.trends import FALLING, RISING, STEADY
 from alliance.web.checkins.models import Administration
@@ -53,18 +54,19 @@ def chart_svg(series: CaseSeries, chart: str, *, narrow: bool = False) -> str:
     return charts.wellbeing_chart(series, None, narrow=narrow)
 
 
+# Lazy: the sentences are read in the client's language, chosen per request.
 _DIRECTION = {
-    RISING: "It has been going up over your recent sessions.",
-    STEADY: "It has stayed about the same over your recent sessions.",
-    FALLING: "It has gone down over your recent sessions.",
+    RISING: _("It has been going up over your recent sessions."),
+    STEADY: _("It has stayed about the same over your recent sessions."),
+    FALLING: _("It has gone down over your recent sessions."),
 }
-_WORSE_NOTE = ("Ups and downs are a normal part of therapy, and it can help to talk about "
-               "them with your therapist.")
+_WORSE_NOTE = _("Ups and downs are a normal part of therapy, and it can help to talk about "
+                "them with your therapist.")
 _ALLIANCE_DIRECTION = {
-    RISING: "Your ratings of your sessions have been going up recently.",
-    STEADY: "Your ratings of your sessions have stayed about the same recently.",
-    FALLING: "Your ratings of your sessions have gone down recently. Your therapist would "
-             "like to hear what would make the sessions work better for you.",
+    RISING: _("Your ratings of your sessions have been going up recently."),
+    STEADY: _("Your ratings of your sessions have stayed about the same recently."),
+    FALLING: _("Your ratings of your sessions have gone down recently. Your therapist would "
+               "like to hear what would make the sessions work better for you."),
 }
 
 
@@ -81,26 +83,32 @@ def in_words(series: CaseSeries) -> Words:
     words = Words([], [])
     latest = series.latest("wellbeing")
     if latest is not None:
-        title = measures.outcome_title.lower() if measures else "wellbeing"
         top = measures.outcome_scale[1] if measures else 10
-        words.wellbeing.append(f"At your latest check-in (session {latest.number}) you rated "
-                               f"your {title} {text.score(latest.wellbeing)} out of {top:g}.")
+        words.wellbeing.append(_(
+            "At your latest check-in (session %(session)s) you rated how life is going "
+            "%(score)s out of %(top)s.") % {"session": latest.number,
+                                           "score": text.score(latest.wellbeing),
+                                           "top": f"{top:g}"})
         first = series.first("wellbeing")
         if first is not None and first.number != latest.number:
-            words.wellbeing.append(f"At your first check-in (session {first.number}) it was "
-                                   f"{text.score(first.wellbeing)}.")
+            words.wellbeing.append(_(
+                "At your first check-in (session %(session)s) it was %(score)s.") % {
+                    "session": first.number, "score": text.score(first.wellbeing)})
         direction = series.trend("wellbeing").direction
         if direction in _DIRECTION:
-            words.wellbeing.append(_DIRECTION[direction])
+            words.wellbeing.append(str(_DIRECTION[direction]))
             higher_is_better = measures.outcome_higher_is_better if measures else True
             if direction == (FALLING if higher_is_better else RISING):
-                words.wellbeing.append(_WORSE_NOTE)
+                words.wellbeing.append(str(_WORSE_NOTE))
     latest = series.latest("alliance")
     if latest is not None:
         top = measures.alliance_scale[1] if measures else 10
-        words.alliance.append(f"At session {latest.number} you rated how the work with your "
-                              f"therapist is going {text.score(latest.alliance)} out of {top:g}.")
+        words.alliance.append(_(
+            "At session %(session)s you rated how the work with your therapist is going "
+            "%(score)s out of %(top)s.") % {"session": latest.number,
+                                           "score": text.score(latest.alliance),
+                                           "top": f"{top:g}"})
         direction = _ALLIANCE_DIRECTION.get(series.trend("alliance").direction)
         if direction:
-            words.alliance.append(direction)
+            words.alliance.append(str(direction))
     return words

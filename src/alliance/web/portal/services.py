@@ -24,11 +24,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
-from alliance.web import localtime
+from alliance.web import languages, localtime
 from alliance.web.audit.services import record_change
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import StaffMember
@@ -139,9 +140,10 @@ def send_invitation(account: ClientAccount, *, base_url: str | None = None) -> N
     context = {"clinic": client.clinic, "url": base + set_password_path(account.user),
                "sign_in_url": base + reverse("portal:sign_in"),
                "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
-    send_mail(subject="Your private page for your sessions",
-              message=render_to_string("portal/email/invitation.txt", context),
-              from_email=None, recipient_list=[client.contact_email])
+    with translation.override(languages.of_client(client)):
+        send_mail(subject=_("Your private page for your sessions"),
+                  message=render_to_string("portal/email/invitation.txt", context),
+                  from_email=None, recipient_list=[client.contact_email])
 
 
 def remove_access(case: Case, *, by: StaffMember) -> ClientAccount:
@@ -196,9 +198,10 @@ def request_sign_in_link(email: str, *, base_url: str | None = None, now=None) -
         context = {"url": _base(base_url) + reverse("portal:sign_in_link", args=[token]),
                    "minutes": link_minutes(),
                    "expires": localtime.format_time(link.expires_at, account.client.clinic)}
-        send_mail(subject="Your sign-in link",
-                  message=render_to_string("portal/email/sign_in_link.txt", context),
-                  from_email=None, recipient_list=[account.client.contact_email])
+        with translation.override(languages.of_client(account.client)):
+            send_mail(subject=_("Your sign-in link"),
+                      message=render_to_string("portal/email/sign_in_link.txt", context),
+                      from_email=None, recipient_list=[account.client.contact_email])
         sent += 1
     return sent
 
@@ -261,11 +264,12 @@ def leave_feedback(account: ClientAccount, case: Case, text: str) -> ClientFeedb
     """Store a message for the therapist; it reaches the case page as client feedback."""
     text = (text or "").strip()
     if case.client_id != account.client_id:
-        raise PortalError("You can only write about your own sessions.")
+        raise PortalError(_("You can only write about your own sessions."))
     if not text:
-        raise PortalError("Please write something before sending.")
+        raise PortalError(_("Please write something before sending."))
     if len(text) > ClientFeedback.MAX_LENGTH:
-        raise PortalError(f"Please keep it under {ClientFeedback.MAX_LENGTH} characters.")
+        raise PortalError(_("Please keep it under %(count)s characters.") % {
+            "count": ClientFeedback.MAX_LENGTH})
     with transaction.atomic():
         feedback = ClientFeedback.objects.create(case=case, account=account, text=text)
         record_change("create", feedback, by=account, detail="message left by the client")

@@ -25,6 +25,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
 
 from alliance.web.accounts import address_limit
 from alliance.web.accounts.views import locked_out
@@ -155,14 +156,14 @@ class SetPasswordView(PasswordResetConfirmView):
         return user
 
     def form_valid(self, form):
-        messages.success(self.request, "Your password is set. Welcome.")
+        messages.success(self.request, _("Your password is set. Welcome."))
         return super().form_valid(form)
 
 
 @require_POST
 def sign_out(request):
     logout(request)
-    messages.success(request, "You are signed out. Take care.")
+    messages.success(request, _("You are signed out. Take care."))
     return redirect("portal:sign_in")
 
 
@@ -173,7 +174,7 @@ def password(request):
     if request.method == "POST" and form.is_valid():
         form.save()
         update_session_auth_hash(request, form.user)
-        messages.success(request, "Your new password is set.")
+        messages.success(request, _("Your new password is set."))
         return redirect("portal:home")
     return render(request, "portal/password.html", {"form": form})
 
@@ -229,8 +230,8 @@ def goal_new(request):
         except DomainError as exc:
             form.add_error("text", str(exc))
         else:
-            messages.success(request, "Thank you. Your goal is on your list; your therapist "
-                                      "will look at it with you.")
+            messages.success(request, _("Thank you. Your goal is on your list; your therapist "
+                                        "will look at it with you."))
             return redirect("portal:goals")
     status = 400 if request.method == "POST" else 200
     return _page(request, "portal/goal_new.html", {"form": form}, status=status)
@@ -266,7 +267,7 @@ def task_report(request, pk):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Thank you for letting your therapist know.")
+            messages.success(request, _("Thank you for letting your therapist know."))
             return redirect(reverse("portal:goals") + f"#task-{task.pk}")
     status = 400 if request.method == "POST" else 200
     return _page(request, "portal/task_report.html", {"task": task, "form": form},
@@ -287,8 +288,8 @@ def feedback(request):
             except DomainError as exc:
                 form.add_error("text", str(exc))
             else:
-                messages.success(request, "Thank you. Your message has gone to your "
-                                          "therapist.")
+                messages.success(request, _("Thank you. Your message has gone to your "
+                                            "therapist."))
                 if getattr(feedback, "risk_alert", None) is not None:
                     request.session[CRISIS_KEY] = True
                 return redirect("portal:feedback")
