@@ -282,7 +282,8 @@ class ParsedForm:
 
 
 class _FormParser(HTMLParser):
-    """The first form with method="post" on a page."""
+    """The first form with method="post" on a page, leaving out the language switcher in
+    the header of client pages."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -294,7 +295,8 @@ class _FormParser(HTMLParser):
         if self._done:
             return
         a = dict(attrs)
-        if tag == "form" and (a.get("method") or "get").lower() == "post" and not self._inside:
+        if (tag == "form" and (a.get("method") or "get").lower() == "post" and not self._inside
+                and "language-switcher" not in (a.get("class") or "").split()):
             self._inside = True
             self.form = ParsedForm(action=a.get("action"), fields={})
             return

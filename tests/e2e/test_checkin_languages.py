@@ -50,7 +50,9 @@ def test_a_client_answers_the_check_in_in_arabic_right_to_left_on_a_phone(rivers
     expect(html).to_have_attribute("dir", "rtl")
     expect(html).to_have_attribute("lang", "ar")
     expect(phone.get_by_role("heading", level=1)).to_have_text("استبيانك")
-    expect(phone.get_by_role("heading", level=2)).to_have_text(["عن جلسة اليوم", "كيف تسير حياتك"])
+    # The first session's check-in: today's session, how life is going, and the intake.
+    expect(phone.get_by_role("heading", level=2)).to_have_text(
+        ["عن جلسة اليوم", "كيف تسير حياتك", "للبداية: عنك وعن علاجك"])
     # Right to left for real: the scale's 0 stands to the right of its 10.
     first = phone.locator("fieldset.scale-item").first
     zero = first.locator("label.scale-point").first.bounding_box()

@@ -25,6 +25,7 @@ from test_access_matrix import MATRIX, expectation
 
 from alliance.web.api import tokens
 from alliance.web.goals import services as goals
+from alliance.web.interop import exports, research
 from alliance.web.monitoring.models import Signal
 from alliance.web.portal import services as portal_services
 from alliance.web.practice.models import PracticeFocus
@@ -90,9 +91,17 @@ def records_of(case, therapist):
             "running_task": running}
 
 
+def export_job(staff):
+    """A research export `staff` asked for, written by the worker's function."""
+    job = exports.new_job(staff, research.Selection(), key="research", fmt="csv",
+                          include_text=False, description="")
+    exports.run(job.pk)
+    return job
+
+
 @pytest.fixture
 def records(clinic, other_clinic, therapist, other_therapist, other_clinic_therapist, admin,
-            open_case):
+            open_case, supervisor, other_admin):
     for each in (clinic, other_clinic):
         each.client_portal_enabled = True
         each.clients_see_alliance_scores = True
@@ -125,9 +134,12 @@ def records(clinic, other_clinic, therapist, other_therapist, other_clinic_thera
             clinic=owner.clinic, therapist=owner, skill="inviting_feedback",
             started_on=today - dt.timedelta(days=40 if ended else 10),
             ended_on=today - dt.timedelta(days=20) if ended else None, created_by=owner)
+    # Research exports prepared in the background: only the one who asked may open one.
+    exports_of = {"mine": export_job(admin), "colleague": export_job(supervisor),
+                  "elsewhere": export_job(other_admin)}
     return {"mine": mine, "neighbour": neighbour, "colleague": colleague,
             "elsewhere": elsewhere, "therapist": therapist, "admin": admin,
-            "other_clinic_therapist": other_clinic_therapist}
+            "other_clinic_therapist": other_clinic_therapist, "exports": exports_of}
 
 
 # For each URL: who tries it, and what record each id names ("case", "signal", ...).
@@ -144,7 +156,8 @@ PORTAL_PK = {"portal:goal_confirm": "waiting_goal", "portal:task_confirm": "task
 # Staff records and API tokens of the clinic: its administrator acts on them.
 ADMIN_RECORDS = {"clinics:staff_edit": "staff", "clinics:staff_invite": "staff",
                  "clinics:staff_deactivate": "staff", "clinics:staff_reactivate": "staff",
-                 "accounts:staff_two_factor_reset": "staff", "api_tokens:revoke": "token"}
+                 "accounts:staff_two_factor_reset": "staff", "api_tokens:revoke": "token",
+                 "interop:export_job": "export", "interop:export_download": "export"}
 # A client (not a case) named by `pk`.
 CLIENT_PK = {"privacy:client", "privacy:export", "privacy:erase"}
 
@@ -163,6 +176,9 @@ def candidates(name, kwarg, r):
         return r["therapist"].pk, [r["other_clinic_therapist"].pk, MISSING]
     if ADMIN_RECORDS.get(name) == "token":
         return r["mine"]["token"].pk, [r["elsewhere"]["token"].pk, MISSING]
+    if ADMIN_RECORDS.get(name) == "export":  # a supervisor's of the clinic, another clinic's
+        jobs = r["exports"]
+        return jobs["mine"].pk, [jobs["colleague"].pk, jobs["elsewhere"].pk, MISSING]
     if kwarg == "number":
         return 1, [2, MISSING]  # every case here has only session 1
     record = PORTAL_PK.get(name) if actor_of(name) == "portal_client" else ID_RECORD[kwarg]
@@ -207,7 +223,7 @@ def test_ids_that_are_not_the_users_answer_404_and_change_nothing(name, kwargs, 
     assert success < 400, (f"{name}: {actor} may not use it; say in test_id_swap.py who owns "
                            "the records its ids name")
     codes = {each["client"].pk: each["client"].code for each in records.values()
-             if isinstance(each, dict)}
+             if isinstance(each, dict) and "client" in each}
     before = database_checksum()
     wrong, tried = [], 0
     for values in itertools.product(*[[own, *theirs] for own, theirs in options.values()]):
