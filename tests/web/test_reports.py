@@ -380,6 +380,30 @@ def test_the_clinic_report_compares_the_alliance_by_session_format_per_client(cl
     assert f"{report.formats_unrecorded} rated sessions without a recorded format" in words
 
 
+def test_the_clinic_report_compares_the_alliance_by_way_of_working_per_client(clinic):
+    from alliance.core.category_means import category_means
+    from alliance.web.care.models import Case
+
+    admin = staff(clinic, demo.ADMIN_EMAIL)
+    report = clinic_report.load(admin, today=TODAY)
+    rated = clinic_report.session_alliance(clinic_report.scope_cases(admin), report.measures)
+    assert report.modalities == category_means(rated, "alliance", "modality", "client")
+    client_rated = Administration.objects.filter(
+        session__case__client__clinic=clinic, respondent="client", submitted_at__isnull=False,
+        instrument_id=report.measures.client.id)
+    estimated = [item for item in report.modalities.categories if item.estimate is not None]
+    assert len(estimated) >= 2
+    words = flat(text_of(clinic_report.render(report)))
+    assert "Alliance by way of working" in words
+    for item in report.modalities.categories:
+        assert item.n_sessions == client_rated.filter(
+            session__case__modality=item.category).count()
+    for item in estimated:
+        label = dict(Case.Modality.choices)[item.category]
+        assert (f"{label} {item.n_sessions} {item.n_clients} {score(item.estimate)} "
+                f"{score(item.ci_low)} to {score(item.ci_high)}") in words
+
+
 def test_the_clinic_report_says_so_when_no_format_is_recorded(clinic):
     report = clinic_report.load(staff(clinic, demo.ADMIN_EMAIL), today=TODAY)
     assert report.formats is None and report.formats_unrecorded > 0

@@ -17,7 +17,7 @@ Sections:
 - the client-rated alliance by session format (in person, video, phone, text): each
   format's estimated mean with its interval from a model with a random intercept per
   client (`alliance.core.category_means`), so a client with many sessions of one format
-  counts as one client.
+  counts as one client; and the same by the case's way of working (modality).
 """
 
 from __future__ import annotations
@@ -94,22 +94,24 @@ def case_figures(cases, measures: Measures) -> pd.DataFrame:
 
 
 def session_alliance(cases, measures: Measures) -> pd.DataFrame:
-    """One row per client-rated session: client, session format (blank: not recorded) and
-    the alliance score."""
+    """One row per client-rated session: client, session format (blank: not recorded), the
+    case's way of working and the alliance score."""
+    columns = ["client", "format", "modality", "alliance"]
     if measures.client is None:
-        return pd.DataFrame(columns=["client", "format", "alliance"])
+        return pd.DataFrame(columns=columns)
     rows = (Administration.objects
             .filter(session__case__in=cases, submitted_at__isnull=False, respondent="client",
                     instrument_id=measures.client.id)
             .annotate(total=_total())
-            .values_list("session__case__client_id", "session__format", "instrument_id",
-                         "total"))
+            .values_list("session__case__client_id", "session__format",
+                         "session__case__modality", "instrument_id", "total"))
     found = []
-    for client_id, session_format, instrument_id, total in rows:
+    for client_id, session_format, modality, instrument_id, total in rows:
         value = measures.read(instrument_id, "client", {"total": total}).get("alliance")
         if value is not None:
-            found.append({"client": client_id, "format": session_format, "alliance": value})
-    return pd.DataFrame(found, columns=["client", "format", "alliance"])
+            found.append({"client": client_id, "format": session_format,
+                          "modality": modality, "alliance": value})
+    return pd.DataFrame(found, columns=columns)
 
 
 @dataclass
@@ -129,6 +131,8 @@ class ClinicReport:
     formats_note: str = ""
     #: Client-rated sessions whose format was not recorded (left out of the comparison).
     formats_unrecorded: int = 0
+    modalities: CategoryMeans | None = None
+    modalities_note: str = ""
 
 
 def load(staff: StaffMember, *, today: dt.date | None = None) -> ClinicReport:
@@ -153,6 +157,13 @@ def load(staff: StaffMember, *, today: dt.date | None = None) -> ClinicReport:
     except AllianceError as exc:
         formats_note = (f"Too few client-rated sessions with a recorded format for a comparison "
                         f"yet ({exc}). A format needs at least {MIN_SESSIONS} rated sessions.")
+    modalities, modalities_note = None, ""
+    try:
+        modalities = category_means(rated, "alliance", "modality", "client")
+    except AllianceError as exc:
+        modalities_note = (f"Too few client-rated sessions for a comparison of ways of working "
+                           f"yet ({exc}). A way of working needs at least {MIN_SESSIONS} rated "
+                           f"sessions.")
     scope = ("all therapists of the clinic" if staff.is_admin
              else "the therapists you supervise")
     return ClinicReport(staff=staff, date=today or localtime.today(staff.clinic),
@@ -161,7 +172,8 @@ def load(staff: StaffMember, *, today: dt.date | None = None) -> ClinicReport:
                         n_cases=cases.count(),
                         n_active=cases.filter(status=Case.Status.ACTIVE).count(),
                         formats=formats, formats_note=formats_note,
-                        formats_unrecorded=int((rated["format"] == "").sum()))
+                        formats_unrecorded=int((rated["format"] == "").sum()),
+                        modalities=modalities, modalities_note=modalities_note)
 
 
 # --- the PDF ---------------------------------------------------------------------------
@@ -297,24 +309,42 @@ def _therapists(report: ClinicReport) -> list:
 
 
 def _formats(report: ClinicReport) -> list:
-    story = [pdf.heading("Alliance by session format")]
     unrecorded = (f" {report.formats_unrecorded} rated session"
                   f"{'s' if report.formats_unrecorded != 1 else ''} without a recorded format "
                   f"{'are' if report.formats_unrecorded != 1 else 'is'} left out."
                   if report.formats_unrecorded else "")
-    result = report.formats
+    return _category_section(
+        report.formats, report.formats_note + unrecorded,
+        heading="Alliance by session format", column="Format", name="format",
+        labels=dict(Session.Format.choices),
+        what=("The client-rated alliance of sessions held in person, by video, by phone or "
+              "by text"),
+        caveat=f"clients who choose a format may differ in other ways.{unrecorded}")
+
+
+def _modalities(report: ClinicReport) -> list:
+    return _category_section(
+        report.modalities, report.modalities_note,
+        heading="Alliance by way of working", column="Way of working",
+        name="way of working", labels=dict(Case.Modality.choices),
+        what="The client-rated alliance of sessions by the case's way of working",
+        caveat="clients and therapists are not assigned to a way of working at random.")
+
+
+def _category_section(result: CategoryMeans | None, note: str, *, heading: str, column: str,
+                      name: str, labels: dict, what: str, caveat: str) -> list:
+    """Each category's estimated mean with its interval from the random-intercept model
+    (`alliance.core.category_means`), or the note that says why there is none."""
+    story = [pdf.heading(heading)]
     if result is None:
-        return [pdf.keep(*story, pdf.para(report.formats_note + unrecorded))]
+        return [pdf.keep(*story, pdf.para(note))]
     level = round(result.confidence * 100)
     story.append(pdf.para(
-        f"The client-rated alliance of sessions held in person, by video, by phone or by "
-        f"text, from {result.n_sessions} rated sessions of {result.n_clients} clients. Each "
-        f"figure is the format's estimated mean with its {level}% interval; every client "
+        f"{what}, from {result.n_sessions} rated sessions of {result.n_clients} clients. Each "
+        f"figure is the {name}'s estimated mean with its {level}% interval; every client "
         f"counts as one client however many sessions they had, so a few clients with many "
-        f"sessions of one format do not decide it. Overlapping intervals are not "
-        f"differences, and clients who choose a format may differ in other ways. A format "
-        f"needs at least {MIN_SESSIONS} rated sessions for an estimate.{unrecorded}"))
-    labels = dict(Session.Format.choices)
+        f"sessions do not decide it. Overlapping intervals are not differences, and "
+        f"{caveat} A {name} needs at least {MIN_SESSIONS} rated sessions for an estimate."))
     rows = []
     for item in result.categories:
         label = labels.get(item.category, item.category)
@@ -325,14 +355,14 @@ def _formats(report: ClinicReport) -> list:
             rows.append([label, item.n_sessions, item.n_clients, score(item.estimate),
                          f"{score(item.ci_low)} to {score(item.ci_high)}"])
     story.append(pdf.space(3))
-    story.append(pdf.table(["Format", "Rated sessions", "Clients", "Estimated mean",
+    story.append(pdf.table([column, "Rated sessions", "Clients", "Estimated mean",
                             f"{level}% interval"], rows,
                            [34 * pdf.mm, 28 * pdf.mm, 20 * pdf.mm, 48 * pdf.mm, 32 * pdf.mm],
                            numeric={1, 2, 3, 4}))
     story.append(pdf.space(3))
     notes = " ".join(result.notes)
     story.append(pdf.para(
-        f"Model: alliance = format mean + client + error, fitted by REML with a random "
+        f"Model: alliance = {name} mean + client + error, fitted by REML with a random "
         f"intercept per client; variance between clients {result.client_variance:.3f}, within "
         f"{result.residual_variance:.3f}. Intervals use Satterthwaite degrees of freedom."
         + (f" {notes[0].upper()}{notes[1:]}." if notes else ""), "small"))
@@ -368,5 +398,6 @@ def _render(report: ClinicReport) -> bytes:
     story += _signals(report)
     story += _therapists(report)
     story += _formats(report)
+    story += _modalities(report)
     story += _rules(report)
     return pdf.build(story, page, subject=f"Clinic report of {clinic.name}")
