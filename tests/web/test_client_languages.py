@@ -203,6 +203,10 @@ def test_the_switcher_refuses_an_unknown_language_and_a_foreign_address(client, 
     response = client.post(reverse("set_language"),
                            {"language": "es", "next": "https://elsewhere.example/"})
     assert response["Location"] == reverse("portal:home")
+    # Not a path: a bare word (once taken for a view's name, an error) goes home too.
+    for target in ("0", "portal:home", "//elsewhere.example/"):
+        response = client.post(reverse("set_language"), {"language": "es", "next": target})
+        assert response.status_code == 302 and response["Location"] == reverse("portal:home")
 
 
 def test_the_portal_is_in_the_signed_in_clients_language_and_the_switcher_saves_it(

@@ -109,9 +109,9 @@ class ClientLanguageMiddleware:
 
 
 def next_page(request: HttpRequest, target: str | None) -> str:
-    """Where the switcher goes back to: `target` when it is a page of this site, else the
-    portal's home page."""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+    """Where the switcher goes back to: `target` when it is a path on this site (it starts
+    with "/"; a bare word would be taken for a view's name), else the portal's home page."""
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return target
     return reverse("portal:home")
