@@ -33,6 +33,7 @@ def test_recording_a_session_e_mails_the_check_in_and_the_client_answers_from_th
 
     sign_in(desktop, riverside.therapist)
     desktop.goto(f"/cases/{case.pk}/sessions/new/")
+    desktop.get_by_label("attended", exact=True).check()
     desktop.get_by_label("In person").check()
     desktop.get_by_role("button", name="Save session").click()
     expect(desktop.get_by_text("Messages to the client")).to_be_visible()

@@ -80,9 +80,13 @@ def test_a_session_before_the_start_of_the_case_is_refused(login, therapist, cas
 def test_the_session_form_asks_how_it_took_place_with_nothing_chosen(login, therapist, case):
     client = login(therapist)
     html = client.get(f"/cases/{case.pk}/sessions/new/").content.decode()
-    for value in ("in_person", "video", "phone", "text"):
+    for value in ("in_person", "video", "phone", "text", "attended", "cancelled", "no_show"):
         assert f'value="{value}"' in html
-    assert not re.search(r'name="format"[^>]*checked', html)
+    assert not re.search(r'name="(format|status)"[^>]*checked', html)
+    response = client.post(f"/cases/{case.pk}/sessions/new/",
+                           {"date": "2026-01-12", "format": "video"})
+    assert response.status_code == 200 and not case.sessions.filter(number=2).exists()
+    assert "This field is required" in response.content.decode()
     response = client.post(f"/cases/{case.pk}/sessions/new/",
                            {"date": "2026-01-12", "status": "attended"})
     assert response.status_code == 200 and not case.sessions.filter(number=2).exists()

@@ -35,9 +35,10 @@ class NewClientForm(Form):
 
 class SessionForm(Form):
     date = forms.DateField(widget=DateInput, initial=timezone.localdate)
-    status = forms.ChoiceField(choices=Session.Status.choices, initial=Session.Status.ATTENDED,
-                               widget=forms.RadioSelect, label="The client")
-    # Asked every time, nothing pre-selected: a format is stored only when someone gave it.
+    # Both asked every time, nothing pre-selected: whether the client came and how the
+    # session took place are stored only when someone gave them.
+    status = forms.ChoiceField(choices=Session.Status.choices, widget=forms.RadioSelect,
+                               label="The client")
     format = forms.ChoiceField(choices=Session.Format.choices, widget=forms.RadioSelect,
                                label="How the session took place (or was planned)")
 
