@@ -245,3 +245,24 @@ def test_a_quoted_file_read_by_pandas_gives_the_same_output_as_the_plain_one(run
     result = run("psychometrics", outside, "--items", "a,b,c", "--min", "1", "--max", "5")
     assert result.exit_code == 1
     assert "outside.csv, line 3, column 'b': 9 is outside the scale range 1–5" in result.output
+
+
+def test_a_plain_file_is_analysed_without_importing_scipy_or_pandas(waisr):
+    # Importing them would take longer than the whole command (docs/benchmarks.md,
+    # "Command-line start-up and reading CSV"); the JSON must still match psych.
+    import subprocess
+    import sys
+
+    code = ("import sys; from alliance.cli.main import cli\n"
+            "try:\n    cli(sys.argv[1:], prog_name='alliance')\n"
+            "except SystemExit as stop:\n    assert not stop.code, stop.code\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'pandas', 'pyarrow'}))")
+    ref = PSYCH["waisr12"]
+    done = subprocess.run([sys.executable, "-c", code, "psychometrics", str(waisr), "--items",
+                           ",".join(ref["items"]), "--reverse", "wai07", "--min", "1",
+                           "--max", "5", "--json"], capture_output=True, text=True, check=True)
+    output, loaded = done.stdout.rstrip().rsplit("\n", 1)
+    assert loaded == "[]"
+    data = json.loads(output)
+    assert data["omega_total"] == pytest.approx(ref["omega_total"], abs=1e-5)
+    assert data["alpha_ci"] == pytest.approx(ref["alpha_ci"], abs=1e-6)

@@ -110,6 +110,69 @@ def test_minres_recovers_an_exact_one_factor_structure_and_omega_by_hand():
     assert result.omega_total == pytest.approx(6.76 / 9.02, abs=0.02)  # sampling error at n = 4000
 
 
+def _correlations(count, seed):
+    """Sample correlation matrices of one-factor data, a third with an item that the
+    factor explains almost entirely (Heywood cases) and a fifth with two near-copies."""
+    rng = np.random.default_rng(seed)
+    for trial in range(count):
+        k, n = int(rng.integers(3, 13)), int(rng.integers(20, 300))
+        loadings = rng.uniform(-0.3, 0.99, k)
+        if trial % 3 == 0:
+            loadings[rng.integers(k)] = rng.uniform(0.95, 1.0)
+        data = (rng.standard_normal((n, 1)) * loadings
+                + rng.standard_normal((n, k)) * np.sqrt(np.clip(1 - loadings ** 2, 0.001, None)))
+        if trial % 5 == 0:
+            data[:, 1] = data[:, 0] + 0.05 * rng.standard_normal(n)
+        yield np.corrcoef(data.T)
+
+
+def test_minres_reaches_the_minimum_of_bounded_l_bfgs_b_as_psych_fa_runs_it():
+    # The fit psych::fa runs (and this module ran before): optim(method = "L-BFGS-B")
+    # over the uniquenesses in [0.005, 1] from 1 − SMC, here with scipy's L-BFGS-B.
+    from scipy import optimize
+
+    heywood = 0
+    for correlation in _correlations(15, seed=11):
+        k = len(correlation)
+
+        def objective(psi):
+            values, vectors = np.linalg.eigh(correlation - np.diag(psi))
+            loading = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+            residual = correlation - np.diag(psi) - np.outer(loading, loading)
+            return float((residual ** 2).sum()), 2.0 * (loading ** 2 + psi - 1.0)
+
+        start = np.clip(np.diag(np.linalg.pinv(correlation)) ** -1.0, 0.005, 1.0)
+        fit = optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
+                                bounds=[(0.005, 1.0)] * k,
+                                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000})
+        values, vectors = np.linalg.eigh(correlation - np.diag(fit.x))
+        expected = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+        expected *= np.sign(expected.sum())
+        model = one_factor_minres(correlation)
+        assert model.loadings == pytest.approx(expected, abs=1e-6)
+        assert model.at_bound == bool(np.any(fit.x <= 0.005 + 1e-8))
+        heywood += model.at_bound
+    assert heywood >= 3
+
+
+def test_a_heywood_case_holds_the_uniqueness_at_its_bound_with_zero_gradient_elsewhere():
+    # Items 1 and 2 nearly copies of each other: item 1's uniqueness wants to go below 0.
+    correlation = np.array([[1.0, 0.97, 0.5, 0.45], [0.97, 1.0, 0.45, 0.4],
+                            [0.5, 0.45, 1.0, 0.3], [0.45, 0.4, 0.3, 1.0]])
+    model = one_factor_minres(correlation)
+    assert model.at_bound
+    # At the minimum (Karush–Kuhn–Tucker): the gradient λ² + ψ − 1 vanishes for each
+    # free uniqueness and points out of the box for the one at its bound 0.005.
+    psi = np.maximum(model.uniquenesses, 0.005)
+    bound = np.isclose(psi, 0.005)
+    values, vectors = np.linalg.eigh(correlation - np.diag(np.where(bound, 0.005, psi)))
+    loading = vectors[:, -1] * np.sqrt(values[-1])
+    gradient = loading ** 2 + np.where(bound, 0.005, psi) - 1.0
+    assert bound.sum() == 1
+    assert np.abs(gradient[~bound]).max() < 1e-10
+    assert gradient[bound][0] > 0
+
+
 def test_reverse_keying_equals_reversing_by_hand_and_does_not_depend_on_the_range_used():
     frame = pd.read_csv(REFERENCE / "waisr12.csv")
     items = [f"wai{i:02d}" for i in range(1, 13)]

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import fdtri
 
+from .distributions import f_quantile
 from .errors import InputError, NotEnoughDataError, ScoringError
 
 #: Bounds psych::fa puts on the uniquenesses of a minres solution.
@@ -483,10 +483,8 @@ def alpha_confidence_interval(alpha: float, n: int, k: int,
         raise InputError(f"the alpha interval needs at least 2 rows and 2 items (got {n} and {k})")
     p = 1.0 - confidence
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    # fdtri is the F quantile (what scipy.stats.f.ppf computes), without importing
-    # scipy.stats (most of the command's start-up).
-    low = 1.0 - (1.0 - alpha) * fdtri(df1, df2, 1.0 - p / 2.0)
-    high = 1.0 - (1.0 - alpha) * fdtri(df1, df2, p / 2.0)
+    low = 1.0 - (1.0 - alpha) * f_quantile(1.0 - p / 2.0, df1, df2)
+    high = 1.0 - (1.0 - alpha) * f_quantile(p / 2.0, df1, df2)
     return float(low), float(high)
 
 
@@ -542,35 +540,93 @@ def one_factor_minres(correlation) -> OneFactorModel:
     Revelle, W. (2022). psych: Procedures for psychological, psychometric, and
     personality research (R package version 2.2.9), function ``fa``.
     """
-    from scipy import optimize  # here: `alliance rci` and `cutoff` need none of it
-
     correlation = np.asarray(correlation, dtype=float)
     k = correlation.shape[0]
     if k < 3:
         raise InputError(f"a one-factor model needs at least 3 items, got {k}")
     smc = 1.0 - 1.0 / np.diag(np.linalg.pinv(correlation))
-    start = np.clip(1.0 - smc, *_UNIQUENESS_BOUNDS)
-    diagonal = np.diag(correlation)
-
-    def first_factor(psi):
-        values, vectors = np.linalg.eigh(correlation - np.diag(psi))
-        return vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
-
-    def objective(psi):
-        loading = first_factor(psi)
-        residual = correlation - np.diag(psi) - np.outer(loading, loading)
-        # Gradient of the full squared residual with respect to psi (envelope theorem).
-        return float((residual ** 2).sum()), 2.0 * (loading ** 2 + psi - diagonal)
-
-    fit = optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
-                            bounds=[_UNIQUENESS_BOUNDS] * k,
-                            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000})
-    psi = fit.x
-    loadings = first_factor(psi)
+    psi = _minres_uniquenesses(correlation, np.clip(1.0 - smc, *_UNIQUENESS_BOUNDS))
+    loadings = _first_factor(correlation, psi)[0]
     if loadings.sum() < 0:
         loadings = -loadings
     return OneFactorModel(loadings=loadings, uniquenesses=1.0 - loadings ** 2,
                           at_bound=bool(np.any(psi <= _UNIQUENESS_BOUNDS[0] + 1e-8)))
+
+
+def _first_factor(correlation: np.ndarray, psi: np.ndarray):
+    """Loadings of the first principal factor of R − diag(ψ), its eigenvalue, and the
+    eigenvalues and eigenvectors of R − diag(ψ) (ascending)."""
+    values, vectors = np.linalg.eigh(correlation - np.diag(psi))
+    top = max(values[-1], 0.0)
+    return vectors[:, -1] * np.sqrt(top), top, values, vectors
+
+
+def _minres_uniquenesses(correlation: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """The uniquenesses ψ within _UNIQUENESS_BOUNDS that minimise the squared residual.
+
+    f(ψ) = Σ_ij (R − diag(ψ) − λλ')²_ij with λ the first principal factor of
+    R − diag(ψ) (psych's ``fit.residuals``). Its gradient is 2(λ² + ψ − diag R), zero
+    at the fixed point of iterated principal-axis factoring, and its Hessian is
+    2(I + ∂λ²/∂ψ) with, from the perturbation of the first eigenpair (μ, v),
+
+        ∂λ_i²/∂ψ_j = −v_i² v_j² − 2μ v_i v_j Σ_(m>1) v_mi v_mj / (μ − μ_m).
+
+    Projected Newton steps on the free uniquenesses (those not held at a bound by a
+    gradient pointing out of the box), halved until f decreases, converge in a few
+    steps to where psych's optim(method = "L-BFGS-B") stops; when no such step
+    lowers f, a principal-axis step (ψ ← 1 − λ², a gradient step) is halved
+    instead. numpy only: importing scipy.optimize would take longer than the whole
+    `alliance psychometrics` command on a plain CSV file.
+    """
+    low, high = _UNIQUENESS_BOUNDS
+    diagonal = np.diag(correlation)
+    k = len(psi)
+
+    def evaluate(psi):
+        """f(ψ) and the first factor of R − diag(ψ) (see _first_factor)."""
+        factor = _first_factor(correlation, psi)
+        loading = factor[0]
+        value = ((correlation - np.diag(psi) - np.outer(loading, loading)) ** 2).sum()
+        return float(value), factor
+
+    value, factor = evaluate(psi)
+    for _ in range(500):
+        loading, top, values, vectors = factor
+        gradient = loading ** 2 + psi - diagonal  # half the gradient of f
+        held = ((psi <= low) & (gradient > 0)) | ((psi >= high) & (gradient < 0))
+        free = ~held
+        if not free.any() or np.abs(gradient[free]).max() < 1e-13:
+            break
+        directions = []
+        first, others = vectors[:, -1], vectors[:, :-1]
+        gaps = top - values[:-1]
+        if top > 0 and np.all(gaps > 0):
+            coupling = (others / gaps) @ others.T
+            hessian = (np.eye(k) - np.outer(first ** 2, first ** 2)
+                       - 2.0 * top * np.outer(first, first) * coupling)[np.ix_(free, free)]
+            curvatures, axes = np.linalg.eigh(hessian)
+            # Newton's step with each curvature taken as positive, so that it goes
+            # downhill where f is not convex (in a flat valley, along the valley).
+            curvatures = np.maximum(np.abs(curvatures), 1e-10)
+            direction = np.zeros(k)
+            direction[free] = -axes @ ((axes.T @ gradient[free]) / curvatures)
+            directions.append(direction)
+        directions.append(-gradient)  # the principal-axis step ψ ← 1 − λ²
+        for direction in directions:
+            for scale in 0.5 ** np.arange(50):
+                trial = np.clip(psi + scale * direction, low, high)
+                trial_value, trial_factor = evaluate(trial)
+                # Close to the minimum f changes by less than its rounding error: a
+                # whole step that leaves it equal to within that is taken.
+                if trial_value < value or (scale == 1 and trial_value <= value * (1 + 1e-13)):
+                    break
+            else:
+                continue
+            psi, value, factor = trial, trial_value, trial_factor
+            break
+        else:
+            break  # no step lowers f in double precision: a minimum
+    return psi
 
 
 def _omega_total(correlation: np.ndarray, loadings: np.ndarray) -> float:
