@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from alliance.core.errors import InputError
+from alliance.core import mixed
 from alliance.core.mixed import _Problem, fit_reml
 
 
@@ -60,6 +61,59 @@ def test_the_blockwise_criterion_equals_the_dense_one(q, with_groups):
         assert problem.deviance(theta) == pytest.approx(
             dense_criterion(y, X, units, Z, groups, theta), rel=1e-8)
 
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+def test_the_sparse_sum_over_groups_equals_the_dense_criterion(q, monkeypatch):
+    # Many units: the sum over each group's units is a sparse product instead of reduceat.
+    monkeypatch.setattr(mixed, "SPARSE_UNITS", 0)
+    y, X, units, Z, groups = small_data(q)
+    problem = _Problem(y, X, units, Z, groups)
+    theta = np.random.default_rng(q).uniform(0.1, 1.5, q * (q + 1) // 2 + 1)
+    assert problem.deviance(theta) == pytest.approx(
+        dense_criterion(y, X, units, Z, groups, theta), rel=1e-8)
+
+
+@pytest.mark.parametrize("q", [1, 2])
+def test_the_criterion_and_its_differences_come_from_one_evaluation_of_all_points(q):
+    y, X, units, Z, groups = small_data(q)
+    problem = _Problem(y, X, units, Z, groups)
+    theta = np.r_[np.random.default_rng(0).uniform(0.2, 1.2, q * (q + 1) // 2), 0.0]
+    value, gradient = problem.value_and_gradient(theta)
+    assert value == problem.deviance(theta)
+    for k, step in enumerate(1e-5 * np.maximum(1.0, np.abs(theta))):
+        up, down = theta.copy(), theta.copy()
+        up[k] += step
+        down[k] -= step
+        expected = ((problem.deviance(up) - value) / step if theta[k] == 0   # forward at 0
+                    else (problem.deviance(up) - problem.deviance(down)) / (2 * step))
+        assert gradient[k] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_stopping_after_a_clean_first_start_finds_what_every_start_finds(monkeypatch):
+    # The first start is kept alone only at an interior optimum that no zero-variance
+    # point beats; on these data (some with a variance near or at zero, and lagged
+    # outcomes, whose criterion can have two minima) running every start never does better.
+    rng = np.random.default_rng(7)
+    kept = 0
+    for trial in range(24):
+        n_units = int(rng.integers(8, 30))
+        units = np.repeat(np.arange(n_units), rng.integers(3, 9, n_units))
+        n = len(units)
+        sd = rng.choice([0.0, 0.05, 0.3, 1.0])
+        lag = np.r_[0.0, rng.normal(size=n - 1)]
+        y = 0.5 * lag + rng.normal(0, sd, n_units)[units] + rng.normal(size=n)
+        y[1:] += 0.4 * y[:-1] * (units[1:] == units[:-1])
+        X = np.column_stack([np.ones(n), lag])
+        groups = units % 3 if trial % 2 else None
+        monkeypatch.setattr(mixed, "INTERIOR", 1e-3)
+        quick = fit_reml(y, X, ["a", "b"], units, np.ones(n), groups=groups)
+        monkeypatch.setattr(mixed, "INTERIOR", np.inf)        # never stop after the first
+        full = fit_reml(y, X, ["a", "b"], units, np.ones(n), groups=groups)
+        assert quick.reml_criterion <= full.reml_criterion + 1e-7
+        assert quick.fe == pytest.approx(full.fe, rel=1e-4, abs=1e-6)
+        kept += bool(np.all(quick.theta > 1e-3))
+    assert kept >= 6  # the quick path was taken often enough to be tested
 
 def test_a_unit_in_two_groups_is_refused():
     y, X, units, Z, groups = small_data(1)

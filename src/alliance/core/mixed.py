@@ -12,7 +12,8 @@ fail when a variance is estimated as zero (a likelihood evaluated through the
 inverse of the random-effect covariance). Both would give results that differ
 from R's lme4 without saying so. Here the profiled REML criterion is evaluated in
 lme4's parametrisation (the relative covariance factor θ, which may be zero),
-so the boundary is harmless, and it is minimised from several starting points.
+so the boundary is harmless, and it is minimised from several starting points
+when the first one ends on or near the boundary.
 The test suite compares the results with lme4 and with statsmodels.
 """
 
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, sparse, stats
+from threadpoolctl import ThreadpoolController
 
 from .errors import InputError, NotEnoughDataError
 
@@ -167,10 +169,14 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald"
     matrix determinant lemma), log|V*_i| = log|M_i| and
     a'V*_i⁻¹b = a'b − (Λ'Z_i'a)' M_i⁻¹ (Λ'Z_i'b). A group's intercept adds a
     rank-one update (Sherman–Morrison) to the sum over its units. d(θ) is
-    minimised over θ (diagonal of Λ and θ_g ≥ 0) with L-BFGS-B from several
-    starting points; the best is refined with tight tolerances (and polished with
-    Powell's method when the criterion is not yet flat there). The covariance of
-    β̂ is σ̂² (X'V*⁻¹X)⁻¹.
+    minimised over θ (diagonal of Λ and θ_g ≥ 0) with L-BFGS-B, its gradient by
+    central differences (all points evaluated in one vectorised call), from the first
+    start and refined with tight tolerances. That optimum is kept when it lies well
+    inside the parameter space (every θ on the diagonal above `INTERIOR`), passes the
+    gradient test and no nearby zero-variance point has a lower criterion; otherwise
+    (a boundary optimum, where a second minimum may lie) every start is run, the best
+    is refined (and polished with Powell's method when the criterion is not yet flat
+    there). The covariance of β̂ is σ̂² (X'V*⁻¹X)⁻¹.
 
     References
     ----------
@@ -187,38 +193,95 @@ def fit_reml(y, X, names: Sequence[str], units, Z, groups=None, df: str = "wald"
         raise InputError(f"the fixed effects {', '.join(names)} cannot be told apart in these "
                          "data (one is a combination of the others)")
 
-    bounds = problem.bounds()
-    best = None
     initial = ([problem.start(value) for value in STARTS] if starts is None
                else [np.asarray(start, dtype=float) for start in starts])
-    for start in initial:
-        result = optimize.minimize(problem.deviance, start, method="L-BFGS-B",
-                                   jac=problem.gradient, bounds=bounds,
-                                   options={"ftol": 1e-10, "maxiter": 1000})
+    # BLAS on one thread: the work is many small products (see _one_blas_thread); only
+    # Kenward–Roger's dense blocks are large enough for threads to pay.
+    with _one_blas_thread():
+        best = _optimise(problem, initial)
+        result = problem.result(np.asarray(best.x, dtype=float), tuple(names))
+        if df == "satterthwaite":
+            result = dataclasses.replace(result, df=satterthwaite_df(problem, result))
+    if df == "kenward-roger":
+        degrees, adjusted = kenward_roger(problem, result)
+        result = dataclasses.replace(result, df=degrees, cov_fe=adjusted)
+    return result
+
+
+#: With more units than this (and groups), the criterion sums over each group's units
+#: with a sparse product instead of ``np.add.reduceat`` (faster above about this size).
+SPARSE_UNITS = 2000
+
+#: A θ on the diagonal of Λ (a relative standard deviation) above this counts as well
+#: inside the parameter space when deciding whether the first start's optimum needs the
+#: other starts.
+INTERIOR = 1e-3
+
+# L-BFGS-B (scipy's, through BLAS) on a problem of two or three parameters, and the
+# criterion's products of a few columns, spend most of their time waking BLAS threads when
+# the machine is busy: on one thread a fit is many times faster.
+_blas = None
+
+
+def _one_blas_thread():
+    global _blas
+    if _blas is None:
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
+
+def _lbfgsb(problem: "_Problem", start: np.ndarray, tight: bool):
+    options = ({"ftol": 1e-15, "gtol": 1e-7, "maxiter": 2000} if tight
+               else {"ftol": 1e-10, "maxiter": 1000})
+    return optimize.minimize(problem.value_and_gradient, start, method="L-BFGS-B", jac=True,
+                             bounds=problem.bounds(), options=options)
+
+
+def _optimise(problem: "_Problem", initial: list[np.ndarray]):
+    """The θ that minimises the REML criterion, as scipy's OptimizeResult (x, fun).
+
+    The first start is refined with tight tolerances; when it ends at an optimum well
+    inside the parameter space (every relative SD above `INTERIOR`, the gradient test
+    passed) that no point on the zero-variance boundary beats, it is the answer. Otherwise
+    (an optimum on or near the boundary, where a second minimum may lie, see the lagged
+    models in docs/analysis.md) every start is run and the best is refined, then polished
+    with Powell's method if the criterion is not yet flat there."""
+    first = _lbfgsb(problem, initial[0], tight=False)
+    if np.isfinite(first.fun):
+        refined = _lbfgsb(problem, first.x, tight=True)
+        if refined.fun <= first.fun:
+            first = refined
+        theta = np.asarray(first.x, dtype=float)
+        diagonal = np.flatnonzero(problem.diagonal)
+        # θ with one relative SD at zero at a time, and all of them: the boundary points
+        # nearest the optimum (an upper bound of the criterion on each face).
+        boundary = np.repeat(theta[None], len(diagonal) + 1, axis=0)
+        boundary[np.arange(len(diagonal)), diagonal] = 0.0
+        boundary[-1, diagonal] = 0.0
+        if (np.all(theta[diagonal] > INTERIOR)
+                and problem.is_optimum(theta, first.fun, first.jac)
+                and np.all(problem.deviances(boundary) > first.fun)):
+            return first
+    best = first if np.isfinite(first.fun) else None
+    for start in initial[1:]:
+        result = _lbfgsb(problem, start, tight=False)
         if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
             best = result
     if best is None:
         raise NotEnoughDataError("the mixed model could not be fitted; the data may have too few "
                                  "units or observations")
-    # Refine the best of the starts with tight tolerances.
-    refined = optimize.minimize(problem.deviance, best.x, method="L-BFGS-B", jac=problem.gradient,
-                                bounds=bounds,
-                                options={"ftol": 1e-15, "gtol": 1e-7, "maxiter": 2000})
-    if refined.fun <= best.fun:
-        best = refined
-    if not problem.is_optimum(best.x, best.fun):
-        polished = optimize.minimize(problem.deviance, best.x, method="Powell", bounds=bounds,
+    if best is not first:
+        # Refine the best of the starts with tight tolerances.
+        refined = _lbfgsb(problem, best.x, tight=True)
+        if refined.fun <= best.fun:
+            best = refined
+    if not problem.is_optimum(best.x, best.fun, getattr(best, "jac", None)):
+        polished = optimize.minimize(problem.deviance, best.x, method="Powell",
+                                     bounds=problem.bounds(),
                                      options={"xtol": 1e-10, "ftol": 1e-15, "maxiter": 20000})
         if polished.fun < best.fun:
             best = polished
-    theta = np.asarray(best.x, dtype=float)
-    result = problem.result(theta, tuple(names))
-    if df == "satterthwaite":
-        result = dataclasses.replace(result, df=satterthwaite_df(problem, result))
-    elif df == "kenward-roger":
-        degrees, adjusted = kenward_roger(problem, result)
-        result = dataclasses.replace(result, df=degrees, cov_fe=adjusted)
-    return result
+    return best
 
 
 def satterthwaite_df(problem: "_Problem", fit: RemlFit, contrasts=None) -> np.ndarray:
@@ -453,16 +516,16 @@ class _Problem:
         n = len(y)
         Z = np.asarray(Z, dtype=float).reshape(n, -1)
         unit_labels = np.asarray(units).astype(str)
+        _, first_rows, unit_codes = np.unique(unit_labels, return_index=True, return_inverse=True)
         if groups is not None:
-            group_labels = np.asarray(groups).astype(str)
-            pairs = pd.DataFrame({"unit": unit_labels, "group": group_labels}).drop_duplicates()
-            if pairs["unit"].duplicated().any():
-                unit = pairs.loc[pairs["unit"].duplicated(), "unit"].iloc[0]
-                raise InputError(f"unit {unit} lies in more than one group; nest units in groups")
-            _, group_codes = np.unique(group_labels, return_inverse=True)
+            _, group_codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+            # The first row whose group differs from the group of its unit's first row.
+            moved = np.flatnonzero(group_codes != group_codes[first_rows][unit_codes])
+            if len(moved):
+                raise InputError(f"unit {unit_labels[moved[0]]} lies in more than one group; "
+                                 "nest units in groups")
         else:
             group_codes = np.zeros(n, dtype=int)
-        _, unit_codes = np.unique(unit_labels, return_inverse=True)
         order = np.lexsort([unit_codes, group_codes])
         y, X, Z = y[order], X[order], Z[order]
         unit_codes, group_codes = unit_codes[order], group_codes[order]
@@ -489,87 +552,138 @@ class _Problem:
             y = y - self.y_mean
         # C = [X, y, 1]: every quantity the criterion needs is a block of C'V*⁻¹C.
         C = np.column_stack([X, y, np.ones(n)])
+        k = C.shape[1]
         starts = np.flatnonzero(np.r_[True, np.diff(unit_codes) != 0])
         self.ZtC = np.add.reduceat(Z[:, :, None] * C[:, None, :], starts, axis=0)
         self.ZtZ = np.add.reduceat(Z[:, :, None] * Z[:, None, :], starts, axis=0)
+        # Per unit, the products (Z_i'C)_a' (Z_i'C)_b of the rows of Z_i'C (flattened over
+        # a, b and over C's columns), so that Σ_i C'Z_i W_i Z_i'C is one matrix product
+        # with the flattened W_i = Λ M_i⁻¹ Λ' (q²(p + 2)² numbers per unit: 100 for a
+        # random slope and three fixed effects).
+        self.ZtC_pairs = np.einsum("uak,ubl->uabkl", self.ZtC, self.ZtC).reshape(
+            len(starts), self.q * self.q, k * k)
         unit_groups = group_codes[starts]
         self.group_starts = np.flatnonzero(np.r_[True, np.diff(unit_groups) != 0])
+        # Where each group's units start among the entries of the stacked W_i (q² each).
+        self.group_bounds = self.q * self.q * np.r_[self.group_starts, len(starts)]
         row_groups = np.flatnonzero(np.r_[True, np.diff(group_codes) != 0])
-        bounds = np.r_[row_groups, n]
         # C'C per group (one group when there are none).
-        self.CtC = np.stack([C[a:b].T @ C[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
-        self.tril = np.tril_indices(self.q)
-
-    # θ = lower triangle of Λ, column by column (as lme4), then θ_g with groups.
-    def _diagonal(self) -> np.ndarray:
-        rows, cols = self.tril
+        self.CtC = np.add.reduceat(C[:, :, None] * C[:, None, :], row_groups, axis=0)
+        # θ = lower triangle of Λ, column by column (as lme4), then θ_g with groups.
+        rows, cols = np.tril_indices(self.q)
         order = np.lexsort([rows, cols])  # column-major
-        flags = (rows == cols)[order]
-        return np.r_[flags, [True] if self.has_groups else []].astype(bool)
+        self.lambda_rows, self.lambda_cols = rows[order], cols[order]
+        self.diagonal = np.r_[rows[order] == cols[order],
+                              [True] if self.has_groups else []].astype(bool)
 
     def bounds(self):
-        return [(0.0, None) if diagonal else (None, None) for diagonal in self._diagonal()]
+        return [(0.0, None) if diagonal else (None, None) for diagonal in self.diagonal]
 
     def start(self, value: float) -> np.ndarray:
-        return np.where(self._diagonal(), value, 0.0)
+        return np.where(self.diagonal, value, 0.0)
 
     def _lambda(self, theta: np.ndarray) -> np.ndarray:
-        rows, cols = self.tril
-        order = np.lexsort([rows, cols])
-        L = np.zeros((self.q, self.q))
-        L[rows[order], cols[order]] = theta[: len(rows)]
+        """Λ of one θ (q × q), or of a stack of θ (m × q × q)."""
+        theta = np.asarray(theta, dtype=float)
+        L = np.zeros(theta.shape[:-1] + (self.q, self.q))
+        L[..., self.lambda_rows, self.lambda_cols] = theta[..., : len(self.lambda_rows)]
         return L
 
-    def _blocks(self, theta: np.ndarray):
-        """C'V*⁻¹C (as A) and log|V*|."""
-        L = self._lambda(theta)
-        U = L.T @ self.ZtC                                  # Λ'Z_i'C, per unit
+    def _blocks(self, thetas: np.ndarray):
+        """C'V*⁻¹C (as A, m × k × k) and log|V*| (m) at each of m θ (rows of `thetas`).
+
+        All θ are evaluated together: the optimiser's finite-difference gradient needs
+        several points at once, and at small sizes the cost is per call, not per θ."""
+        m = len(thetas)
+        L = self._lambda(thetas)                                   # m × q × q
         if self.q == 1:
-            M = 1.0 + L[0, 0] ** 2 * self.ZtZ[:, 0, 0]
-            logdet = np.log(M).sum()
-            MinvU = U / M[:, None, None]
+            l2 = L[:, 0, 0, None] ** 2
+            M = 1.0 + l2 * self.ZtZ[None, :, 0, 0]                  # m × units
+            logdet = np.log(M).sum(axis=1)
+            W = (l2 / M)[:, :, None]                              # Λ M⁻¹ Λ', m × units × 1
         elif self.q == 2:
-            M = np.eye(2) + L.T @ self.ZtZ @ L
-            a, b, c = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
-            det = a * c - b * b
-            logdet = np.log(det).sum()
-            inverse = np.stack([np.stack([c, -b], -1), np.stack([-b, a], -1)], -2) / det[:, None,
-                                                                                          None]
-            MinvU = inverse @ U
+            # Element by element: numpy's matmul on millions of 2 × 2 matrices is far slower.
+            l11, l21, l22 = (thetas[:, i, None] for i in range(3))
+            a, b, c = self.ZtZ[None, :, 0, 0], self.ZtZ[None, :, 0, 1], self.ZtZ[None, :, 1, 1]
+            b00, b01 = a * l11 + b * l21, b * l22                                # ZtZ Λ
+            b10, b11 = b * l11 + c * l21, c * l22
+            m00, m01 = 1.0 + l11 * b00 + l21 * b10, l11 * b01 + l21 * b11      # I + Λ'ZtZ Λ
+            m11 = 1.0 + l22 * b11
+            det = m00 * m11 - m01 * m01
+            logdet = np.log(det).sum(axis=1)
+            i00, i01, i11 = m11 / det, -m01 / det, m00 / det                     # M⁻¹
+            w00 = l11 * l11 * i00
+            w01 = l11 * (l21 * i00 + l22 * i01)
+            w11 = l21 * (l21 * i00 + l22 * i01) + l22 * (l21 * i01 + l22 * i11)
+            W = np.stack([w00, w01, w01, w11], axis=-1)                         # Λ M⁻¹ Λ'
         else:
-            M = np.eye(self.q) + L.T @ self.ZtZ @ L
+            # einsum, not matmul: see above.
+            ZtZL = np.einsum("uac,mcd->muad", self.ZtZ, L)
+            M = np.eye(self.q) + np.einsum("mab,muad->mubd", L, ZtZL)
             chol = np.linalg.cholesky(M)
-            logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()
-            MinvU = np.linalg.solve(M, U)
+            logdet = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=(1, 2))
+            inverse = np.linalg.inv(M)
+            W = np.einsum("muac,mdc->muad", np.einsum("mab,mubc->muac", L, inverse), L)
+            W = W.reshape(m, -1, self.q * self.q)
+        k = self.CtC.shape[-1]
         if not self.has_groups:
-            k = U.shape[2]
-            return self.CtC[0] - U.reshape(-1, k).T @ MinvU.reshape(-1, k), logdet
-        S = U.transpose(0, 2, 1) @ MinvU
-        S = self.CtC - np.add.reduceat(S, self.group_starts, axis=0)
-        tau2 = theta[-1] ** 2
-        s = S[:, :, -1]
-        d = 1.0 + tau2 * s[:, -1]
-        S = S - tau2 * s[:, :, None] * s[:, None, :] / d[:, None, None]
-        return S.sum(axis=0), logdet + np.log(d).sum()
+            # Σ_i C'Z_i W_i Z_i'C as one product over units and the entries of W_i.
+            S = W.reshape(m, -1) @ self.ZtC_pairs.reshape(-1, k * k)
+            return self.CtC[0] - S.reshape(m, k, k), logdet
+        # Σ over each group's units of C'Z_i W_i Z_i'C, for every θ and group at once.
+        entries = W.shape[1] * W.shape[2]
+        if len(self.ZtC) <= SPARSE_UNITS:
+            S = np.einsum("mua,uak->mku", W, self.ZtC_pairs)
+            S = np.add.reduceat(S, self.group_starts, axis=2).transpose(0, 2, 1)
+        else:
+            # reduceat pays per group: with many, one sparse (θ, group) × (unit, entry of
+            # W_i) matrix of the W_i (units are sorted by group, so each row is a
+            # contiguous run) times the products of the rows of Z_i'C is much faster.
+            indptr = (self.group_bounds[None, :-1] + entries * np.arange(m)[:, None]).ravel()
+            rows = sparse.csr_array((W.ravel(), np.tile(np.arange(entries), m),
+                                     np.r_[indptr, m * entries]),
+                                    shape=(m * len(self.CtC), entries))
+            S = rows @ self.ZtC_pairs.reshape(entries, k * k)
+        S = S.reshape(m, -1, k, k)
+        S = self.CtC[None] - S                                    # per group, m × groups × k × k
+        tau2 = thetas[:, -1, None] ** 2                           # m × 1
+        s = S[..., -1]                                            # m × groups × k
+        d = 1.0 + tau2 * s[..., -1]                               # m × groups
+        S = S - (tau2 / d)[..., None, None] * s[..., :, None] * s[..., None, :]
+        return S.sum(axis=1), logdet + np.log(d).sum(axis=1)
+
+    def _solve_many(self, thetas: np.ndarray):
+        """β̂, X'V*⁻¹X, r², log|V*| and log|X'V*⁻¹X| at each θ (rows of `thetas`)."""
+        A, logdet = self._blocks(thetas)
+        p = self.p
+        XX, Xy, yy = A[:, :p, :p], A[:, :p, p], A[:, p, p]
+        chol = np.linalg.cholesky(XX)
+        beta = np.linalg.solve(XX, Xy[..., None])[..., 0]
+        r2 = yy - np.einsum("mi,mi->m", Xy, beta)
+        return beta, XX, r2, logdet, 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
 
     def _solve(self, theta: np.ndarray):
-        A, logdet = self._blocks(theta)
-        p = self.p
-        XX, Xy, yy = A[:p, :p], A[:p, p], A[p, p]
-        chol = np.linalg.cholesky(XX)
-        beta = np.linalg.solve(XX, Xy)
-        r2 = yy - Xy @ beta
-        return beta, XX, r2, logdet, 2.0 * np.log(np.diag(chol)).sum()
+        beta, XX, r2, logdet_v, logdet_x = self._solve_many(
+            np.asarray(theta, dtype=float)[None])
+        return beta[0], XX[0], r2[0], logdet_v[0], logdet_x[0]
+
+    def deviances(self, thetas: np.ndarray) -> np.ndarray:
+        """The REML criterion at each θ (rows of `thetas`); inf where it is not defined."""
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                _, _, r2, logdet_v, logdet_x = self._solve_many(thetas)
+        except np.linalg.LinAlgError:
+            if len(thetas) == 1:
+                return np.array([np.inf])
+            return np.concatenate([self.deviances(theta[None]) for theta in thetas])
+        df = self.n - self.p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = logdet_v + logdet_x + df * (1.0 + np.log(2.0 * np.pi * r2 / df))
+        return np.where((r2 > 0) & np.isfinite(value), value, np.inf)
 
     def deviance(self, theta: np.ndarray) -> float:
-        try:
-            _, _, r2, logdet_v, logdet_x = self._solve(np.asarray(theta, dtype=float))
-        except np.linalg.LinAlgError:
-            return np.inf
-        if not r2 > 0:
-            return np.inf
-        df = self.n - self.p
-        return float(logdet_v + logdet_x + df * (1.0 + np.log(2.0 * np.pi * r2 / df)))
+        return float(self.deviances(np.asarray(theta, dtype=float)[None])[0])
 
     def deviance_vp(self, phi: np.ndarray) -> float:
         """The REML deviance at θ = phi[:-1] and residual SD σ = phi[-1], β profiled out
@@ -602,7 +716,7 @@ class _Problem:
             beta, cov_fe = T @ beta, T @ cov_fe @ T.T
             beta[self.intercept] += self.y_mean
         L = self._lambda(theta)
-        diagonal = self._diagonal()
+        diagonal = self.diagonal
         criterion = self.deviance(theta)
         return RemlFit(
             names=names, fe=beta, cov_fe=cov_fe, cov_re=scale * L @ L.T,
@@ -613,33 +727,35 @@ class _Problem:
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """Central differences of the REML criterion (forward at a zero-variance bound)."""
-        theta = np.asarray(theta, dtype=float)
-        diagonal = self._diagonal()
-        here = None
-        gradient = np.zeros(len(theta))
-        for k in range(len(theta)):
-            # Steps of 1e-5 keep rounding noise (about 1e-9 in the criterion) well
-            # below the convergence tolerance.
-            step = 1e-5 * max(1.0, abs(theta[k]))
-            up = theta.copy()
-            up[k] += step
-            if diagonal[k] and theta[k] < step:
-                here = self.deviance(theta) if here is None else here
-                gradient[k] = (self.deviance(up) - here) / step
-            else:
-                down = theta.copy()
-                down[k] -= step
-                gradient[k] = (self.deviance(up) - self.deviance(down)) / (2 * step)
-        return gradient
+        return self.value_and_gradient(theta)[1]
 
-    def is_optimum(self, theta: np.ndarray, criterion: float) -> bool:
-        """Whether the REML criterion is flat (or, at a zero variance, rising) around θ."""
+    def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """The REML criterion at θ and its central differences (forward at a zero-variance
+        bound), all evaluated in one call."""
+        theta = np.asarray(theta, dtype=float)
+        k = len(theta)
+        # Steps of 1e-5 keep rounding noise (about 1e-9 in the criterion) well
+        # below the convergence tolerance.
+        step = 1e-5 * np.maximum(1.0, np.abs(theta))
+        forward = self.diagonal & (theta < step)
+        points = np.repeat(theta[None], 1 + 2 * k, axis=0)
+        points[1 + np.arange(k), np.arange(k)] += step
+        points[1 + k + np.arange(k), np.arange(k)] -= step
+        values = self.deviances(points)
+        up, down = values[1:1 + k], values[1 + k:]
+        gradient = np.where(forward, (up - values[0]) / step, (up - down) / (2 * step))
+        return float(values[0]), gradient
+
+    def is_optimum(self, theta: np.ndarray, criterion: float, gradient=None) -> bool:
+        """Whether the REML criterion is flat (or, at a zero variance, rising) around θ
+        (`gradient`: the criterion's `gradient` at θ, when already known)."""
         if not np.isfinite(criterion):
             return False
-        gradient = self.gradient(theta)
+        theta = np.asarray(theta, dtype=float)
+        gradient = self.gradient(theta) if gradient is None else np.asarray(gradient)
         # Rounding noise in the criterion grows with its size (the number of rows).
         tolerance = max(GRADIENT_TOLERANCE, 1e-7 * abs(criterion))
-        at_bound = self._diagonal() & (theta < 1e-5 * np.maximum(1.0, np.abs(theta)))
+        at_bound = self.diagonal & (theta < 1e-5 * np.maximum(1.0, np.abs(theta)))
         # On the zero bound only a downhill slope outward would mean a better fit.
         return bool(np.all(np.where(at_bound, gradient > -tolerance,
                                     np.abs(gradient) <= tolerance)))
