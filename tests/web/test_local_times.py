@@ -315,3 +315,22 @@ def test_the_demos_history_lies_in_the_past_of_the_clinics_now(db):
             assert when <= now
             assert localtime.local(when).date() == today
         assert demo._expiry(today) == localtime.at(today, 18) + dt.timedelta(hours=72)
+
+
+def test_a_day_written_once_is_written_again_in_each_language_and_style():
+    """Days are kept once written (`localtime._format_day`): per language and style, and a
+    moment on that day is still written in the zone asked for."""
+    from django.utils import translation
+
+    day = dt.date(2026, 12, 7)
+    with translation.override("en"):
+        assert localtime.format_date(day) == "7 Dec 2026"
+        assert localtime.format_date(day, style="weekday") == "Mon 7 Dec 2026"
+    with translation.override("fr"):
+        assert localtime.format_date(day) == "7 décembre 2026"
+    with translation.override("en"):
+        assert localtime.format_date(day) == "7 Dec 2026"
+        # 02:30 UTC on the 8th is still the 7th in New York.
+        moment = dt.datetime(2026, 12, 8, 2, 30, tzinfo=dt.UTC)
+        assert localtime.format_date(moment, tz="America/New_York") == "7 Dec 2026"
+        assert localtime.format_date(moment, tz="UTC") == "8 Dec 2026"

@@ -412,3 +412,44 @@ def test_the_clinic_report_says_so_when_no_format_is_recorded(clinic):
     assert report.formats is None and report.formats_unrecorded > 0
     words = flat(text_of(clinic_report.render(report)))
     assert "Too few client-rated sessions with a recorded format for a comparison yet" in words
+
+
+def test_a_chart_goes_into_the_pdf_with_its_pixels_unchanged():
+    """The charts' PNG (rows unfiltered, RGB) is decoded by Pillow to the pixels drawn, and
+    the PDF carries its compressed pixels as they are: a PDF reader gets the same pixels."""
+    import datetime as dt
+
+    import numpy as np
+    from PIL import Image as PILImage
+
+    from alliance.web.reports import charts
+
+    rng = np.random.default_rng(5)
+    pixels = np.full((40, 70, 4), 255, dtype=np.uint8)
+    pixels[5:30, 10:50, :3] = rng.integers(0, 256, (25, 40, 3), dtype=np.uint8)
+    png = charts.png_rgb(pixels)
+    decoded = np.asarray(PILImage.open(io.BytesIO(png)))
+    assert decoded.shape == (40, 70, 3)
+    assert (decoded == pixels[:, :, :3]).all()
+
+    document = pdf.build([pdf.figure(png, 7.0, 4.0)], pdf.Page(
+        clinic="Clinic", title="Clinic report", date=dt.date(2026, 12, 7)))
+    [image] = reader(document).pages[0].images
+    assert (np.asarray(image.image.convert("RGB")) == pixels[:, :, :3]).all()
+
+
+def test_a_png_with_transparency_still_prints_as_an_image():
+    """Any other PNG (here RGBA from matplotlib) goes through ReportLab's own image."""
+    import datetime as dt
+
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 1))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, transparent=True)
+    flowable = pdf.figure(buffer.getvalue(), 2, 1)
+    assert isinstance(flowable, pdf.Image)
+    document = pdf.build([flowable], pdf.Page(clinic="Clinic", title="Clinic report",
+                                              date=dt.date(2026, 12, 7)))
+    assert len(reader(document).pages[0].images) == 1

@@ -112,7 +112,19 @@ def _format(value, style: str, clinic, tz) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = local(value, clinic, tz)
-    language = translation.get_language()
+    elif type(value) is dt.date:
+        # A day reads the same in every zone, and a clinic's pages show the same few hundred
+        # days again and again (a long case's page writes 200): each is written once.
+        return _format_day(value, style, translation.get_language())
+    return _written(value, style, translation.get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_day(value: dt.date, style: str, language: str | None) -> str:
+    return _written(value, style, language)
+
+
+def _written(value, style: str, language: str | None) -> str:
     if language and language.split("-")[0] != "en":
         if style == "seconds":
             return formats.date_format(value, "DATETIME_FORMAT") + dateformat.format(value, ":s")

@@ -117,6 +117,7 @@ def case_detail(request, pk):
     data = casepage.load_case(case)
     can_change = case.therapist_id == request.staff.pk
     needing = attention.most_important(data.signals)
+    rows = casepage.session_rows(case, data.series)
     return render(request, "care/case_detail.html", {
         "brief": brief.session_brief(data.series, data.signals, goal_services.review_status(case),
                                      today=timezone.localdate()),
@@ -124,7 +125,8 @@ def case_detail(request, pk):
         "top_signal": attention.short_text(needing[0]) if needing else "",
         "case": case,
         "series": data.series,
-        "sessions": list(reversed(data.series.sessions)),
+        "session_rows": rows,
+        "sessions": rows[::-1],
         "measures": data.measures,
         "expected": data.expected,
         "summary": casepage.summary(data, own=can_change),

@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch
+from django.urls import reverse
 
-from alliance.web import instruments
+from alliance.web import instruments, localtime
 from alliance.web.checkins.models import Administration, CheckinLink
 from alliance.web.dashboards import text
 from alliance.web.dashboards.expected import ExpectedRange, apply_expected, expected_model
@@ -100,3 +101,50 @@ def summary(data: CaseData, *, own: bool) -> Summary:
         if where:
             result.wellbeing.append(where)
     return result
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session as the case page's tables print it: the session list and the numbers
+    behind both charts. Each value is formatted once here; the page prints a long case's
+    sessions three times, and a filter per cell was most of its drawing time."""
+
+    number: int
+    url: str                # the session's page
+    date: str               # 7 Dec 2026
+    weekday: str            # Mon 7 Dec 2026
+    attended: bool
+    status_label: str
+    forms: list             # FormState, the client's first
+    alliance: str
+    bond: str
+    goals: str
+    tasks: str
+    therapist: str
+    alliance_note: str      # missed, or the rupture at this session
+    wellbeing: str
+    expected_range: str     # "4.1–6.3", "—" where the clinic has no expected figure
+    wellbeing_note: str     # missed, or outside the expected range
+
+
+def session_rows(case, series: CaseSeries) -> list[SessionRow]:
+    """The series' sessions in session order, formatted for the case page's tables."""
+    # One reverse for every session's link (a reverse per row was a tenth of the page).
+    head, tail = reverse("care:session", args=[case.pk, 1]).rsplit("/1/", 1)
+    rows = []
+    for s in series.sessions:
+        if not s.attended:
+            alliance_note = wellbeing_note = s.status_label
+        else:
+            alliance_note = s.rupture_note
+            wellbeing_note = "Outside the expected range" if s.below_expected else ""
+        expected_range = "—" if s.expected_low is None else (
+            f"{text.range_bound(s.expected_low, s.wellbeing)}–"
+            f"{text.range_bound(s.expected_high, s.wellbeing)}")
+        rows.append(SessionRow(
+            s.number, f"{head}/{s.number}/{tail}",
+            localtime.format_date(s.date), localtime.format_date(s.date, style="weekday"),
+            s.attended, s.status_label, s.forms, text.score(s.alliance), text.score(s.bond),
+            text.score(s.goals), text.score(s.tasks), text.score(s.therapist), alliance_note,
+            text.score(s.wellbeing), expected_range, wellbeing_note))
+    return rows

@@ -74,18 +74,25 @@ def case_figures(cases, measures: Measures) -> pd.DataFrame:
             .order_by("session__case_id", "session__number")
             .values_list("session__case_id", "session__case__therapist_id", "session__number",
                          "instrument_id", "total"))
+    # Which measure a form's total fills, as `Measures.read` decides (the client form first),
+    # looked up once rather than for each of the clinic's forms.
+    measure_of = {i: next(iter(measures.read(i, "client", {"total": 0.0})), None) for i in ids}
     found: dict[int, dict] = {}
     for case_id, therapist_id, number, instrument_id, total in rows:
-        entry = found.setdefault(case_id, {"case": case_id, "therapist": therapist_id,
-                                           "alliance": np.nan, "intake": np.nan,
-                                           "last": np.nan, "n_outcome": 0})
-        values = measures.read(instrument_id, "client", {"total": total})
-        if values.get("alliance") is not None:
-            entry["alliance"] = values["alliance"]          # ordered by session: the latest
-        if values.get("wellbeing") is not None:
+        entry = found.get(case_id)
+        if entry is None:
+            entry = found[case_id] = {"case": case_id, "therapist": therapist_id,
+                                      "alliance": np.nan, "intake": np.nan, "last": np.nan,
+                                      "n_outcome": 0}
+        if total is None or total != total:  # no total, or NaN
+            continue
+        measure = measure_of[instrument_id]
+        if measure == "alliance":
+            entry["alliance"] = total          # ordered by session: the latest
+        elif measure == "wellbeing":
             if entry["n_outcome"] == 0:
-                entry["intake"] = values["wellbeing"]
-            entry["last"] = values["wellbeing"]
+                entry["intake"] = total
+            entry["last"] = total
             entry["n_outcome"] += 1
     frame = pd.DataFrame(list(found.values()),
                          columns=["case", "therapist", "alliance", "intake", "last", "n_outcome"])
