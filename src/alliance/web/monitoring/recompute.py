@@ -175,13 +175,20 @@ def _apply(case_ids: list[int], wanted: dict[tuple, tuple[Found, str]]) -> Recom
                            unchanged=unchanged, removed=len(delete), kept=kept)
 
 
+# A new row's values in the order of the model's fields, from its defaults: building tens
+# of thousands of instances positionally costs a third of building them by keyword.
+_NEW_ROW = {field.attname: field.get_default() for field in Signal._meta.concrete_fields}
+
+
 def _new_signal(f: Found, data_text: str) -> Signal:
     """A new signal, its encrypted values already sealed (their tokens fingerprinted)."""
     data, explanation = crypto.seal(data_text), crypto.seal(f.explanation)
-    signal = Signal(case_id=f.case_id, session_id=f.session_id, type=f.type, subject=f.subject,
-                    rule=f.rule, parameters=f.parameters, data=data, explanation=explanation,
-                    repair_state=f.repair_state, client_returned=f.client_returned,
-                    fingerprint=crypto.fingerprint(data_text, f.explanation, data, explanation))
+    row = {**_NEW_ROW, "case_id": f.case_id, "session_id": f.session_id, "type": f.type,
+           "subject": f.subject, "rule": f.rule, "parameters": f.parameters, "data": data,
+           "explanation": explanation, "repair_state": f.repair_state,
+           "client_returned": f.client_returned,
+           "fingerprint": crypto.fingerprint(data_text, f.explanation, data, explanation)}
+    signal = Signal(*row.values())
     signal.found = f
     return signal
 
