@@ -125,3 +125,51 @@ def test_a_value_no_key_decrypts_stops_the_recomputation_with_a_clear_error(year
         with pytest.raises(crypto.EncryptionKeyError, match="cannot be decrypted"):
             recompute.recompute_clinic_signals(year)
     assert Signal.objects.exists()  # nothing was lost
+
+
+def test_a_rule_change_stores_the_same_rows_as_computing_from_scratch(year):
+    recompute.refresh_clinic(year)
+    before = snapshot(year)
+    year.rupture_rule = "sd1" if year.rupture_rule != "sd1" else "sd2"
+    year.save()
+    assert recompute.clinic_settings_saved(year)  # what the worker runs after the save
+    changed = snapshot(year)
+    assert changed != before
+    assert recompute.recompute_clinic_signals(year).to_dict() == {
+        "cases": Case.objects.filter(status=Case.Status.ACTIVE).count(), "created": 0,
+        "updated": 0, "unchanged": len(changed), "removed": 0, "kept": 0}
+    Signal.objects.all().delete()
+    recompute.recompute_clinic_signals(year)
+    assert snapshot(year) == changed
+
+
+def test_a_signal_rewritten_elsewhere_is_compared_in_full_not_by_its_fingerprint(year):
+    recompute.refresh_clinic(year)
+    before = snapshot(year)
+    assert not Signal.objects.filter(fingerprint="").exists()
+    rewritten = Signal.objects.filter(type=Signal.Type.RUPTURE).first()
+    # Other code writes the encrypted values (new tokens): the fingerprint no longer matches.
+    Signal.objects.filter(pk=rewritten.pk).update(explanation="Something else.")
+    # Signals stored before fingerprints (or under another key): compared in full once.
+    Signal.objects.exclude(pk=rewritten.pk).filter(type=Signal.Type.DISCREPANCY).update(
+        fingerprint="")
+    blank = Signal.objects.filter(fingerprint="").count()
+    assert blank > 0
+    result = recompute.recompute_clinic_signals(year)
+    assert (result.created, result.updated, result.removed) == (0, 1, 0)
+    assert result.unchanged == len(before) - 1
+    assert snapshot(year) == before
+    assert not Signal.objects.filter(fingerprint="").exists()
+    again = recompute.recompute_clinic_signals(year)
+    assert (again.updated, again.unchanged) == (0, len(before))
+
+
+def test_a_fingerprint_depends_on_the_key_and_the_tokens():
+    token = crypto.encrypt("the same words")
+    first = crypto.fingerprint("the same words", token)
+    assert first == crypto.fingerprint("the same words", token)
+    assert first != crypto.fingerprint("other words", token)
+    assert first != crypto.fingerprint("the same words", crypto.encrypt("the same words"))
+    with override_settings(ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
+        assert first != crypto.fingerprint("the same words", token)
+    assert "same" not in first

@@ -17,7 +17,10 @@ string is stored as it is, so that "no reason given" stays checkable by a constr
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import json
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -67,6 +70,7 @@ def _keys_changed(setting, **kwargs) -> None:
     global _current
     if setting == "ENCRYPTION_KEYS":
         _current = None
+        _fingerprint_key.cache_clear()
 
 
 def encrypt(text: str) -> str:
@@ -81,6 +85,40 @@ def decrypt(token: str) -> str:
             "a stored value cannot be decrypted with the configured encryption keys: the key "
             "that encrypted it is missing or wrong. When rotating, keep the old key after "
             f"the new one in {KEYS_VARIABLE} (or {FILE_VARIABLE}).") from None
+
+
+class Sealed(str):
+    """A value already encrypted by `seal`: the encrypted fields store it as it is.
+
+    For code that needs the token it writes (see `fingerprint`) without encrypting twice.
+    """
+
+
+def seal(text: str) -> Sealed:
+    """`text` as the encrypted fields store it ("" stays "")."""
+    return Sealed(encrypt(text) if text else "")
+
+
+def json_text(value, *, allow_nan: bool = True) -> str:
+    """The JSON text `EncryptedJSONField` encrypts for `value` (with allow_nan=False, a
+    ValueError for NaN or infinity instead of JSON that only Python reads back)."""
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, allow_nan=allow_nan)
+
+
+@functools.lru_cache(maxsize=1)
+def _fingerprint_key() -> bytes:
+    fernet()  # no key: the same clear error
+    first = settings.ENCRYPTION_KEYS[0]
+    return hmac.digest(base64.urlsafe_b64decode(first), b"alliance fingerprint", "sha256")
+
+
+def fingerprint(*parts: str) -> str:
+    """A keyed digest (HMAC-SHA256 with a key derived from the first encryption key) of
+    text that is stored encrypted: equal texts give equal fingerprints, and without the
+    key a fingerprint tells nothing about the text (a plain hash of a short answer could
+    be guessed). Another first key gives other fingerprints."""
+    message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hmac.new(_fingerprint_key(), message, hashlib.sha256).hexdigest()[:40]
 
 
 def is_encrypted(value: str) -> bool:
@@ -136,6 +174,8 @@ class EncryptedTextField(_Encrypted, models.TextField):
     description = "Text encrypted at rest"
 
     def get_prep_value(self, value):
+        if isinstance(value, Sealed):
+            return str(value)
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
@@ -153,9 +193,11 @@ class EncryptedJSONField(_Encrypted, models.TextField):
     description = "JSON encrypted at rest"
 
     def get_prep_value(self, value):
+        if isinstance(value, Sealed):
+            return str(value)
         if value is None:
             return None
-        return encrypt(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+        return encrypt(json_text(value))
 
     def from_db_value(self, value, expression, connection):
         if value is None:

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, TextField
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import (BooleanField, Case, Exists, ExpressionWrapper, OuterRef, Q,
+                              TextField, Value, When)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -122,6 +125,8 @@ class CaseData:
 
 def _number(value) -> float:
     """A stored score as a float (NaN when missing or not scorable)."""
+    if type(value) is float:  # most of them
+        return value if math.isfinite(value) else math.nan
     if value is None or isinstance(value, bool):
         return math.nan
     try:
@@ -139,6 +144,20 @@ def _asking() -> set[str]:
 _SUBMITTED = ExpressionWrapper(Q(submitted_at__isnull=False), output_field=BooleanField())
 
 
+def _plain_rows(queryset):
+    """The rows of a `values_list` query as the database driver gives them, without
+    Django's conversion of each value: for the clinic's hundred thousand forms, where the
+    values read are text, numbers and flags (a flag may come as 1/0)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. no cases
+        return
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(2000):
+            yield from rows
+
+
 def load_cases(case_ids, instruments: ClinicInstruments) -> CaseData:
     """The long-format table of these cases (three queries, however many sessions: the
     sessions, their forms, and what the clients wrote in the portal).
@@ -151,7 +170,9 @@ def load_cases(case_ids, instruments: ClinicInstruments) -> CaseData:
                     .values_list("id", "case_id", "number", "date", "status"))
     wanted = [i.id for i in (instruments.client, instruments.therapist, instruments.outcome)
               if i is not None]
-    forms = Administration.objects.filter(session__case_id__in=case_ids)
+    # No ordering (the forms are gathered by session): the administrations' default one
+    # joins the cases and sorts every form.
+    forms = Administration.objects.filter(session__case_id__in=case_ids).order_by()
     client_id = instruments.client.id if instruments.client else None
     # Only the numbers wanted, read from the stored JSON by the database as text (not
     # every score parsed in Python), and whether the form was submitted rather than when.
@@ -159,13 +180,18 @@ def load_cases(case_ids, instruments: ClinicInstruments) -> CaseData:
     # some: the client's submitted forms of instruments that ask open questions.
     subscales = list(instruments.subscales.items())
     paths = ["total", *(f"subscales__{sid}" for _, sid in subscales)]
-    live = CheckinLink.objects.live().filter(administration=OuterRef("pk"))
-    administrations = (forms.annotate(submitted=_SUBMITTED, has_live_link=Exists(live),
+    # Whether a link to answer is still usable matters only for the client's forms not
+    # yet answered: the subquery runs for those few, not for every form of the clinic.
+    unanswered = Q(submitted_at__isnull=True, respondent=Administration.Respondent.CLIENT)
+    links = CheckinLink.objects.live().filter(administration=OuterRef("pk"))
+    live = Case(When(unanswered, then=Exists(links)), default=Value(False),
+                output_field=BooleanField())
+    administrations = (forms.annotate(submitted=_SUBMITTED, has_live_link=live,
                                       token=Cast("answers", output_field=TextField()),
                                       **{f"score_{k}": KT(f"scores__{path}")
                                          for k, path in enumerate(paths)})
-                       .values_list("session_id", "instrument_id", "respondent", "submitted",
-                                    "has_live_link", "token",
+                       .values_list("session_id", "instrument_id", "respondent",
+                                    "submitted", "has_live_link", "token",
                                     *(f"score_{k}" for k in range(len(paths)))))
     asking = _asking()
     answers_field = Administration._meta.get_field("answers")
@@ -173,7 +199,7 @@ def load_cases(case_ids, instruments: ClinicInstruments) -> CaseData:
     feedback_by_session: dict[int, list[tuple[str, str, str]]] = {}
     checkin_state: dict[int, str] = {}
     for session_id, instrument_id, respondent, submitted, has_live, token, total, *parts in \
-            administrations:
+            _plain_rows(administrations):
         by_client = respondent == Administration.Respondent.CLIENT
         if by_client and submitted and token and instrument_id in asking:
             answers = answers_field.from_db_value(token, None, None)

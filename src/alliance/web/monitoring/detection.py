@@ -36,7 +36,9 @@ class Found:
 
 
 def _json(value):
-    """Exactly what the JSON column will give back, so that "unchanged" compares equal.
+    """Exactly what the JSON column will give back, so that "unchanged" compares equal
+    (the parameters, a plain column; the data are compared as their JSON text, see
+    `recompute`).
 
     The plain values the core gives (text keys, lists, finite numbers) are copied as they
     are, which is what a JSON round trip does to them without its cost (tens of thousands
@@ -87,7 +89,7 @@ def found_signal(signal, data: CaseData, plan: Plan, score_column: str | None = 
     repair = record["data"].get("state", "") if signal.type == "rupture" else ""
     return Found(case_id=case_id, session_id=session_id, type=signal.type,
                  subject=_subject(signal, score_column), rule=signal.rule,
-                 parameters=_json(parameters), data=_json(record["data"]),
+                 parameters=_json(parameters), data=record["data"],
                  explanation=signal.explanation, repair_state=repair or "")
 
 

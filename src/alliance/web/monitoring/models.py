@@ -104,6 +104,11 @@ class Signal(models.Model):
     client_returned = models.BooleanField(default=False)
     changed_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    # `crypto.fingerprint` of the data's JSON text and the explanation with the tokens
+    # stored for them, written by the recomputation: it tells that a stored signal says
+    # what the rules produce again without decrypting it. Bound to the tokens, so a value
+    # written by other code (or re-encrypted) no longer matches and is compared in full.
+    fingerprint = models.CharField(max_length=40, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,10 +18,17 @@ Upsert rules (one stored signal per case, type, subject and session):
   corrected) is deleted if nobody acted on it (still open); if a therapist acknowledged,
   resolved or dismissed it, it is kept with ``is_current = False``, so what they did stays
   on record, and becomes current again if the rules produce it again.
+
+Comparing with what is stored decrypts nothing when nothing changed: each row keeps a
+keyed fingerprint of its encrypted data and explanation, bound to their tokens
+(`Signal.fingerprint`, `crypto.fingerprint`); only a row whose fingerprint does not match
+(stored before fingerprints, written by other code, re-encrypted or under a new key) is
+decrypted and compared value by value.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,7 +36,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
+
+from alliance.web import crypto
 
 from alliance.web.care.models import Case
 from alliance.web.clinics.models import Clinic
@@ -64,136 +75,218 @@ class RecomputeResult:
                 "unchanged": self.unchanged, "removed": self.removed, "kept": self.kept}
 
 
-def _apply(case_ids: list[int], found: Iterable[Found]) -> RecomputeResult:
-    """Upsert the found signals of these cases (see the module docstring for the rules)."""
-    now = timezone.now()
-    wanted: dict[tuple, Found] = {}
+def _stored(case_ids: list[int]) -> dict[tuple, tuple]:
+    """The cases' stored signals by key: plain columns, and the encrypted ones as their
+    tokens (not decrypted: most are compared through their fingerprint)."""
+    rows = (Signal.objects.filter(case_id__in=case_ids)
+            # Risk signals are raised at submission (alliance.web.safety), not by the
+            # detectors: recomputation never deletes, reopens or rewrites them.
+            .exclude(type=Signal.Type.RISK).order_by()
+            .annotate(data_token=Cast("data", output_field=TextField()),
+                      explanation_token=Cast("explanation", output_field=TextField()))
+            .values_list("case_id", "type", "subject", "session_id", "pk", "state", "rule",
+                         "parameters", "repair_state", "client_returned", "is_current",
+                         "fingerprint", "data_token", "explanation_token"))
+    return {row[:4]: row[4:] for row in rows}
+
+
+_DATA = Signal._meta.get_field("data")
+_EXPLANATION = Signal._meta.get_field("explanation")
+
+
+def _same_content(data_text: str, explanation: str, data_token, explanation_token) -> bool:
+    """What the stored tokens hold equals the new content (values compared, as JSON reads)."""
+    stored_data = _DATA.from_db_value(data_token, None, None)
+    stored_explanation = _EXPLANATION.from_db_value(explanation_token, None, None)
+    return stored_explanation == explanation and stored_data == json.loads(data_text)
+
+
+def _wanted(found: Iterable[Found]) -> dict[tuple, tuple[Found, str]]:
+    """The signals to store by key, each with its data's JSON text as the encrypted column
+    will hold it (prepared before the writing starts: on SQLite, outside the write lock)."""
+    wanted: dict[tuple, tuple[Found, str]] = {}
     for f in found:
-        wanted.setdefault((f.case_id, f.type, f.subject, f.session_id), f)
-    # Risk signals are raised at submission (alliance.web.safety), not by the detectors:
-    # recomputation never deletes, reopens or rewrites them.
-    existing = {(s.case_id, s.type, s.subject, s.session_id): s
-                for s in Signal.objects.filter(case_id__in=case_ids)
-                .exclude(type=Signal.Type.RISK).defer("dismiss_reason")}
-    create, update, delete = [], [], []
-    unchanged = kept = updated = 0
-    fields = ("rule", "parameters", "data", "explanation", "repair_state", "client_returned",
-              "is_current")
-    for key, f in wanted.items():
+        key = (f.case_id, f.type, f.subject, f.session_id)
+        if key not in wanted:
+            wanted[key] = (f, crypto.json_text(f.data, allow_nan=False))
+    return wanted
+
+
+def _apply(case_ids: list[int], wanted: dict[tuple, tuple[Found, str]]) -> RecomputeResult:
+    """Upsert the found signals of these cases (see the module docstring for the rules).
+
+    A stored signal whose plain columns match and whose fingerprint matches the new
+    content is unchanged without being decrypted; one whose plain columns match but whose
+    fingerprint does not (written before fingerprints, by other code, or under another
+    key) is decrypted and compared in full, and only its fingerprint is renewed when it
+    says the same.
+    """
+    now = timezone.now()
+    existing = _stored(case_ids)
+    create: list[Signal] = []
+    update: list[tuple] = []  # (pk, found, data text)
+    renew: list[tuple] = []  # (fingerprint, pk)
+    unchanged = 0
+    for key, (f, data_text) in wanted.items():
+        explanation = f.explanation
         row = existing.pop(key, None)
-        values = {"rule": f.rule, "parameters": f.parameters, "data": f.data,
-                  "explanation": f.explanation, "repair_state": f.repair_state,
-                  "client_returned": f.client_returned,
-                  "is_current": True}
         if row is None:
-            create.append(Signal(case_id=f.case_id, session_id=f.session_id, type=f.type,
-                                 subject=f.subject, **values))
-        elif any(getattr(row, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = now
-            update.append(row)
-            updated += 1
-        else:
+            create.append(_new_signal(f, data_text))
+            continue
+        (pk, _, rule, parameters, repair_state, client_returned, is_current, stored_print,
+         data_token, explanation_token) = row
+        if not (is_current and rule == f.rule and repair_state == f.repair_state
+                and client_returned == f.client_returned and parameters == f.parameters):
+            update.append((pk, f, data_text))
+            continue
+        mark = crypto.fingerprint(data_text, explanation, data_token or "",
+                                  explanation_token or "")
+        if mark == stored_print:
             unchanged += 1
+        elif _same_content(data_text, explanation, data_token, explanation_token):
+            unchanged += 1
+            renew.append((mark, pk))
+        else:
+            update.append((pk, f, data_text))
     # A signal with a recorded repair action is kept like one a therapist acted on.
-    unacted = [row.pk for row in existing.values() if not row.acted_on]
+    unacted = [row[0] for row in existing.values() if row[1] == Signal.State.OPEN]
     with_actions = set(RepairAction.objects.filter(signal_id__in=unacted)
                        .values_list("signal_id", flat=True)) if unacted else set()
-    for row in existing.values():
-        if not row.acted_on and row.pk not in with_actions:
-            delete.append(row.pk)
-        else:
-            kept += 1
-            if row.is_current:
-                row.is_current, row.updated_at = False, now
-                update.append(row)
+    delete, no_longer = [], []
+    for pk, state, *_, is_current, _print, _data, _explanation in existing.values():
+        if state == Signal.State.OPEN and pk not in with_actions:
+            delete.append(pk)
+        elif is_current:
+            no_longer.append(pk)
+    kept = len(existing) - len(delete)
     if len(create) >= RAW_INSERT_FROM:
         _insert(create, now)
     elif create:  # a case's few: one statement that gives back the ids
-        Signal.objects.bulk_create(create)
+        _bulk_create(create)
     if create:
         transaction.on_commit(lambda: signals_found.send(sender=Signal, signals=create))
     if update:
-        _update(update, [*fields, "updated_at"])
-    if delete:
-        Signal.objects.filter(pk__in=delete).delete()
-    return RecomputeResult(cases=len(case_ids), created=len(create), updated=updated,
+        _update(update, now)
+    if renew or no_longer:
+        _set(renew, no_longer, now)
+    if delete:  # (their repair actions and risk alerts go too: not their decrypted values)
+        Signal.objects.filter(pk__in=delete).only("pk").delete()
+    return RecomputeResult(cases=len(case_ids), created=len(create), updated=len(update),
                            unchanged=unchanged, removed=len(delete), kept=kept)
+
+
+# A new row's values in the order of the model's fields, from its defaults: building tens
+# of thousands of instances positionally costs a third of building them by keyword.
+_NEW_ROW = {field.attname: field.get_default() for field in Signal._meta.concrete_fields}
+
+
+def _new_signal(f: Found, data_text: str) -> Signal:
+    """A new signal, its encrypted values already sealed (their tokens fingerprinted)."""
+    data, explanation = crypto.seal(data_text), crypto.seal(f.explanation)
+    row = {**_NEW_ROW, "case_id": f.case_id, "session_id": f.session_id, "type": f.type,
+           "subject": f.subject, "rule": f.rule, "parameters": f.parameters, "data": data,
+           "explanation": explanation, "repair_state": f.repair_state,
+           "client_returned": f.client_returned,
+           "fingerprint": crypto.fingerprint(data_text, f.explanation, data, explanation)}
+    signal = Signal(*row.values())
+    signal.found = f
+    return signal
+
+
+def _unseal(signals: list[Signal]) -> None:
+    # The stored signals as the rest of the code sees them (the notices read them).
+    for signal in signals:
+        signal.data, signal.explanation = signal.found.data, signal.found.explanation
+        del signal.found
+
+
+def _bulk_create(signals: list[Signal]) -> None:
+    Signal.objects.bulk_create(signals)
+    _unseal(signals)
 
 
 # A clinic-wide recomputation writes tens of thousands of rows: `bulk_create` and
 # `bulk_update` spend most of their time building SQL value by value (and `bulk_update` one
-# CASE per field and row), so the rows go through `executemany` of one plain statement.
+# CASE per field and row), so the rows go through `executemany` of one plain statement,
+# with the values prepared here (the encrypted ones sealed once, for their fingerprint).
 _INSERTED = ("case_id", "session_id", "type", "subject", "rule", "parameters", "data",
              "explanation", "state", "dismiss_reason", "repair_state", "is_current",
-             "client_returned", "changed_by_id", "created_at", "updated_at")
-_PREPARED = {"parameters", "data", "explanation", "dismiss_reason"}  # JSON, encrypted
+             "client_returned", "fingerprint", "created_at", "updated_at")
+_UPDATED = ("rule", "parameters", "data", "explanation", "repair_state", "client_returned",
+            "is_current", "fingerprint", "updated_at")
 _BATCH = 2000
 #: From how many new signals `_insert` is used (below, `bulk_create`, which gives back the
 #: ids in the same statement: a check-in's recomputation stays at its few queries).
 RAW_INSERT_FROM = 200
 
 
-def _columns(names):
-    meta = Signal._meta
-    fields = [meta.get_field(name.removesuffix("_id")) if name.endswith("_id")
-              else meta.get_field(name) for name in names]
-    return fields
-
-
-def _row(signal: Signal, fields, prepared_now, connection) -> list:
-    row = []
-    for field in fields:
-        if field.name in ("created_at", "updated_at"):
-            row.append(prepared_now)
-        elif field.name in _PREPARED:
-            row.append(field.get_db_prep_save(getattr(signal, field.attname), connection))
-        else:
-            row.append(getattr(signal, field.attname))
-    return row
+def _sql_columns(names) -> list[str]:
+    quote = transaction.get_connection().ops.quote_name
+    return [quote(Signal._meta.get_field(name).column) for name in names]
 
 
 def _insert(signals: list[Signal], now) -> None:
     """Insert new signals and give them their ids (for the notices sent on commit)."""
     connection = transaction.get_connection()
-    fields = _columns(_INSERTED)
-    prepared_now = fields[-1].get_db_prep_save(now, connection)
-    for signal in signals:
-        signal.created_at = signal.updated_at = now
-    quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(Signal._meta.db_table)} "
-           f"({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    parameters = Signal._meta.get_field("parameters")
+    prepared_now = Signal._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    table = connection.ops.quote_name(Signal._meta.db_table)
+    sql = (f"INSERT INTO {table} ({', '.join(_sql_columns(_INSERTED))}) "
+           f"VALUES ({', '.join(['%s'] * len(_INSERTED))})")
     with connection.cursor() as cursor:
         for start in range(0, len(signals), _BATCH):
-            cursor.executemany(sql, [_row(s, fields, prepared_now, connection)
-                                     for s in signals[start:start + _BATCH]])
+            cursor.executemany(sql, [
+                (s.case_id, s.session_id, s.type, s.subject, s.rule,
+                 parameters.get_db_prep_save(s.parameters, connection), str(s.data),
+                 str(s.explanation), Signal.State.OPEN, "", s.repair_state, True,
+                 s.client_returned, s.fingerprint, prepared_now, prepared_now)
+                for s in signals[start:start + _BATCH]])
     ids = {(case_id, kind, subject, session_id): pk
            for pk, case_id, kind, subject, session_id in
            Signal.objects.filter(case_id__in={s.case_id for s in signals}, created_at=now)
            .values_list("pk", "case_id", "type", "subject", "session_id")}
     for signal in signals:
+        signal.created_at = signal.updated_at = now
         signal.pk = ids.get((signal.case_id, signal.type, signal.subject, signal.session_id))
+    _unseal(signals)
 
 
-def _update(signals: list[Signal], names: list[str]) -> None:
+def _update(rows: list[tuple], now) -> None:
+    """Write what the rules produce now into stored signals: (pk, found, data text) each."""
     connection = transaction.get_connection()
-    fields = _columns(names)
-    quote = connection.ops.quote_name
-    sql = (f"UPDATE {quote(Signal._meta.db_table)} SET "
-           f"{', '.join(f'{quote(f.column)} = %s' for f in fields)} WHERE id = %s")
-    prepared = {}
+    parameters = Signal._meta.get_field("parameters")
+    prepared_now = Signal._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    table = connection.ops.quote_name(Signal._meta.db_table)
+    sql = (f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in _sql_columns(_UPDATED))} "
+           "WHERE id = %s")
     with connection.cursor() as cursor:
-        for start in range(0, len(signals), _BATCH):
-            rows = []
-            for signal in signals[start:start + _BATCH]:
-                if signal.updated_at not in prepared:
-                    prepared[signal.updated_at] = fields[-1].get_db_prep_save(
-                        signal.updated_at, connection)
-                rows.append([*_row(signal, fields, prepared[signal.updated_at], connection),
-                             signal.pk])
-            cursor.executemany(sql, rows)
+        for start in range(0, len(rows), _BATCH):
+            values = []
+            for pk, f, data_text in rows[start:start + _BATCH]:
+                data, explanation = crypto.seal(data_text), crypto.seal(f.explanation)
+                values.append((f.rule, parameters.get_db_prep_save(f.parameters, connection),
+                               str(data), str(explanation), f.repair_state, f.client_returned,
+                               True, crypto.fingerprint(data_text, f.explanation, data,
+                                                        explanation),
+                               prepared_now, pk))
+            cursor.executemany(sql, values)
+
+
+def _set(renew: list[tuple], no_longer: list[int], now) -> None:
+    """Renew fingerprints (content unchanged); mark signals kept but no longer produced."""
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(Signal._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(renew), _BATCH):
+            cursor.executemany(f"UPDATE {table} SET fingerprint = %s WHERE id = %s",
+                               renew[start:start + _BATCH])
+        if no_longer:
+            prepared_now = Signal._meta.get_field("updated_at").get_db_prep_save(
+                now, connection)
+            for start in range(0, len(no_longer), _BATCH):
+                cursor.executemany(
+                    f"UPDATE {table} SET is_current = %s, updated_at = %s WHERE id = %s",
+                    [(False, prepared_now, pk) for pk in no_longer[start:start + _BATCH]])
 
 
 def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> RecomputeResult:
@@ -202,7 +295,8 @@ def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> Re
     plan = make_plan(clinic, baseline, instruments)
     expected = expected_model(baseline, instruments)
 
-    def find(locked: list[int]) -> list:
+    def find(cases: list[tuple[int, str]]) -> list:
+        locked = [pk for pk, _ in cases]
         data = case_data.load_cases(locked, instruments)
         reference = None
         if plan.settings.low_cutoff is None and instruments.client is not None:
@@ -213,16 +307,17 @@ def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> Re
                     session_numbers=None if whole_clinic else sorted(set(rated["session"])),
                     until=None if whole_clinic else max(rated["date"]))
         # A gap since the last session counts up to today, for the cases still open.
-        active = set(Case.objects.filter(pk__in=locked, status=Case.Status.ACTIVE)
-                     .values_list("pk", flat=True)) if settings.OPEN_GAP_SIGNALS else set()
+        active = ({pk for pk, status in cases if status == Case.Status.ACTIVE}
+                  if settings.OPEN_GAP_SIGNALS else set())
         found = detect(data, plan, reference=reference, expected=expected,
                        as_of=timezone.localdate(), open_cases=active)
         # Goals and tasks: the clinic's thresholds, the case's goals, reviews and reports.
-        return found + [found_signal(x, data, plan)
-                        for x in goal_detection.detect(data.frame, plan.settings, clinic)]
+        found += [found_signal(x, data, plan)
+                  for x in goal_detection.detect(data.frame, plan.settings, clinic)]
+        return _wanted(found)
 
-    def store(locked: list[int], found: list) -> RecomputeResult:
-        result = _apply(locked, found)
+    def store(locked: list[int], wanted: dict) -> RecomputeResult:
+        result = _apply(locked, wanted)
         if whole_clinic:
             ClinicBaseline.objects.filter(pk=baseline.pk).update(
                 settings_fingerprint=settings_fingerprint(clinic))
@@ -234,17 +329,17 @@ def _recompute(clinic: Clinic, case_ids: list[int], *, whole_clinic: bool) -> Re
         # waiting behind the detectors. Recomputations run one at a time in the worker;
         # should another run for the same case meanwhile, the later event's task follows.
         with _read_snapshot():
-            locked = list(Case.objects.filter(pk__in=case_ids).order_by("pk")
-                          .values_list("pk", flat=True))
-            found = find(locked)
+            cases = list(Case.objects.filter(pk__in=case_ids).order_by("pk")
+                         .values_list("pk", "status"))
+            found = find(cases)
         with transaction.atomic():
-            return store(locked, found)
+            return store([pk for pk, _ in cases], found)
     with transaction.atomic():
         # One recomputation of a case at a time (two workers, or a bulk import beside the
         # worker): the later one waits here and then reads what the first one wrote.
-        locked = list(Case.objects.select_for_update(of=("self",))
-                      .filter(pk__in=case_ids).order_by("pk").values_list("pk", flat=True))
-        return store(locked, find(locked))
+        cases = list(Case.objects.select_for_update(of=("self",))
+                     .filter(pk__in=case_ids).order_by("pk").values_list("pk", "status"))
+        return store([pk for pk, _ in cases], find(cases))
 
 
 @contextmanager

@@ -284,12 +284,16 @@ def plan_rupture_notices(signals, now: datetime | None = None) -> int:
     recent = set(Administration.objects.filter(
         session_id__in=[s.session_id for s in ruptures], respondent="client",
         submitted_at__gte=now - NEWS_WITHIN).values_list("session_id", flat=True))
+    # Only the news: a clinic-wide recomputation finds thousands of old ruptures.
+    ruptures = [s for s in ruptures if s.session_id in recent]
+    if not ruptures:
+        return 0
     cases = {c.pk: c for c in Case.objects.filter(pk__in={s.case_id for s in ruptures})
              .select_related("therapist__clinic")}
     planned = 0
     for signal in ruptures:
         case = cases.get(signal.case_id)
-        if signal.session_id not in recent or case is None or not case.is_active:
+        if case is None or not case.is_active:
             continue
         if not preference(case.therapist).rupture_email:
             continue
