@@ -469,8 +469,8 @@ def test_above_the_threshold_the_clinic_report_summarises_the_therapists_compari
     above = sum(t.adjusted_lower > comparison.intercept for t in comparison.therapists)
     below = sum(t.adjusted_upper < comparison.intercept for t in comparison.therapists)
     assert f"of {comparison.n_therapists}" in words
-    assert f"the intervals of the other {comparison.n_therapists - above - below} include" \
-        in words
+    assert (f"{comparison.n_therapists - above - below} of the {comparison.n_therapists} "
+            f"intervals include the clinic mean") in words
     assert ("No therapist of" if above == 0 else f"{above} therapist") in words
     # Still every therapist by name with their figures, in alphabetical order.
     names = sorted(report.names[t.therapist] for t in comparison.therapists)

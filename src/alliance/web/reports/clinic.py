@@ -343,9 +343,10 @@ def _therapists_summarised(report: ClinicReport, comparison, title: str, level: 
     story.append(pdf.figure(chart.data, chart.width, chart.height))
     story.append(pdf.para(
         f"{_therapists_count(above)} of {comparison.n_therapists} "
-        f"{'has' if above == 1 else 'have'} a {level}% interval wholly above the clinic mean "
-        f"and {_therapists_count(below).lower()} wholly below it; the intervals of the other "
-        f"{comparison.n_therapists - above - below} include the clinic mean."))
+        f"{'has' if above <= 1 else 'have'} a {level}% interval wholly above the clinic mean "
+        f"and {_therapists_count(below).lower()} wholly below it; "
+        f"{comparison.n_therapists - above - below} of the {comparison.n_therapists} "
+        f"intervals include the clinic mean."))
     story.append(pdf.para("How to read it", "h3"))
     reading = [
         "The figures are adjusted for how the clients were doing at intake, and a therapist "
