@@ -13,7 +13,8 @@ Sections:
   whose signals follow the rules in force);
 - therapists compared on the change in outcome adjusted for intake severity, as BLUPs with
   intervals (`alliance.core.benchmarking.therapist_effects`), in a caterpillar plot listed
-  by name, never ranked;
+  by name, never ranked; above `SUMMARISE_ABOVE` therapists as the spread of the figures
+  with counts of intervals wholly above and below the clinic mean; a table by name either way;
 - the client-rated alliance by session format (in person, video, phone, text): each
   format's estimated mean with its interval from a model with a random intercept per
   client (`alliance.core.category_means`), so a client with many sessions of one format
