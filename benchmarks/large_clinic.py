@@ -8,8 +8,8 @@ simulator (`alliance.core.simulator`), as a clinic moving to Alliance would brin
   supervises 20 therapists (that one among them); one more case has 100 weekly sessions;
   an administrator; 20,000 audit events;
 - `--size large`: 500 therapists, 20,000 active and 1,000 closed cases, the same shape
-  (not run yet: ten times the default's build, an estimated 30–60 minutes on two cores;
-  meant for PostgreSQL).
+  (ten times the default's build, an estimated 30–60 minutes on two cores; meant for
+  PostgreSQL).
 
 After the import the clinic's signals are recomputed (`monitoring.recompute.refresh_clinic`).
 The build is kept between runs: SQLite in var/large-clinic/<size>/var/alliance.sqlite3,

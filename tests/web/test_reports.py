@@ -453,3 +453,50 @@ def test_a_png_with_transparency_still_prints_as_an_image():
     document = pdf.build([flowable], pdf.Page(clinic="Clinic", title="Clinic report",
                                               date=dt.date(2026, 12, 7)))
     assert len(reader(document).pages[0].images) == 1
+
+
+def test_above_the_threshold_the_clinic_report_summarises_the_therapists_comparison(clinic):
+    """With more therapists than `summarise_above` (lowered here: the demo has three), one
+    chart of the adjusted figures' spread and the counts of intervals wholly above and
+    below the clinic mean replace the caterpillar charts; the table stays, by name."""
+    admin = staff(clinic, demo.ADMIN_EMAIL)
+    report = clinic_report.load(admin, today=TODAY)
+    comparison = report.comparison
+    summarised = clinic_report.render(report, summarise_above=2)
+    words = flat(text_of(summarised))
+    assert "rather than a dot per therapist" in words
+    assert "Each dot is the change" not in words
+    above = sum(t.adjusted_lower > comparison.intercept for t in comparison.therapists)
+    below = sum(t.adjusted_upper < comparison.intercept for t in comparison.therapists)
+    assert f"of {comparison.n_therapists}" in words
+    assert (f"{comparison.n_therapists - above - below} of the {comparison.n_therapists} "
+            f"intervals include the clinic mean") in words
+    assert ("No therapist of" if above == 0 else f"{above} therapist") in words
+    # Still every therapist by name with their figures, in alphabetical order.
+    names = sorted(report.names[t.therapist] for t in comparison.therapists)
+    positions = [words.index(f"{name} ") for name in names]
+    assert positions == sorted(positions)
+    for effect in comparison.therapists:
+        assert f"{report.names[effect.therapist]} {effect.n_cases}" in words
+        assert score(round(effect.adjusted, 2)) in words
+    # One chart for the comparison (the two histograms of the distributions before it).
+    images = [image for page in reader(summarised).pages for image in page.images]
+    full = [image for page in reader(clinic_report.render(report)).pages
+            for image in page.images]
+    assert len(images) == 3 and len(full) == 2 + 1  # three therapists: one caterpillar part
+    save_pages(summarised, "clinic-summarised")
+    assert characters_outside_margins(summarised) == []
+
+
+def test_at_or_below_the_threshold_the_clinic_report_draws_a_dot_per_therapist(clinic):
+    admin = staff(clinic, demo.ADMIN_EMAIL)
+    report = clinic_report.load(admin, today=TODAY)
+    assert report.comparison.n_therapists <= clinic_report.SUMMARISE_ABOVE
+    at_threshold = clinic_report.render(report, summarise_above=report.comparison.n_therapists)
+    default = clinic_report.render(report)
+    # The same text and images (the PDF's bytes differ by its creation time and id).
+    words = flat(text_of(at_threshold))
+    assert words == flat(text_of(default))
+    assert ([image.data for page in reader(at_threshold).pages for image in page.images]
+            == [image.data for page in reader(default).pages for image in page.images])
+    assert "Each dot is the change" in words and "rather than a dot per therapist" not in words

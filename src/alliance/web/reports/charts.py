@@ -91,11 +91,16 @@ def _axes(figure: Figure, rect):
 
 
 def histogram(values: Sequence[float], *, bins: Sequence[float], xlabel: str,
-              color: str, marker: float | None = None, marker_label: str = "") -> Png:
-    """Counts of cases per bin, with an optional dashed reference line (e.g. no change)."""
-    figure = Figure(figsize=(4.4, 2.7), facecolor="white")
+              color: str, marker: float | None = None, marker_label: str = "",
+              ylabel: str = "Cases", size: tuple[float, float] = (4.4, 2.7)) -> Png:
+    """Counts per bin (of cases, or what `ylabel` says), with an optional dashed reference
+    line (e.g. no change)."""
+    figure = Figure(figsize=size, facecolor="white")
     FigureCanvasAgg(figure)
-    axes = _axes(figure, (0.14, 0.2, 0.82, 0.72))
+    # Margins in inches (room for the tick labels and the axis labels) whatever the size.
+    width, height = size
+    left, bottom = 0.616 / width, 0.54 / height
+    axes = _axes(figure, (left, bottom, 1 - left - 0.176 / width, 1 - bottom - 0.216 / height))
     counts, edges = np.histogram(np.asarray(values, dtype=float), bins=np.asarray(bins))
     axes.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=color,
              edgecolor="white", linewidth=1.0, alpha=0.9)
@@ -105,7 +110,7 @@ def histogram(values: Sequence[float], *, bins: Sequence[float], xlabel: str,
     axes.grid(axis="y", color=GRID, linewidth=0.8)
     axes.set_axisbelow(True)
     axes.set_xlabel(xlabel, fontproperties=_font(9), color=MUTED)
-    axes.set_ylabel("Cases", fontproperties=_font(9), color=MUTED)
+    axes.set_ylabel(ylabel, fontproperties=_font(9), color=MUTED)
     if marker is not None:
         axes.axvline(marker, color=MUTED, linewidth=1.1, linestyle=(0, (4, 3)))
         if marker_label:

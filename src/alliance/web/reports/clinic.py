@@ -13,7 +13,8 @@ Sections:
   whose signals follow the rules in force);
 - therapists compared on the change in outcome adjusted for intake severity, as BLUPs with
   intervals (`alliance.core.benchmarking.therapist_effects`), in a caterpillar plot listed
-  by name, never ranked;
+  by name, never ranked; above `SUMMARISE_ABOVE` therapists as the spread of the figures
+  with counts of intervals wholly above and below the clinic mean; a table by name either way;
 - the client-rated alliance by session format (in person, video, phone, text): each
   format's estimated mean with its interval from a model with a random intercept per
   client (`alliance.core.category_means`), so a client with many sessions of one format
@@ -260,7 +261,13 @@ def _signals(report: ClinicReport) -> list:
     return story
 
 
-def _therapists(report: ClinicReport) -> list:
+#: Above this many therapists the comparison is summarised (`_therapists_summarised`):
+#: three caterpillar charts (three pages of dots) is as much as a reader takes in one by one;
+#: a clinic of 500 therapists drew 21 of them, most of its report's time and size.
+SUMMARISE_ABOVE = 3 * charts.CATERPILLAR_ROWS
+
+
+def _therapists(report: ClinicReport, summarise_above: int = SUMMARISE_ABOVE) -> list:
     title = report.measures.outcome_title.lower()
     story = [pdf.heading("Therapists compared, adjusted for intake")]
     comparison = report.comparison
@@ -268,13 +275,23 @@ def _therapists(report: ClinicReport) -> list:
         story.append(pdf.para(report.comparison_note))
         return story
     level = round(comparison.level * 100)
-    story.append(pdf.para(
+    if comparison.n_therapists > summarise_above:
+        story += _therapists_summarised(report, comparison, title, level, summarise_above)
+    else:
+        story += _caterpillar(report, comparison, title, level)
+    story += _therapist_table(report, comparison, level)
+    return story
+
+
+def _caterpillar(report: ClinicReport, comparison, title: str, level: int) -> list:
+    """One dot and interval per therapist, listed by name, in parts of a page each."""
+    story = [pdf.para(
         f"Each dot is the change in {title} expected for a client of that therapist who starts "
         f"at the clinic's average intake level ({score(comparison.covariate_mean)}), "
         f"estimated from {comparison.n_cases} cases of {comparison.n_therapists} therapists; "
         f"the line is its {level}% interval and the dashed line the clinic mean "
         f"({score(comparison.intercept)} points). The number after a name is the "
-        f"therapist's cases."))
+        f"therapist's cases.")]
     for chart in charts.caterpillars(comparison, report.names,
                                      xlabel=f"Adjusted change in {title} (points)"):
         story.append(pdf.figure(chart.data, chart.width, chart.height))
@@ -294,6 +311,69 @@ def _therapists(report: ClinicReport) -> list:
                           "explains: every adjusted figure equals the clinic mean.")
     for sentence in reading:
         story.append(pdf.para(f"•&nbsp;&nbsp;{pdf.text(sentence)}", "body", markup=True))
+    return story
+
+
+def _therapists_summarised(report: ClinicReport, comparison, title: str, level: int,
+                           summarise_above: int) -> list:
+    """The therapists' adjusted figures as a distribution, and how many intervals lie wholly
+    on one side of the clinic mean: at this scope a dot per therapist would be pages of
+    charts nobody reads one by one (and most of the report's time to draw)."""
+    effects = comparison.therapists
+    above = sum(t.adjusted_lower > comparison.intercept for t in effects)
+    below = sum(t.adjusted_upper < comparison.intercept for t in effects)
+    better = "above" if report.measures.outcome_higher_is_better else "below"
+    story = [pdf.para(
+        f"The change in {title} expected for a client of each therapist who starts at the "
+        f"clinic's average intake level ({score(comparison.covariate_mean)}), estimated from "
+        f"{comparison.n_cases} cases of {comparison.n_therapists} therapists. With more than "
+        f"{summarise_above} therapists the report shows how these figures are "
+        f"spread rather than a dot per therapist: the chart counts therapists by their "
+        f"adjusted figure, and the dashed line is the clinic mean "
+        f"({score(comparison.intercept)} points; {better} is better). Each therapist's "
+        f"figure with its {level}% interval is in the table below, listed by name.")]
+    values = np.array([t.adjusted for t in effects], dtype=float)
+    low = min(values.min(), comparison.intercept)
+    high = max(values.max(), comparison.intercept)
+    pad = max(0.25, 0.05 * (high - low))
+    chart = charts.histogram(values, bins=np.linspace(low - pad, high + pad, 21),
+                             xlabel=f"Adjusted change in {title} (points)",
+                             color=STYLES["wellbeing"].color, marker=comparison.intercept,
+                             marker_label="clinic mean", ylabel="Therapists",
+                             size=(7.2, 2.8))
+    story.append(pdf.figure(chart.data, chart.width, chart.height))
+    story.append(pdf.para(
+        f"{_therapists_count(above)} of {comparison.n_therapists} "
+        f"{'has' if above <= 1 else 'have'} a {level}% interval wholly above the clinic mean "
+        f"and {_therapists_count(below).lower()} wholly below it; "
+        f"{comparison.n_therapists - above - below} of the {comparison.n_therapists} "
+        f"intervals include the clinic mean."))
+    story.append(pdf.para("How to read it", "h3"))
+    reading = [
+        "The figures are adjusted for how the clients were doing at intake, and a therapist "
+        "with few cases is drawn toward the clinic mean until their cases say otherwise: "
+        "small caseloads vary a lot by chance, so the spread of the figures is narrower "
+        "than that of the therapists' observed means.",
+        "Among many therapists a few intervals lie wholly on one side of the mean by chance "
+        f"alone (about {100 - level} in 100 at a {level}% level even if no therapist "
+        f"differed), and case mix the intake score does not capture may explain the rest.",
+        "The table lists therapists by name, not ranked. Use it to start a conversation in "
+        "supervision, not to judge anyone.",
+    ]
+    if comparison.singular:
+        reading.insert(0, "In these data the therapists do not differ beyond what chance "
+                          "explains: every adjusted figure equals the clinic mean.")
+    for sentence in reading:
+        story.append(pdf.para(f"•&nbsp;&nbsp;{pdf.text(sentence)}", "body", markup=True))
+    return story
+
+
+def _therapists_count(n: int) -> str:
+    return "No therapist" if n == 0 else f"{n} therapist{'s' if n != 1 else ''}"
+
+
+def _therapist_table(report: ClinicReport, comparison, level: int) -> list:
+    story = []
     rows = []
     for t in sorted(comparison.therapists, key=lambda t: report.names.get(t.therapist, "")):
         rows.append([report.names.get(t.therapist, t.therapist), t.n_cases,
@@ -383,12 +463,13 @@ def _rules(report: ClinicReport) -> list:
                       label_width=58 * pdf.mm)]
 
 
-def render(report: ClinicReport) -> bytes:
+def render(report: ClinicReport, *, summarise_above: int = SUMMARISE_ABOVE) -> bytes:
+    """The PDF; the therapist comparison is summarised above `summarise_above` therapists."""
     with localtime.activated(report.staff.clinic):
-        return _render(report)
+        return _render(report, summarise_above)
 
 
-def _render(report: ClinicReport) -> bytes:
+def _render(report: ClinicReport, summarise_above: int) -> bytes:
     clinic = report.staff.clinic
     page = pdf.Page(clinic.name, "Clinic report", report.date,
                     footer="Aggregates only: no case records. For the clinic's use.")
@@ -403,7 +484,7 @@ def _render(report: ClinicReport) -> bytes:
                         ("Prepared for", report.staff.display_name)])]
     story += _distributions(report)
     story += _signals(report)
-    story += _therapists(report)
+    story += _therapists(report, summarise_above)
     story += _formats(report)
     story += _modalities(report)
     story += _rules(report)
