@@ -59,3 +59,17 @@ def test_the_feldt_interval_is_the_one_scipy_gives():
     expected = (1 - (1 - alpha) * fdtri(n - 1, (n - 1) * (k - 1), 0.975),
                 1 - (1 - alpha) * fdtri(n - 1, (n - 1) * (k - 1), 0.025))
     assert alpha_confidence_interval(alpha, n, k) == pytest.approx(expected, rel=1e-12)
+
+
+def test_small_degrees_of_freedom_give_the_quantile_or_its_limit_not_a_math_error():
+    # With a fraction of a degree of freedom the F quantile can lie at 1e±300 or beyond
+    # the doubles: the search passes points where y or 1 − y is 0 in double precision.
+    # 5.7e306: dfn·f overflows, f does not (scipy's fdtri stops at 4.5e301 here); F(m, n)
+    # and 1/F(n, m) have the same distribution.
+    assert f_quantile(0.3, 999, 0.001) == pytest.approx(1 / f_quantile(0.7, 0.001, 999),
+                                                        rel=1e-12)
+    assert f_quantile(1e-10, 0.1, 2) == pytest.approx(1e-200, rel=0.1)  # P ≈ C·f^0.05
+    assert f_quantile(0.975, 0.001, 0.001) == math.inf
+    assert f_quantile(0.5, 2, 0.001) == math.inf
+    for p, dfn, dfd in [(0.025, 0.001, 1), (0.5, 0.001, 1e7), (1e-200, 1, 1)]:
+        assert 0.0 <= f_quantile(p, dfn, dfd) < 1e-290

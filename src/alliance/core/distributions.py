@@ -123,11 +123,25 @@ def f_quantile(p: float, dfn: float, dfd: float) -> float:
     upper_tail = p > 0.5
     target = math.log1p(-p) if upper_tail else math.log(p)
 
+    log_ratio = math.log(dfd) - math.log(dfn)
+
     def excess(s: float) -> tuple[float, float]:
         """log P(tail) − log target at f = e^s, and its derivative in s."""
-        scale = dfn * math.exp(s)
+        scale = dfn * _exp(s)
         total = scale + dfd
-        lower, upper, front = _beta_tails(a, b, scale / total, dfd / total, log_beta)
+        if math.isinf(total):  # dfn·f beyond the doubles (f itself may not be)
+            ratio = math.exp(log_ratio - s)  # dfd / (dfn·f)
+            y, yc = 1.0 / (1.0 + ratio), ratio / (1.0 + ratio)
+        else:
+            y, yc = scale / total, dfd / total
+        # With small degrees of freedom the search may pass f where y or 1 − y is 0 in
+        # double precision (the quantile itself may lie beyond the doubles): a tail is 0.
+        if yc == 0.0:
+            lower, upper, front = 1.0, 0.0, 0.0
+        elif y == 0.0:
+            lower, upper, front = 0.0, 1.0, 0.0
+        else:
+            lower, upper, front = _beta_tails(a, b, y, yc, log_beta)
         tail = upper if upper_tail else lower
         if tail <= 0.0:  # below the smallest double: log 0
             return -math.inf, 0.0
@@ -140,7 +154,7 @@ def f_quantile(p: float, dfn: float, dfd: float) -> float:
     for _ in range(400):
         value, slope = excess(s)
         if value == 0.0:
-            return math.exp(s)
+            return _exp(s)
         below = (value < 0.0) != upper_tail
         if below:
             low = s
@@ -157,6 +171,14 @@ def f_quantile(p: float, dfn: float, dfd: float) -> float:
             following = s + (8.0 if below else -8.0)
         if abs(following - s) <= 2e-16 * max(1.0, abs(s)) or high - low <= 4e-16 * max(
                 1.0, abs(s)):
-            return math.exp(following)
+            return _exp(following)
         s = following
     raise ArithmeticError(f"the F quantile did not converge (p={p}, dfn={dfn}, dfd={dfd})")
+
+
+def _exp(s: float) -> float:
+    """e^s, infinity above the largest double."""
+    try:
+        return math.exp(s)
+    except OverflowError:
+        return math.inf
