@@ -500,3 +500,16 @@ def test_at_or_below_the_threshold_the_clinic_report_draws_a_dot_per_therapist(c
     assert ([image.data for page in reader(at_threshold).pages for image in page.images]
             == [image.data for page in reader(default).pages for image in page.images])
     assert "Each dot is the change" in words and "rather than a dot per therapist" not in words
+
+
+def test_therapist_names_with_markup_or_dollar_signs_print_as_written(clinic):
+    """Names are the staff's own: "<", "&" and "$" pairs (matplotlib's mathematics, which
+    stopped the report on "$\\frac{1$") print as typed, in the chart and the table."""
+    admin = staff(clinic, demo.ADMIN_EMAIL)
+    report = clinic_report.load(admin, today=TODAY)
+    written = ["Ann <b>&amp; Bo</b>", "Zoë $\\frac{1$ Ñ", "Mai $x$ Li"]
+    for i, key in enumerate(sorted(report.names)):
+        report.names[key] = written[i % len(written)]
+    words = flat(text_of(clinic_report.render(report)))
+    for effect in report.comparison.therapists:
+        assert report.names[effect.therapist] in words

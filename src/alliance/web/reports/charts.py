@@ -163,7 +163,10 @@ def caterpillar(comparison: TherapistComparison, names: dict[str, str], *,
         colors=color, linewidths=2.0, capstyle="round", zorder=2))
     axes.plot([r.adjusted for r in rows], ys, linestyle="none", marker="o", markersize=6,
               color=color, markeredgecolor="white", markeredgewidth=0.8, zorder=3)
-    axes.set_yticks(ys, [f"{names.get(r.therapist, r.therapist)} ({r.n_cases})" for r in rows])
+    # Names as written: a "$" pair would otherwise be read as mathematics (and bad
+    # mathematics stops the report).
+    axes.set_yticks(ys, [f"{names.get(r.therapist, r.therapist)} ({r.n_cases})" for r in rows],
+                    parse_math=False)
     axes.tick_params(axis="y", length=0, labelsize=9)
     axes.spines["left"].set_visible(False)
     axes.set_ylim(-0.7, len(rows) - 0.3)
