@@ -141,3 +141,26 @@ def test_a_three_parameter_random_effect_converges_to_a_flat_optimum():
     for _ in range(20):
         nearby = np.abs(fit.theta + rng.normal(0, 0.05, len(fit.theta)))
         assert problem.deviance(nearby) >= fit.reml_criterion - 1e-9
+
+
+def test_fits_in_several_threads_leave_blas_as_they_found_it():
+    """BLAS has one thread setting per process: two fits that overlap (a web server's
+    threads) and end in another order than they began restore the setting from before."""
+    from threadpoolctl import ThreadpoolController
+
+    from alliance.core import mixed
+
+    def blas_threads():
+        return {i["num_threads"] for i in ThreadpoolController().info()
+                if i["user_api"] == "blas"}
+
+    with ThreadpoolController().limit(limits=2, user_api="blas"):
+        before = blas_threads()
+        first, second = mixed._one_blas_thread(), mixed._one_blas_thread()
+        first.__enter__()
+        second.__enter__()
+        assert blas_threads() == {1}
+        first.__exit__(None, None, None)
+        assert blas_threads() == {1}  # the second fit still runs
+        second.__exit__(None, None, None)
+        assert blas_threads() == before

@@ -20,7 +20,9 @@ The test suite compares the results with lme4 and with statsmodels.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,14 +222,33 @@ INTERIOR = 1e-3
 # L-BFGS-B (scipy's, through BLAS) on a problem of two or three parameters, and the
 # criterion's products of a few columns, spend most of their time waking BLAS threads when
 # the machine is busy: on one thread a fit is many times faster.
+# The limit is the process's (BLAS has one setting): fits in several threads at once (a
+# web server's) share one limit, set by the first to start and lifted by the last to end.
+# Each taking and restoring its own would leave it at one thread for good when they end
+# in another order than they began (the second records the first's limit as the original).
 _blas = None
+_blas_lock = threading.Lock()
+_blas_fits = 0
+_blas_limit = None
 
 
+@contextmanager
 def _one_blas_thread():
-    global _blas
-    if _blas is None:
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
+    global _blas, _blas_fits, _blas_limit
+    with _blas_lock:
+        if _blas is None:
+            _blas = ThreadpoolController()
+        if _blas_fits == 0:
+            _blas_limit = _blas.limit(limits=1, user_api="blas")
+        _blas_fits += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_fits -= 1
+            if _blas_fits == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 def _lbfgsb(problem: "_Problem", start: np.ndarray, tight: bool):
