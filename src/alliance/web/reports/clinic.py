@@ -306,12 +306,7 @@ def _caterpillar(report: ClinicReport, comparison, title: str, level: int) -> li
         "Therapists are listed by name, not ranked. Use the figure to start a conversation in "
         "supervision, not to judge anyone.",
     ]
-    if comparison.singular:
-        reading.insert(0, "In these data the therapists do not differ beyond what chance "
-                          "explains: every adjusted figure equals the clinic mean.")
-    for sentence in reading:
-        story.append(pdf.para(f"•&nbsp;&nbsp;{pdf.text(sentence)}", "body", markup=True))
-    return story
+    return story + _how_to_read(reading, comparison)
 
 
 def _therapists_summarised(report: ClinicReport, comparison, title: str, level: int,
@@ -360,12 +355,17 @@ def _therapists_summarised(report: ClinicReport, comparison, title: str, level: 
         "The table lists therapists by name, not ranked. Use it to start a conversation in "
         "supervision, not to judge anyone.",
     ]
+    return story + _how_to_read(reading, comparison)
+
+
+def _how_to_read(reading: list[str], comparison) -> list:
+    """The comparison's reading notes as bullets, led by the note that the therapists do
+    not differ when the model found no variance between them."""
     if comparison.singular:
-        reading.insert(0, "In these data the therapists do not differ beyond what chance "
-                          "explains: every adjusted figure equals the clinic mean.")
-    for sentence in reading:
-        story.append(pdf.para(f"•&nbsp;&nbsp;{pdf.text(sentence)}", "body", markup=True))
-    return story
+        reading = ["In these data the therapists do not differ beyond what chance explains: "
+                   "every adjusted figure equals the clinic mean.", *reading]
+    return [pdf.para(f"•&nbsp;&nbsp;{pdf.text(sentence)}", "body", markup=True)
+            for sentence in reading]
 
 
 def _therapists_count(n: int) -> str:
